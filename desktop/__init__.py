@@ -1,0 +1,1 @@
+"""DocSense front ends: the command-line tool (``desktop.cli``) and the window."""

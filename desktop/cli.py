@@ -1,0 +1,290 @@
+"""The ``docsense`` command: a thin layer over ``engine.Library`` and ``indexer.Indexer``.
+
+Heavy modules (torch, faiss, the engine itself) are imported inside the commands, so ``docsense --help`` is instant.
+Errors meant for people become one line on stderr: exit 2 for a usage mistake, 1 for a failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+DOC_TYPES = ("pdf", "html", "md", "txt")
+
+
+def index_option(func: F) -> F:
+    return click.option(
+        "--index",
+        "index_path",
+        type=click.Path(file_okay=False),
+        envvar="DOCSENSE_INDEX",
+        help="Index folder (default: $DOCSENSE_HOME/index, else your user data folder).",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line) for programs.")(
+        func
+    )
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the engine's errors into click's, so people get one line and the right exit code."""
+    from engine.errors import DocSenseError, QueryError
+
+    try:
+        yield
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
+    except DocSenseError as exc:
+        raise click.ClickException(str(exc)) from None
+    except PermissionError as exc:
+        raise click.ClickException(f"permission denied: {exc.filename or exc}") from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+
+
+def _open_library(index_path: str | None) -> Any:
+    from engine import Library
+
+    return Library(index_path)
+
+
+def _emit_json(obj: Any) -> None:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = dataclasses.asdict(obj)
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _human_size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def _human_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+class ProgressPrinter:
+    """Progress on stderr: one line redrawn in place on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Any) -> None:
+        if p.phase == "scan":
+            self._line("Looking for files…", final=not self.tty)
+            return
+        if p.phase not in ("index", "save"):
+            if self.tty:
+                click.echo("\r\033[K", err=True, nl=False)
+            return
+        now = time.monotonic()
+        if not self.tty and now - self.last < 5 and p.phase == "index":
+            return
+        self.last = now
+        share = 100.0 * p.files_done / p.files_total if p.files_total else 100.0
+        text = (
+            f"[{p.files_done}/{p.files_total}] {share:5.1f}%  {p.chunks_done} chunks  "
+            f"{p.chunks_per_s:.1f} chunks/s  {p.tokens_per_s:,.0f} tokens/s  ETA {_human_time(p.eta_s)}"
+        )
+        if p.failed:
+            text += f"  {p.failed} failed"
+        if p.phase == "save":
+            text = "Saving the vector index…"
+        self._line(text, final=not self.tty)
+
+    def _line(self, text: str, final: bool) -> None:
+        if self.tty:
+            width = os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 100
+            click.echo("\r\033[K" + text[: width - 1], err=True, nl=False)
+        elif final:
+            click.echo(text, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="docsense")
+def cli() -> None:
+    """DocSense: search your own documents by meaning and by keyword, offline."""
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
+@index_option
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files or folders matching GLOB (repeatable).")
+@click.option("--workers", type=click.IntRange(min=0), help="Extraction processes (0: in this process).")
+@click.option("--wait", is_flag=True, help="If another process is writing to the index, wait for it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@json_option
+def index(
+    folders: tuple[str, ...],
+    index_path: str | None,
+    exclude: tuple[str, ...],
+    workers: int | None,
+    wait: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Index FOLDERS (default: the folders already in the index), or bring the index up to date.
+
+    Only new and changed files are read again; files that are gone are removed. Files that cannot be read are
+    listed with the reason and skipped; the run goes on.
+    """
+    from indexer import Indexer
+
+    printer = None if quiet else ProgressPrinter()
+    with user_errors():
+        indexer = Indexer(index_path, workers=workers, exclude=exclude, wait=wait)
+        try:
+            summary = indexer.run(list(folders) or None, on_progress=printer)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted: what was stored is kept; run the same command to resume.", err=True)
+            sys.exit(130)
+    if as_json:
+        _emit_json(summary)
+    else:
+        rate = summary.tokens / summary.elapsed_s if summary.elapsed_s else 0.0
+        click.echo(
+            f"Indexed {summary.indexed} files ({summary.chunks} chunks, {summary.tokens:,} tokens, "
+            f"{summary.pages} pages) in {summary.elapsed_s:.1f} s, {rate:,.0f} tokens/s; "
+            f"{summary.unchanged} unchanged, {summary.removed} removed, {len(summary.failed)} failed.",
+            err=quiet is False,
+        )
+        for failure in summary.failed:
+            click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
+
+
+@cli.command()
+@click.argument("query")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000), help="Hits to show.")
+@click.option("--path", "path_filter", metavar="FOLDER|GLOB", help="Only documents under FOLDER or matching GLOB.")
+@click.option("--type", "types", multiple=True, type=click.Choice(DOC_TYPES), help="Only this type (repeatable).")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "meaning", "keyword"]),
+    default="hybrid",
+    show_default=True,
+    help="Search by meaning, by keyword, or both fused.",
+)
+@json_option
+def search(
+    query: str,
+    index_path: str | None,
+    limit: int,
+    path_filter: str | None,
+    types: tuple[str, ...],
+    mode: str,
+    as_json: bool,
+) -> None:
+    """Search the index for QUERY, by meaning and by keyword."""
+    modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
+    with user_errors():
+        library = _open_library(index_path)
+        hits = library.search(query, limit=limit, path=path_filter, types=types, modes=modes)
+    if as_json:
+        for hit in hits:
+            _emit_json(hit)
+        return
+    if not hits:
+        click.echo("No results.", err=True)
+        return
+    for rank, hit in enumerate(hits, start=1):
+        where = f"{hit.path}:{hit.page}" if hit.page else hit.path
+        click.echo(f"{rank:2d}. {click.style(where, bold=True)}  {hit.score:.4f}  [{hit.matched}]")
+        if hit.heading:
+            click.echo(f"    § {hit.heading}")
+        click.echo(f"    {hit.snippet}")
+
+
+@cli.command()
+@index_option
+@json_option
+def status(index_path: str | None, as_json: bool) -> None:
+    """What the index holds: documents, chunks, failures, encoder, device, size."""
+    with user_errors():
+        st = _open_library(index_path).status()
+    if as_json:
+        data = dataclasses.asdict(st)
+        data["failed"] = [dataclasses.asdict(f) for f in st.failed]
+        _emit_json(data)
+        return
+    click.echo(f"Index:     {st.index_path} ({_human_size(st.size_bytes)})")
+    click.echo(f"Folders:   {', '.join(st.folders) or 'none'}")
+    click.echo(f"Documents: {st.documents}")
+    click.echo(f"Chunks:    {st.chunks}")
+    click.echo(f"Encoder:   {st.encoder} on {st.device}")
+    click.echo(f"Failed:    {len(st.failed)}")
+    for failure in st.failed:
+        click.echo(f"  {failure.path}: {failure.reason}")
+
+
+@cli.command()
+@index_option
+@json_option
+def verify(index_path: str | None, as_json: bool) -> None:
+    """Check the index: vectors against database rows, and indexed files against the disk. Exit 1 if not ok."""
+    with user_errors():
+        result = _open_library(index_path).verify()
+    if as_json:
+        _emit_json({"ok": result.ok, "problems": list(result.problems)})
+    elif result.ok:
+        click.echo("ok")
+    else:
+        for problem in result.problems:
+            click.echo(problem)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@index_option
+@click.option("--wait", is_flag=True, help="If another process is writing to the index, wait for it.")
+def remove(folder: str, index_path: str | None, wait: bool) -> None:
+    """Remove FOLDER and every document under it from the index (the files themselves are not touched)."""
+    from indexer import Indexer
+
+    with user_errors():
+        removed = Indexer(index_path, wait=wait).remove_folder(folder)
+    click.echo(f"Removed {os.path.abspath(folder)} ({removed} documents) from the index.")
+
+
+def main() -> None:
+    """Console entry point: a bug shows one line and how to get the traceback, not the traceback itself."""
+    try:
+        cli(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        if os.environ.get("DOCSENSE_DEBUG"):
+            raise
+        click.echo(f"docsense: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Run again with DOCSENSE_DEBUG=1 to see the traceback, and please report it.", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+"""DocSense engine: the index and what reads it. Front ends use ``Library`` and the dataclasses in ``engine.types``."""
+
+from __future__ import annotations
+
+from engine.errors import DocSenseError
+from engine.library import Library
+from engine.types import FailedFile, Progress, RunSummary, SearchHit, Status, Verification
+
+__all__ = [
+    "DocSenseError",
+    "FailedFile",
+    "Library",
+    "Progress",
+    "RunSummary",
+    "SearchHit",
+    "Status",
+    "Verification",
+]

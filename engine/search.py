@@ -1,0 +1,179 @@
+"""Hybrid search: dense (FAISS) and keyword (FTS5 BM25) candidates, fused, filtered, and turned into hits."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.errors import QueryError
+from engine.fts import build_fts_query, content_words
+from engine.fusion import Fused, reciprocal_rank_fusion
+from engine.index import Index
+from engine.pages import page_of
+from engine.snippet import make_snippet
+from engine.types import DOC_TYPES, Matched, SearchHit
+
+MAX_QUERY_CHARS = 2000
+MAX_LIMIT = 1000
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which documents a search may return.
+
+    Attributes:
+        path: a folder (every document under it), a file, or a glob over absolute paths.
+        types: document types among pdf, html, md, txt.
+    """
+
+    path: str | None = None
+    types: tuple[str, ...] = ()
+
+    def sql(self) -> tuple[str, list[object]]:
+        """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if self.path:
+            clauses.append(_path_clause(self.path, params))
+        if self.types:
+            bad = [t for t in self.types if t not in DOC_TYPES]
+            if bad:
+                raise QueryError(f"unknown type {bad[0]!r}: choose from {', '.join(DOC_TYPES)}")
+            clauses.append("d.type IN (" + ",".join("?" * len(self.types)) + ")")
+            params.extend(self.types)
+        return (" AND ".join(clauses) or "1"), params
+
+    @property
+    def active(self) -> bool:
+        return bool(self.path or self.types)
+
+
+def _path_clause(path: str, params: list[object]) -> str:
+    if _GLOB_CHARS.search(path):
+        pattern = path if path.startswith(("*", "/")) else os.path.join(os.getcwd(), path)
+        params.append(os.path.expanduser(pattern))
+        return "d.path GLOB ?"
+    folder = os.path.abspath(os.path.expanduser(path)).rstrip("/") or "/"
+    prefix = folder if folder.endswith("/") else folder + "/"
+    params.extend([folder, len(prefix), prefix])
+    return "(d.path = ? OR substr(d.path, 1, ?) = ?)"
+
+
+def clean_query(query: str) -> str:
+    """The query without control characters, with whitespace collapsed; QueryError if nothing is left."""
+    if not isinstance(query, str):
+        raise QueryError("the query must be text")
+    cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in query[:MAX_QUERY_CHARS])
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        raise QueryError("the query is empty: type some words to search for")
+    return cleaned
+
+
+def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: int) -> list[int]:
+    fts_query = build_fts_query(query)
+    if fts_query is None:
+        return []
+    sql = (
+        "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
+        f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 1.0, 2.0) LIMIT ?"
+    )
+    try:
+        return [r[0] for r in index.store.conn.execute(sql, [fts_query, *params, k])]
+    except sqlite3.OperationalError as exc:  # the builder should make this impossible; never show a traceback
+        raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+
+
+def _dense_ids(index: Index, query: str, filters: Filters, where: str, params: list[object], k: int) -> list[int]:
+    vectors = index.vectors()
+    if len(vectors) == 0:
+        return []
+    allowed = None
+    if filters.active:
+        import numpy as np
+
+        rows = index.store.conn.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params
+        )
+        allowed = np.asarray([r[0] for r in rows], dtype=np.int64)
+    q = index.encoder.embed_texts([query])[0]
+    return [i for i, _ in vectors.search(q, k, allowed)]
+
+
+def search(
+    index: Index,
+    query: str,
+    limit: int = 10,
+    filters: Filters | None = None,
+    modes: Sequence[str] = ("meaning", "keyword"),
+) -> list[SearchHit]:
+    """Search ``index`` by meaning and by keyword and fuse the two.
+
+    Args:
+        index: an open index.
+        query: what the user typed; any text is safe.
+        limit: how many hits to return.
+        filters: which documents may be returned.
+        modes: "meaning", "keyword", or both (the default).
+
+    Raises:
+        QueryError: the query is empty, or a filter or limit is invalid.
+    """
+    query = clean_query(query)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}")
+    filters = filters or Filters()
+    where, params = filters.sql()
+    k = max(limit * 5, 50)
+    rankings: dict[str, list[int]] = {}
+    if "keyword" in modes:
+        rankings["keyword"] = _keyword_ids(index, query, where, params, k)
+    if "meaning" in modes:
+        rankings["meaning"] = _dense_ids(index, query, filters, where, params, k)
+    fused = reciprocal_rank_fusion(rankings)[:limit]
+    return _hits(index, query, fused)
+
+
+def _hits(index: Index, query: str, fused: list[Fused]) -> list[SearchHit]:
+    if not fused:
+        return []
+    ids = [f.id for f in fused]
+    rows = index.store.conn.execute(
+        'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, d.path, d.type, t.page_starts '
+        "FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
+        f"WHERE c.id IN ({','.join('?' * len(ids))})",
+        ids,
+    )
+    by_id = {r["id"]: r for r in rows}
+    terms = content_words(query)
+    hits = []
+    for f in fused:
+        r = by_id.get(f.id)
+        if r is None:  # a vector whose row was deleted since the FAISS index was loaded
+            continue
+        snippet, offset = make_snippet(r["text"], terms)
+        snippet_start = r["start"] + offset
+        # The page of the snippet, not of the chunk's start: that is where the reader should land.
+        page = page_of(json.loads(r["page_starts"]), snippet_start) if r["page_starts"] else None
+        matched: Matched = "both" if len(f.sources) > 1 else ("meaning" if "meaning" in f.sources else "keyword")
+        hits.append(
+            SearchHit(
+                path=r["path"],
+                score=round(f.score, 6),
+                page=page,
+                start=r["start"],
+                end=r["end"],
+                heading=r["heading"],
+                snippet=snippet,
+                matched=matched,
+                doc_type=r["type"],
+                snippet_start=snippet_start,
+            )
+        )
+    return hits

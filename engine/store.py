@@ -1,0 +1,353 @@
+"""The SQLite half of an index: documents, their text, chunks with their vectors, failures, and FTS5 for BM25.
+
+SQLite is the source of truth. Every chunk's vector is kept here too, so the FAISS file is a cache that can always
+be rebuilt; ``vectors_version`` counts write transactions that touched vectors, and the FAISS file records the
+version it was saved at, so a stale FAISS file is detected on open rather than trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sqlite_utils
+
+DB_NAME = "docsense.db"
+
+
+_M001_CREATE_TABLES = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE folders (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            path TEXT NOT NULL UNIQUE,
+            folder TEXT NOT NULL,
+            type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            pages INTEGER,
+            title TEXT,
+            indexed_at REAL NOT NULL
+        );
+        CREATE INDEX documents_folder ON documents(folder);
+        CREATE TABLE texts (
+            doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            page_starts TEXT,
+            sections TEXT NOT NULL
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            page_start INTEGER,
+            page_end INTEGER,
+            heading TEXT,
+            text TEXT NOT NULL,
+            n_tokens INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX chunks_doc ON chunks(doc_id);
+        CREATE TABLE failures (
+            path TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            size INTEGER,
+            mtime_ns INTEGER,
+            at REAL NOT NULL
+        );
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            text, heading, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END;
+        CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)
+                VALUES ('delete', old.id, old.text, old.heading);
+        END;
+        CREATE TRIGGER chunks_au AFTER UPDATE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)
+                VALUES ('delete', old.id, old.text, old.heading);
+            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END;
+"""
+
+# Numbered migrations, each an SQL script run in one transaction: append, never edit one that has shipped.
+MIGRATIONS: list[str] = [_M001_CREATE_TABLES]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    id: int
+    path: str
+    folder: str
+    type: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class NewChunk:
+    """A chunk ready to store: its place in the document and its vector."""
+
+    ord: int
+    start: int
+    end: int
+    page_start: int | None
+    page_end: int | None
+    heading: str | None
+    text: str
+    n_tokens: int
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    path: str
+    folder: str
+    type: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    pages: int | None
+    title: str | None
+    text: str
+    page_starts: list[int] | None
+    sections: list[tuple[int, str]]
+    chunks: list[NewChunk]
+
+
+class Store:
+    """An open ``docsense.db``. Not shared between threads: open one per thread."""
+
+    def __init__(self, folder: Path, readonly: bool = False) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / DB_NAME
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
+        else:
+            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.row_factory = sqlite3.Row
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema -------------------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            from engine.errors import IndexAccessError
+
+            raise IndexAccessError(
+                f"{self.path} has schema version {version}, newer than this DocSense ({SCHEMA_VERSION}): "
+                "update DocSense to open it"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            # executescript commits whatever is open first, so the script carries its own BEGIN and COMMIT.
+            try:
+                self.conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
+                )
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside is committed together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def vectors_version(self) -> int:
+        return int(self.get_meta("vectors_version", "0") or 0)
+
+    def _bump_vectors_version(self) -> None:
+        self.set_meta("vectors_version", str(self.vectors_version() + 1))
+
+    # -- folders ------------------------------------------------------------------------------------------
+
+    def folders(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM folders ORDER BY path")]
+
+    def add_folder(self, path: str) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time()))
+
+    # -- documents ----------------------------------------------------------------------------------------
+
+    def documents_under(self, folder: str) -> dict[str, DocumentRow]:
+        """Documents recorded as found under the indexed folder ``folder``, by path."""
+        rows = self.conn.execute(
+            "SELECT id, path, folder, type, size, mtime_ns, sha256 FROM documents WHERE folder = ?", (folder,)
+        )
+        return {r["path"]: DocumentRow(*r) for r in rows}
+
+    def document_by_path(self, path: str) -> DocumentRow | None:
+        row = self.conn.execute(
+            "SELECT id, path, folder, type, size, mtime_ns, sha256 FROM documents WHERE path = ?", (path,)
+        ).fetchone()
+        return DocumentRow(*row) if row else None
+
+    def failures_under(self, folder: str) -> dict[str, tuple[int | None, int | None]]:
+        rows = self.conn.execute("SELECT path, size, mtime_ns FROM failures WHERE folder = ?", (folder,))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def put_document(self, doc: NewDocument) -> tuple[list[int], list[int]]:
+        """Replace whatever is stored for ``doc.path`` with ``doc``; returns (removed chunk ids, new chunk ids).
+
+        Call inside ``transaction()``.
+        """
+        removed = self._delete_document_rows(doc.path)
+        self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
+        cur = self.conn.execute(
+            "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc.path, doc.folder, doc.type, doc.size, doc.mtime_ns, doc.sha256, doc.pages, doc.title, time.time()),
+        )
+        doc_id = int(cur.lastrowid or 0)
+        self.conn.execute(
+            "INSERT INTO texts(doc_id, text, page_starts, sections) VALUES (?, ?, ?, ?)",
+            (
+                doc_id,
+                doc.text,
+                json.dumps(doc.page_starts) if doc.page_starts is not None else None,
+                json.dumps(doc.sections),
+            ),
+        )
+        added: list[int] = []
+        for c in doc.chunks:
+            cur = self.conn.execute(
+                'INSERT INTO chunks(doc_id, ord, start, "end", page_start, page_end, heading, text, n_tokens, vector) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_id,
+                    c.ord,
+                    c.start,
+                    c.end,
+                    c.page_start,
+                    c.page_end,
+                    c.heading,
+                    c.text,
+                    c.n_tokens,
+                    np.ascontiguousarray(c.vector, dtype=np.float32).tobytes(),
+                ),
+            )
+            added.append(int(cur.lastrowid or 0))
+        self._bump_vectors_version()
+        return removed, added
+
+    def chunk_ids_of(self, path: str) -> list[int]:
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE d.path = ? ORDER BY c.id",
+                (path,),
+            )
+        ]
+
+    def _delete_document_rows(self, path: str) -> list[int]:
+        row = self.conn.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return []
+        ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (row[0],))]
+        self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (row[0],))
+        self.conn.execute("DELETE FROM texts WHERE doc_id = ?", (row[0],))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+        return ids
+
+    def delete_documents(self, paths: Iterable[str]) -> list[int]:
+        """Forget these documents (and any failure recorded for them); returns the chunk ids removed."""
+        removed: list[int] = []
+        for path in paths:
+            removed += self._delete_document_rows(path)
+            self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+        if removed:
+            self._bump_vectors_version()
+        return removed
+
+    def touch_document(self, doc_id: int, size: int, mtime_ns: int) -> None:
+        """Record a new size and mtime for a file whose content hash did not change."""
+        self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, doc_id))
+
+    def record_failure(self, path: str, folder: str, reason: str, size: int | None, mtime_ns: int | None) -> list[int]:
+        """Note that ``path`` could not be indexed; a stale copy of it, if any, is removed."""
+        removed = self.delete_documents([path])
+        self.conn.execute(
+            "INSERT OR REPLACE INTO failures(path, folder, reason, size, mtime_ns, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (path, folder, reason, size, mtime_ns, time.time()),
+        )
+        return removed
+
+    def remove_folder(self, folder: str) -> list[int]:
+        paths = [r[0] for r in self.conn.execute("SELECT path FROM documents WHERE folder = ?", (folder,))]
+        removed = self.delete_documents(paths)
+        self.conn.execute("DELETE FROM failures WHERE folder = ?", (folder,))
+        self.conn.execute("DELETE FROM folders WHERE path = ?", (folder,))
+        return removed
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def counts(self) -> tuple[int, int]:
+        docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+    def failures(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.conn.execute("SELECT path, reason FROM failures ORDER BY path")]
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk id and its vector, for rebuilding the FAISS index."""
+        ids: list[int] = []
+        blobs: list[bytes] = []
+        for r in self.conn.execute("SELECT id, vector FROM chunks ORDER BY id"):
+            ids.append(r[0])
+            blobs.append(r[1])
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
+        vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
+        return np.asarray(ids, dtype=np.int64), vecs
+
+    def chunk_ids(self) -> np.ndarray:
+        return np.asarray([r[0] for r in self.conn.execute("SELECT id FROM chunks")], dtype=np.int64)
+
+    def document_paths(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM documents ORDER BY path")]

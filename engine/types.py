@@ -1,0 +1,111 @@
+"""Plain frozen data that crosses from the engine and indexer to the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Matched = Literal["meaning", "keyword", "both"]
+DOC_TYPES = ("pdf", "html", "md", "txt")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One chunk that answers a search.
+
+    Attributes:
+        path: absolute path of the document.
+        score: fused relevance score; higher is better, comparable only within one search.
+        page: 1-based page of the chunk's start for paged formats (PDF), else None.
+        start: offset of the chunk's first character in the document's extracted text.
+        end: offset one past the chunk's last character.
+        heading: heading path ("Chapter > Section") where the format has headings.
+        snippet: a short piece of the chunk around its best part.
+        matched: which side found the chunk: "meaning" (dense), "keyword" (BM25) or "both".
+        doc_type: one of pdf, html, md, txt.
+        snippet_start: offset of the snippet in the document's extracted text.
+    """
+
+    path: str
+    score: float
+    page: int | None
+    start: int
+    end: int
+    heading: str | None
+    snippet: str
+    matched: Matched
+    doc_type: str
+    snippet_start: int = 0
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """A file the indexer skipped, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """What an index holds."""
+
+    index_path: str
+    documents: int
+    chunks: int
+    failed: tuple[FailedFile, ...]
+    folders: tuple[str, ...]
+    encoder: str
+    device: str
+    size_bytes: int
+    schema_version: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking an index against itself and the file system."""
+
+    ok: bool
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a long indexing run stands; the last one has phase "done" and carries the summary.
+
+    Attributes:
+        phase: "scan" (finding files), "index" (extract, embed, store), "save", "done".
+        files_done: files finished (indexed, unchanged or failed) of ``files_total`` to look at.
+        chunks_done: chunks embedded and stored so far.
+        chunks_per_s: embedding speed so far.
+        eta_s: estimated seconds left, from the bytes done so far; None until there is a basis for it.
+        current: the file last finished.
+    """
+
+    phase: Literal["scan", "index", "save", "done"]
+    files_done: int = 0
+    files_total: int = 0
+    chunks_done: int = 0
+    failed: int = 0
+    elapsed_s: float = 0.0
+    chunks_per_s: float = 0.0
+    tokens_per_s: float = 0.0
+    eta_s: float | None = None
+    current: str | None = None
+    summary: RunSummary | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one indexing run did."""
+
+    files_seen: int
+    indexed: int
+    unchanged: int
+    removed: int
+    failed: tuple[FailedFile, ...]
+    chunks: int
+    tokens: int
+    pages: int
+    elapsed_s: float
+    cancelled: bool = False

@@ -1,0 +1,76 @@
+"""Find the documents under a folder: supported types only, no hidden entries, no excluded globs, no symlink loops."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.extract import SUFFIX_TYPES
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    path: str
+    root: str
+    type: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A folder or file the walk could not look into, and why."""
+
+    path: str
+    reason: str
+
+
+def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def discover(root: str | Path, exclude: Sequence[str] = ()) -> Iterator[FoundFile | Unreadable]:
+    """Walk ``root`` depth-first in name order and yield every supported file, and every place it could not read.
+
+    Hidden files and folders (names starting with '.') are skipped, as is anything whose name or path relative
+    to ``root`` matches one of the ``exclude`` globs. Symlinks are followed, but a folder already visited (by
+    device and inode) is never entered twice, so links that loop cannot trap the walk.
+    """
+    root_str = os.path.abspath(os.fspath(root))
+    seen: set[tuple[int, int]] = set()
+    stack = [root_str]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                continue
+            seen.add(key)
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield Unreadable(folder, f"cannot read folder: {exc.strerror or exc}")
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = os.path.relpath(entry.path, root_str).replace(os.sep, "/")
+            if exclude and _excluded(rel, entry.name, exclude):
+                continue
+            try:
+                st = entry.stat()  # follows symlinks
+            except OSError:
+                continue  # a dangling symlink, or a file removed while we walk: nothing to index
+            if stat.S_ISDIR(st.st_mode):
+                subfolders.append(entry.path)
+            elif stat.S_ISREG(st.st_mode):
+                kind = SUFFIX_TYPES.get(os.path.splitext(entry.name)[1].lower())
+                if kind:
+                    yield FoundFile(entry.path, root_str, kind, st.st_size, st.st_mtime_ns)
+        stack.extend(reversed(subfolders))

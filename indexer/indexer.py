@@ -1,0 +1,420 @@
+"""``Indexer``: turn folders into an index, incrementally, with progress, surviving bad files and crashes.
+
+A run: take the writer lock; walk the folders; compare each file with what the index holds (size and mtime, then
+content hash); forget files that are gone; send new and changed files to a process pool that extracts, tokenizes and
+chunks them; embed the chunks in length-sorted batches; store each group of documents in one SQLite transaction;
+then update FAISS. SQLite commits first and is the source of truth, so a crash at any point leaves documents either
+fully stored or absent, and the next run redoes only what is missing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from engine.config import default_index_path
+from engine.encoder import Encoder
+from engine.errors import DocSenseError, IndexAccessError
+from engine.index import Index
+from engine.lock import WriterLock
+from engine.store import NewChunk, NewDocument
+from engine.types import FailedFile, Progress, RunSummary
+from indexer.discover import FoundFile, Unreadable, discover
+from indexer.work import FileResult, FileTask, process_file
+
+SAVE_EVERY_S = 60.0
+PROGRESS_EVERY_S = 0.5
+
+
+def default_workers() -> int:
+    """Extraction processes: one core is left to the main process, which embeds."""
+    return max(1, min(8, (os.cpu_count() or 2) - 1))
+
+
+def _printable_path(path: str) -> str | None:
+    """None if ``path`` is valid UTF-8 (it can be stored as it is), else a readable escaped form."""
+    try:
+        path.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+class Indexer:
+    """Builds and updates one index folder.
+
+    Args:
+        index_path: the index folder (created if needed); None means the default one.
+        encoder: the encoder, or its name; None means the index's own, or the default for a new index.
+        workers: extraction processes; 0 runs extraction in this process (handy for tests and debugging).
+        exclude: glob patterns of files and folders to skip (matched on names and on paths below each folder).
+        wait: when another process is writing to the index, wait for it instead of failing.
+    """
+
+    def __init__(
+        self,
+        index_path: Path | str | None = None,
+        encoder: Encoder | str | None = None,
+        workers: int | None = None,
+        exclude: Sequence[str] = (),
+        max_tokens: int = 512,
+        overlap: int = 64,
+        wait: bool = False,
+    ) -> None:
+        self.index_path = Path(index_path) if index_path else default_index_path()
+        self._encoder_arg = encoder
+        self.workers = default_workers() if workers is None else workers
+        self.exclude = tuple(exclude)
+        self.max_tokens = max_tokens
+        self.overlap = overlap
+        self.wait = wait
+
+    # -- public -------------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        folders: Iterable[str | Path] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RunSummary:
+        """Index ``folders`` (default: the folders the index already has) and return what was done."""
+        last = None
+        for last in self.iter_run(folders, should_stop):
+            if on_progress:
+                on_progress(last)
+        assert last is not None and last.summary is not None
+        return last.summary
+
+    def remove_folder(self, folder: str | Path) -> int:
+        """Forget a folder and every document found under it; returns how many documents were removed."""
+        target = os.path.abspath(os.fspath(folder))
+        with self._open() as (index, _lock):
+            known = index.store.folders()
+            if target not in known:
+                raise DocSenseError(
+                    f"{target} is not an indexed folder; indexed folders: {', '.join(known) or 'none'}"
+                )
+            vectors = index.vectors()
+            documents = len(index.store.documents_under(target))
+            with index.store.transaction():
+                removed = index.store.remove_folder(target)
+            vectors.remove(removed)
+            index.save_vectors()
+            return documents
+
+    def iter_run(
+        self, folders: Iterable[str | Path] | None = None, should_stop: Callable[[], bool] | None = None
+    ) -> Iterator[Progress]:
+        """Index ``folders``, yielding progress; the last event has phase "done" and the run's summary."""
+        with self._open() as (index, _lock):
+            yield from _Run(self, index, folders, should_stop or (lambda: False)).steps()
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _open(self) -> _Opened:
+        return _Opened(self)
+
+
+class _Opened:
+    """Writer lock and index, opened together and closed in reverse order."""
+
+    def __init__(self, owner: Indexer) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> tuple[Index, WriterLock]:
+        path = self.owner.index_path.expanduser().resolve()
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise IndexAccessError(f"cannot create the index folder {path}: {exc.strerror}") from exc
+        self.lock = WriterLock(path).acquire(wait=self.owner.wait)
+        try:
+            self.index = Index(path, encoder=self.owner._encoder_arg, create=True)
+        except BaseException:
+            self.lock.release()
+            raise
+        return self.index, self.lock
+
+    def __exit__(self, *exc: object) -> None:
+        self.index.close()
+        self.lock.release()
+
+
+class _Run:
+    """The state of one indexing run."""
+
+    def __init__(self, owner: Indexer, index: Index, folders: Iterable[str | Path] | None, stop: Callable[[], bool]):
+        self.owner = owner
+        self.index = index
+        self.store = index.store
+        self.stop = stop
+        self.started = time.monotonic()
+        self.roots = self._roots(folders)
+        self.failed: list[FailedFile] = []
+        self.indexed = self.unchanged = self.removed = self.chunks = self.tokens = self.pages = 0
+        self.files_done = self.files_total = self.files_seen = 0
+        self.bytes_done = self.bytes_total = 0
+        self.embed_chunks = 0
+        self.embed_s = 0.0
+        self.last_save = time.monotonic()
+        self.current: str | None = None
+
+    def _roots(self, folders: Iterable[str | Path] | None) -> list[str]:
+        roots = [os.path.abspath(os.fspath(f)) for f in folders] if folders is not None else self.store.folders()
+        if not roots:
+            raise DocSenseError("no folders to index: give one, e.g. `docsense index ~/Documents`")
+        for root in roots:
+            if not os.path.isdir(root):
+                what = "does not exist" if not os.path.exists(root) else "is not a folder"
+                raise DocSenseError(f"{root} {what}")
+        return list(dict.fromkeys(roots))
+
+    # -- steps --------------------------------------------------------------------------------------------
+
+    def steps(self) -> Iterator[Progress]:
+        encoder = self.index.encoder
+        self.index.vectors()  # load (or rebuild) before the run changes anything
+        with self.store.transaction():
+            self.index.record_encoder()
+            for root in self.roots:
+                self.store.add_folder(root)
+        yield Progress("scan")
+        tasks = self._plan(encoder)
+        self.files_total = len(tasks)
+        self.bytes_total = sum(t.size for t in tasks) or 1
+        yield self._progress("index")
+        cancelled = False
+        pending: list[FileResult] = []
+        pending_windows = 0
+        group = 1024 if encoder.device.startswith("cuda") else 32
+        last_progress = 0.0
+        for result in self._results(tasks):
+            self.files_done += 1
+            self.bytes_done += result.task.size
+            self.current = result.task.path
+            if result.error or result.unchanged:
+                self._store_quick(result)
+            else:
+                pending.append(result)
+                pending_windows += len(result.chunks)
+            if pending_windows >= group:
+                self._flush(pending, encoder)
+                pending, pending_windows = [], 0
+            if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                last_progress = time.monotonic()
+                yield self._progress("index")
+            if self.stop():
+                cancelled = True
+                break
+        if not cancelled:
+            self._flush(pending, encoder)
+        yield self._progress("save")
+        self.index.save_vectors()
+        summary = RunSummary(
+            files_seen=self.files_seen,
+            indexed=self.indexed,
+            unchanged=self.unchanged,
+            removed=self.removed,
+            failed=tuple(self.failed),
+            chunks=self.chunks,
+            tokens=self.tokens,
+            pages=self.pages,
+            elapsed_s=time.monotonic() - self.started,
+            cancelled=cancelled,
+        )
+        yield Progress(**{**self._progress("done").__dict__, "summary": summary})
+
+    def _plan(self, encoder: Encoder) -> list[FileTask]:
+        """Walk the roots; forget what is gone; return the files to (re)index."""
+        found: dict[str, FoundFile] = {}
+        unreadable: list[Unreadable] = []
+        for root in self.roots:
+            for item in discover(root, self.owner.exclude):
+                if isinstance(item, Unreadable):
+                    unreadable.append(item)
+                else:
+                    found.setdefault(item.path, item)
+        self.files_seen = len(found)
+        known = {}
+        failures = {}
+        for root in self.roots:
+            known.update(self.store.documents_under(root))
+            failures.update(self.store.failures_under(root))
+        tasks: list[FileTask] = []
+        bad_names: list[FoundFile] = []
+        for path, f in found.items():
+            if _printable_path(path) is not None:
+                bad_names.append(f)
+                continue
+            doc = known.get(path) or self.store.document_by_path(path)
+            if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
+                self.unchanged += 1
+                continue
+            if path in failures and failures[path] == (f.size, f.mtime_ns):
+                continue  # failed before and not changed since: the recorded reason still holds
+            tasks.append(
+                FileTask(
+                    path=path,
+                    root=f.root,
+                    type=f.type,
+                    size=f.size,
+                    mtime_ns=f.mtime_ns,
+                    known_sha256=doc.sha256 if doc else None,
+                    tokenizer_json=str(encoder.tokenizer.path),
+                    max_tokens=self.owner.max_tokens,
+                    overlap=self.owner.overlap,
+                )
+            )
+        gone = [p for p in known if p not in found]
+        with self.store.transaction():
+            removed = self.store.delete_documents(gone)
+            for path in failures:
+                if path not in found:
+                    self.store.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+            for f in bad_names:
+                shown = _printable_path(f.path) or f.path
+                self.store.record_failure(shown, f.root, "file name is not valid UTF-8", f.size, f.mtime_ns)
+                self.failed.append(FailedFile(shown, "file name is not valid UTF-8"))
+            for u in unreadable:
+                shown = _printable_path(u.path) or u.path
+                root = next((r for r in self.roots if shown.startswith(r)), self.roots[0])
+                self.store.record_failure(shown, root, u.reason, None, None)
+                self.failed.append(FailedFile(shown, u.reason))
+        self.index.vectors().remove(removed)
+        self.removed = len(gone)
+        # Failures recorded in earlier runs that still hold are part of this run's answer too.
+        for path, reason in self.store.failures():
+            if path in failures and path in found and all(t.path != path for t in tasks):
+                self.failed.append(FailedFile(path, reason))
+        return sorted(tasks, key=lambda t: t.path)
+
+    def _results(self, tasks: list[FileTask]) -> Iterator[FileResult]:
+        if self.owner.workers <= 0 or len(tasks) <= 1:
+            for task in tasks:
+                yield process_file(task)
+            return
+        # spawn, never fork: forking after torch (or CUDA) has started threads can deadlock the children.
+        context = multiprocessing.get_context("spawn")
+        workers = min(self.owner.workers, len(tasks))
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            queue = iter(tasks)
+            running: set[cf.Future[FileResult]] = set()
+            try:
+                for task in queue:
+                    running.add(pool.submit(process_file, task))
+                    if len(running) >= workers * 4:
+                        break
+                while running:
+                    done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    for future in done:
+                        for task in queue:
+                            running.add(pool.submit(process_file, task))
+                            break
+                        yield _result_of(future)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _store_quick(self, result: FileResult) -> None:
+        """Record a failure, or note that a touched file's content did not change."""
+        task = result.task
+        with self.store.transaction():
+            if result.error:
+                removed = self.store.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns)
+                self.failed.append(FailedFile(task.path, result.error))
+            else:
+                doc = self.store.document_by_path(task.path)
+                if doc:
+                    self.store.touch_document(doc.id, task.size, task.mtime_ns)
+                removed = []
+                self.unchanged += 1
+        self.index.vectors().remove(removed)
+
+    def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
+        if not results:
+            return
+        windows = [c.token_ids for r in results for c in r.chunks]
+        started = time.monotonic()
+        embedded = encoder.embed_ids(windows)
+        self.embed_s += time.monotonic() - started
+        self.embed_chunks += len(windows)
+        removed: list[int] = []
+        added: list[int] = []
+        row = 0
+        with self.store.transaction():
+            for r in results:
+                new_chunks = []
+                for c in r.chunks:
+                    new_chunks.append(
+                        NewChunk(
+                            ord=c.ord,
+                            start=c.start,
+                            end=c.end,
+                            page_start=c.page_start,
+                            page_end=c.page_end,
+                            heading=c.heading,
+                            text=r.text[c.start : c.end],
+                            n_tokens=len(c.token_ids),
+                            vector=embedded[row],
+                        )
+                    )
+                    row += 1
+                t = r.task
+                gone, new = self.store.put_document(
+                    NewDocument(
+                        path=t.path,
+                        folder=t.root,
+                        type=t.type,
+                        size=t.size,
+                        mtime_ns=t.mtime_ns,
+                        sha256=r.sha256,
+                        pages=len(r.page_starts) if r.page_starts is not None else None,
+                        title=r.title,
+                        text=r.text,
+                        page_starts=r.page_starts,
+                        sections=r.sections,
+                        chunks=new_chunks,
+                    )
+                )
+                removed += gone
+                added += new
+        index_vectors = self.index.vectors()
+        index_vectors.remove(removed)
+        index_vectors.add(added, embedded)
+        self.indexed += len(results)
+        self.chunks += len(windows)
+        self.tokens += sum(len(w) for w in windows)
+        self.pages += sum(len(r.page_starts or ()) for r in results)
+        if time.monotonic() - self.last_save >= SAVE_EVERY_S:
+            self.index.save_vectors()
+            self.last_save = time.monotonic()
+
+    def _progress(self, phase: str) -> Progress:
+        elapsed = time.monotonic() - self.started
+        eta = None
+        if self.bytes_done and phase == "index":
+            eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
+        return Progress(
+            phase=phase,  # type: ignore[arg-type]
+            files_done=self.files_done,
+            files_total=self.files_total,
+            chunks_done=self.chunks,
+            failed=len(self.failed),
+            elapsed_s=elapsed,
+            chunks_per_s=self.chunks / elapsed if elapsed > 0 else 0.0,
+            tokens_per_s=self.tokens / elapsed if elapsed > 0 else 0.0,
+            eta_s=eta,
+            current=self.current,
+        )
+
+
+def _result_of(future: cf.Future[FileResult]) -> FileResult:
+    try:
+        return future.result()
+    except cf.process.BrokenProcessPool:
+        raise IndexAccessError(
+            "an extraction worker died (out of memory?); run the same command again to resume"
+        ) from None
