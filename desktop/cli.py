@@ -32,9 +32,7 @@ def index_option(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line) for programs.")(
-        func
-    )
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line) for programs.")(func)
 
 
 @contextmanager
@@ -73,6 +71,10 @@ def _human_size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _human_time(seconds: float | None) -> str:
@@ -167,10 +169,11 @@ def index(
     else:
         rate = summary.tokens / summary.elapsed_s if summary.elapsed_s else 0.0
         click.echo(
-            f"Indexed {summary.indexed} files ({summary.chunks} chunks, {summary.tokens:,} tokens, "
-            f"{summary.pages} pages) in {summary.elapsed_s:.1f} s, {rate:,.0f} tokens/s; "
-            f"{summary.unchanged} unchanged, {summary.removed} removed, {len(summary.failed)} failed.",
-            err=quiet is False,
+            f"Indexed {_count(summary.indexed, 'file')} ({_count(summary.chunks, 'chunk')}, "
+            f"{summary.tokens:,} tokens, {_count(summary.pages, 'page')}) in {summary.elapsed_s:.1f} s, "
+            f"{rate:,.0f} tokens/s; {summary.unchanged} unchanged, {summary.removed} removed, "
+            f"{len(summary.failed)} failed.",
+            err=True,
         )
         for failure in summary.failed:
             click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)

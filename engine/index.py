@@ -25,9 +25,7 @@ class Index:
         self.folder = Path(folder).expanduser().resolve()
         if not (self.folder / DB_NAME).exists():
             if not create:
-                raise IndexAccessError(
-                    f"no index at {self.folder}: create one with `docsense index FOLDER`"
-                )
+                raise IndexAccessError(f"no index at {self.folder}: create one with `docsense index FOLDER`")
             try:
                 self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             except OSError as exc:
@@ -54,6 +52,7 @@ class Index:
             )
         self.encoder_name = recorded or requested or os.environ.get("DOCSENSE_ENCODER") or ""
         self._vectors: VectorIndex | None = None
+        self._saved_version: int | None = None
 
     @property
     def encoder(self) -> Encoder:
@@ -80,6 +79,7 @@ class Index:
             loaded = VectorIndex.load(self.folder, self.dim)
             if loaded is not None and loaded[1] == self.store.vectors_version():
                 self._vectors = loaded[0]
+                self._saved_version = loaded[1]
             else:
                 self._vectors = self.rebuild_vectors()
         return self._vectors
@@ -93,10 +93,14 @@ class Index:
     def reload(self) -> None:
         """Forget the in-memory vectors, so that the next search sees what another process has written."""
         self._vectors = None
+        self._saved_version = None
 
     def save_vectors(self) -> None:
-        if self._vectors is not None:
-            self._vectors.save(self.folder, self.store.vectors_version())
+        """Write the FAISS file if the vectors changed since it was loaded or last saved."""
+        version = self.store.vectors_version()
+        if self._vectors is not None and version != self._saved_version:
+            self._vectors.save(self.folder, version)
+            self._saved_version = version
 
     def size_bytes(self) -> int:
         total = 0

@@ -241,7 +241,17 @@ class Store:
         cur = self.conn.execute(
             "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (doc.path, doc.folder, doc.type, doc.size, doc.mtime_ns, doc.sha256, doc.pages, doc.title, time.time()),
+            (
+                doc.path,
+                doc.folder,
+                doc.type,
+                doc.size,
+                doc.mtime_ns,
+                doc.sha256,
+                doc.pages,
+                doc.title,
+                time.time(),
+            ),
         )
         doc_id = int(cur.lastrowid or 0)
         self.conn.execute(

@@ -28,6 +28,12 @@ class Tokenizer:
         self.cls_id = self._special("[CLS]")
         self.sep_id = self._special("[SEP]")
         self.pad_id = self._special("[PAD]")
+        vocab = tok.get_vocab(with_added_tokens=True)
+        # True for tokens that begin a word, False for WordPiece continuations ("##ing").
+        self.word_start = np.ones(max(vocab.values()) + 1, dtype=bool)
+        for token, token_id in vocab.items():
+            if token.startswith("##"):
+                self.word_start[token_id] = False
 
     def _special(self, token: str) -> int:
         token_id = self._tok.token_to_id(token)

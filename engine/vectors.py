@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,33 +22,31 @@ SIDECAR_NAME = "vectors.json"
 class VectorIndex:
     """An in-memory FAISS ``IndexIDMap2`` over ``IndexFlatIP``: exact, and cheap to update per chunk id."""
 
-    def __init__(self, dim: int, index: object | None = None) -> None:
+    def __init__(self, dim: int, index: Any = None) -> None:
         import faiss
 
         self.dim = dim
         self._faiss = faiss
-        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
     def __len__(self) -> int:
-        return int(self.index.ntotal)  # type: ignore[attr-defined]
+        return int(self.index.ntotal)
 
     def ids(self) -> np.ndarray:
-        return np.asarray(self._faiss.vector_to_array(self.index.id_map), dtype=np.int64)  # type: ignore[attr-defined]
+        return np.asarray(self._faiss.vector_to_array(self.index.id_map), dtype=np.int64)
 
     def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
         vecs = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
-        self.index.add_with_ids(vecs, np.asarray(ids, dtype=np.int64))  # type: ignore[attr-defined]
+        self.index.add_with_ids(vecs, np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> None:
         if len(ids) == 0:
             return
-        self.index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[attr-defined]
+        self.index.remove_ids(np.asarray(ids, dtype=np.int64))
 
-    def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The ``k`` nearest chunk ids to ``query`` with their cosine scores, best first.
 
         Args:
@@ -62,11 +61,11 @@ class VectorIndex:
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         k = min(k, len(self) if allowed is None else len(allowed))
         if allowed is None:
-            scores, ids = self.index.search(q, k)  # type: ignore[attr-defined]
+            scores, ids = self.index.search(q, k)
         else:
             selector = self._faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-            params = self._faiss.SearchParameters(sel=selector)
-            scores, ids = self.index.search(q, k, params=params)  # type: ignore[attr-defined]
+            params = self._faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            scores, ids = self.index.search(q, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     # -- files --------------------------------------------------------------------------------------------

@@ -40,19 +40,36 @@ def heading_at(sections: list[tuple[int, str]], start: int, end: int) -> str | N
     return sections[0][1] if sections[0][0] < end else None
 
 
-def token_windows(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
-    """[a, b) token ranges of at most ``size`` tokens covering 0..n_tokens, each sharing ``overlap`` with the last."""
+def token_windows(
+    n_tokens: int, size: int, overlap: int, word_start: np.ndarray | None = None
+) -> list[tuple[int, int]]:
+    """[a, b) token ranges of at most ``size`` tokens covering 0..n_tokens, each sharing about ``overlap`` with the last.
+
+    With ``word_start`` (True where a token begins a word rather than continuing one, like "##ing"), windows begin
+    and end on word boundaries when a boundary is near, so that a window's text tokenizes back to its own ids.
+    """
     if n_tokens <= 0:
         return []
-    step = max(1, size - overlap)
-    windows = []
+
+    def is_start(i: int) -> bool:
+        return word_start is None or i >= n_tokens or bool(word_start[i])
+
+    windows: list[tuple[int, int]] = []
     start = 0
     while True:
         end = min(start + size, n_tokens)
+        if end < n_tokens:
+            back = end
+            while back > start + size // 2 and not is_start(back):
+                back -= 1
+            end = back if is_start(back) else end
         windows.append((start, end))
         if end >= n_tokens:
             return windows
-        start += step
+        nxt = max(start + 1, end - overlap)
+        while nxt < end and not is_start(nxt):
+            nxt += 1
+        start = nxt
 
 
 def chunk_text(
@@ -69,7 +86,8 @@ def chunk_text(
     ids, offsets = tokenizer.encode(text)
     body = max_tokens - 2
     chunks = []
-    for number, (a, b) in enumerate(token_windows(len(ids), body, min(overlap, body - 1))):
+    windows = token_windows(len(ids), body, min(overlap, body - 1), tokenizer.word_start[ids])
+    for number, (a, b) in enumerate(windows):
         start, end = int(offsets[a, 0]), int(offsets[b - 1, 1])
         window = np.concatenate(([tokenizer.cls_id], ids[a:b], [tokenizer.sep_id])).astype(int).tolist()
         chunks.append(

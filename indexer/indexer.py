@@ -86,7 +86,8 @@ class Indexer:
         for last in self.iter_run(folders, should_stop):
             if on_progress:
                 on_progress(last)
-        assert last is not None and last.summary is not None
+        if last is None or last.summary is None:  # iter_run always ends with a summary
+            raise RuntimeError("indexing ended without a summary")
         return last.summary
 
     def remove_folder(self, folder: str | Path) -> int:
@@ -95,9 +96,7 @@ class Indexer:
         with self._open() as (index, _lock):
             known = index.store.folders()
             if target not in known:
-                raise DocSenseError(
-                    f"{target} is not an indexed folder; indexed folders: {', '.join(known) or 'none'}"
-                )
+                raise DocSenseError(f"{target} is not an indexed folder; indexed folders: {', '.join(known) or 'none'}")
             vectors = index.vectors()
             documents = len(index.store.documents_under(target))
             with index.store.transaction():

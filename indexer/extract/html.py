@@ -77,7 +77,7 @@ class _TextParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
-            self.title = ((self.title or "") + data).strip() or None
+            self.title = _SPACES.sub(" ", (self.title or "") + data).strip() or None
         if self.skip_depth:
             return
         if not self.pre_depth:

@@ -1,0 +1,159 @@
+"""The docsense command, through click's CliRunner and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from desktop.cli import cli
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")  # fast; the real model has its own tests
+    return CliRunner()
+
+
+@pytest.fixture
+def indexed(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> Path:
+    index = tmp_path / "idx"
+    result = runner.invoke(cli, ["index", str(corpus_copy), "--index", str(index), "--workers", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return index
+
+
+def test_every_command_has_help(runner: CliRunner) -> None:
+    for name, command in cli.commands.items():
+        assert command.help, f"{name} has no help text"
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+
+def test_index_names_broken_files_and_exits_0(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["index", str(corpus_copy), "--index", str(tmp_path / "i"), "--workers", "0"])
+    assert result.exit_code == 0
+    assert "Indexed 20 files" in result.stderr
+    assert "5 failed" in result.stderr
+    assert f"skipped {corpus_copy}/broken/password-protected.pdf: encrypted, no password" in result.stderr
+
+
+def test_index_json_summary(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> None:
+    args = ["index", str(corpus_copy / "html"), "--index", str(tmp_path / "i"), "--workers", "0", "-q", "--json"]
+    result = runner.invoke(cli, args)
+    summary = json.loads(result.stdout)
+    assert summary["indexed"] == 5
+    assert summary["failed"] == []
+    assert result.stderr == ""  # -q: no progress; --json: the summary goes to stdout only
+
+
+def test_search_json_lines(runner: CliRunner, indexed: Path) -> None:
+    result = runner.invoke(cli, ["search", "apache virtual host", "--index", str(indexed), "--json", "-n", "3"])
+    assert result.exit_code == 0
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(hits) == 3
+    assert set(hits[0]) >= {"path", "score", "page", "start", "end", "heading", "snippet", "matched"}
+    assert hits[0]["path"].endswith("sect.http-web-server.html")
+    assert hits[0]["page"] is None
+
+
+def test_search_text_shows_path_page_score_snippet(runner: CliRunner, indexed: Path) -> None:
+    result = runner.invoke(cli, ["search", "Lamport errata", "--index", str(indexed), "--type", "pdf", "-n", "2"])
+    assert result.exit_code == 0
+    first = result.stdout.splitlines()[0]
+    assert "lamport-manual.pdf:" in first
+    assert "[" in first
+
+
+def test_search_errors(runner: CliRunner, indexed: Path, tmp_path: Path) -> None:
+    empty = runner.invoke(cli, ["search", "  ", "--index", str(indexed)])
+    assert empty.exit_code == 2
+    assert "empty" in empty.stderr
+    assert "Traceback" not in empty.output
+    bad_type = runner.invoke(cli, ["search", "x", "--index", str(indexed), "--type", "docx"])
+    assert bad_type.exit_code == 2
+    missing = runner.invoke(cli, ["search", "x", "--index", str(tmp_path / "nothing")])
+    assert missing.exit_code == 1
+    assert "no index at" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "NOT AND (", "\x1b[2J", "*", "a" * 5000, "col:x^2"])
+def test_hostile_queries(runner: CliRunner, indexed: Path, query: str) -> None:
+    result = runner.invoke(cli, ["search", query, "--index", str(indexed), "--json"])
+    assert result.exit_code in (0, 2)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_status_and_verify_json(runner: CliRunner, indexed: Path, corpus_copy: Path) -> None:
+    status = json.loads(runner.invoke(cli, ["status", "--index", str(indexed), "--json"]).stdout)
+    assert status["documents"] == 20
+    assert {"path": str(corpus_copy / "broken" / "empty.txt"), "reason": "empty file"} in status["failed"]
+    assert status["encoder"] == "hashing-bow-64"
+    assert status["device"] == "CPU"
+    assert status["size_bytes"] > 0
+    ok = runner.invoke(cli, ["verify", "--index", str(indexed), "--json"])
+    assert (ok.exit_code, json.loads(ok.stdout)) == (0, {"ok": True, "problems": []})
+    (corpus_copy / "pdf" / "xr.pdf").unlink()
+    bad = runner.invoke(cli, ["verify", "--index", str(indexed), "--json"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["problems"] == [f"file gone from disk: {corpus_copy / 'pdf' / 'xr.pdf'}"]
+
+
+def test_remove(runner: CliRunner, indexed: Path, corpus_copy: Path) -> None:
+    result = runner.invoke(cli, ["remove", str(corpus_copy / "html"), "--index", str(indexed)])
+    assert result.exit_code == 1
+    assert "not an indexed folder" in result.stderr
+    result = runner.invoke(cli, ["remove", str(corpus_copy), "--index", str(indexed)])
+    assert result.exit_code == 0
+    assert "20 documents" in result.stdout
+    status = json.loads(runner.invoke(cli, ["status", "--index", str(indexed), "--json"]).stdout)
+    assert (status["documents"], status["chunks"], status["failed"]) == (0, 0, [])
+
+
+def test_default_index_is_under_docsense_home(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> None:
+    home = Path(os.environ["DOCSENSE_HOME"])
+    assert runner.invoke(cli, ["index", str(corpus_copy / "markdown"), "--workers", "0", "-q"]).exit_code == 0
+    assert (home / "index" / "docsense.db").is_file()
+    assert (home / "index").stat().st_mode & 0o077 == 0  # the owner's only
+
+
+def test_second_writer_is_told_who_holds_the_index(runner: CliRunner, tmp_path: Path, corpus_copy: Path) -> None:
+    from engine.lock import WriterLock
+
+    index = tmp_path / "busy"
+    index.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,os,sys,time; f=os.open(sys.argv[1], os.O_RDWR|os.O_CREAT);"
+         "fcntl.flock(f, fcntl.LOCK_EX); os.write(f, str(os.getpid()).encode()); print('locked', flush=True);"
+         "time.sleep(30)", str(index / "writer.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        result = runner.invoke(cli, ["index", str(corpus_copy), "--index", str(index), "-q"])
+        assert result.exit_code == 1
+        assert f"in use by process {holder.pid}" in result.stderr
+        assert WriterLock(index).holder() == holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_help_is_fast_and_loads_no_heavy_modules() -> None:
+    code = (
+        "import sys; sys.argv=['docsense','--help']\n"
+        "from desktop.cli import main\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "heavy = [m for m in ('torch', 'faiss', 'transformers', 'sentence_transformers', 'PySide6') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out

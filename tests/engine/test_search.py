@@ -1,0 +1,129 @@
+"""Search over a real index of the shared corpus, built with the fake encoder (keyword-like meaning)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import Library
+from engine.errors import IndexAccessError, QueryError
+from indexer import Indexer
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("search")
+    corpus = root / "corpus"
+    shutil.copytree(shared_corpus, corpus)
+    Indexer(root / "index", encoder=fake_encoder, workers=0).run([corpus])
+    lib = Library(root / "index", encoder=fake_encoder)
+    lib.corpus = corpus  # type: ignore[attr-defined]
+    yield lib
+    lib.close()
+
+
+def test_hits_carry_everything(library) -> None:  # type: ignore[no-untyped-def]
+    hits = library.search("virtual hosts apache", limit=5)
+    assert hits
+    top = hits[0]
+    assert top.path.endswith("sect.http-web-server.html")
+    assert top.page is None
+    assert top.doc_type == "html"
+    assert top.matched in ("both", "keyword", "meaning")
+    assert top.heading and top.heading.startswith("11.2. Web Server (HTTP)")
+    text = library.document_text(top.path)
+    assert top.start < top.end <= len(text)
+    assert top.start <= top.snippet_start < top.end
+    assert "virtual host" in top.snippet.lower()
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_pdf_hits_have_the_page_of_the_snippet(library) -> None:  # type: ignore[no-untyped-def]
+    hits = library.search("Modified Versions copyright notice", limit=10, types=["pdf"])
+    assert hits
+    for hit in hits:
+        assert hit.doc_type == "pdf"
+        pages = library.document_pages(hit.path)
+        assert isinstance(hit.page, int)
+        assert pages[hit.page - 1] <= hit.snippet_start
+        assert hit.page == len(pages) or hit.snippet_start < pages[hit.page]
+
+
+def test_matched_says_which_side_found_it(library) -> None:  # type: ignore[no-untyped-def]
+    keyword = library.search("slapd", modes=("keyword",))
+    assert keyword
+    assert {h.matched for h in keyword} == {"keyword"}
+    meaning = library.search("slapd", modes=("meaning",))
+    assert {h.matched for h in meaning} == {"meaning"}
+    both = library.search("slapd")
+    assert "both" in {h.matched for h in both}
+
+
+def test_path_and_type_filters(library) -> None:  # type: ignore[no-untyped-def]
+    corpus = library.corpus
+    html = library.search("configuration", limit=50, path=str(corpus / "html"))
+    assert html
+    assert all(h.path.startswith(str(corpus / "html") + "/") for h in html)
+    globbed = library.search("configuration", limit=50, path=str(corpus / "*" / "*.md"))
+    assert globbed
+    assert all(h.path.endswith(".md") for h in globbed)
+    typed = library.search("license", limit=50, types=["txt", "md"])
+    assert typed
+    assert {h.doc_type for h in typed} <= {"txt", "md"}
+    # A folder prefix does not match a sibling folder sharing its first letters.
+    assert library.search("configuration", path=str(corpus / "htm")) == []
+
+
+def test_bad_queries_are_errors_not_crashes(library) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match="empty"):
+        library.search("   \x00\t ")
+    with pytest.raises(QueryError, match="unknown type"):
+        library.search("x", types=["docx"])
+    with pytest.raises(QueryError, match="limit"):
+        library.search("x", limit=0)
+
+
+def db_digest(path: Path) -> str:
+    return hashlib.sha256((path / "docsense.db").read_bytes()).hexdigest()
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+          deadline=None)  # fmt: skip
+@given(st.text(max_size=60))
+def test_fuzzed_queries_never_crash_or_change_the_index(library, text: str) -> None:  # type: ignore[no-untyped-def]
+    before = db_digest(library.path)
+    try:
+        library.search(text, limit=3)
+    except QueryError:
+        pass
+    assert db_digest(library.path) == before
+
+
+def test_opening_a_missing_index_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(IndexAccessError, match="docsense index FOLDER"):
+        Library(tmp_path / "none")
+
+
+def test_status_and_verify_tell_the_truth(library) -> None:  # type: ignore[no-untyped-def]
+    status = library.status()
+    readable = [p for p in library.corpus.rglob("*.*") if p.parent.name != "broken"]
+    assert status.documents == len(readable) == 20
+    assert len(status.failed) == 5
+    assert status.device == "CPU"
+    assert status.encoder == "hashing-bow-64"
+    assert status.size_bytes > 0
+    assert library.verify().ok
+    victim = library.corpus / "text" / "latin1-email.txt"
+    saved = victim.read_bytes()
+    victim.unlink()
+    try:
+        result = library.verify()
+        assert not result.ok
+        assert result.problems == (f"file gone from disk: {victim}",)
+    finally:
+        victim.write_bytes(saved)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from engine.snippet import best_window, make_snippet
+
+
+def test_snippet_goes_where_the_query_words_are() -> None:
+    text = "filler " * 100 + "the ldap directory server configuration " + "filler " * 100
+    snippet, offset = make_snippet(text, ["ldap", "server"])
+    assert "ldap directory server" in snippet
+    assert text[offset:].startswith(snippet.lstrip("…")[:20])
+    assert len(snippet) <= 245
+
+
+def test_snippet_prefers_distinct_terms() -> None:
+    text = "apple " * 30 + "x " * 200 + "apple banana cherry " + "y " * 200
+    start, end = best_window(text, ["apple", "banana", "cherry"])
+    assert "banana" in text[start:end]
+    assert "cherry" in text[start:end]
+
+
+def test_short_text_is_whole() -> None:
+    assert make_snippet("short text", ["x"]) == ("short text", 0)
+
+
+def test_no_match_starts_at_the_beginning() -> None:
+    snippet, offset = make_snippet("word " * 200, ["absent"])
+    assert offset == 0
+    assert snippet.endswith("…")

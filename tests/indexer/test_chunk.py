@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.pages import page_of
+from indexer.chunk import chunk_text, heading_at, token_windows
+from indexer.extract import extract
+
+
+def test_token_windows_cover_everything_with_overlap() -> None:
+    windows = token_windows(1000, 510, 64)
+    assert windows[0] == (0, 510)
+    assert windows[-1][1] == 1000
+    for (a1, b1), (a2, _b2) in zip(windows, windows[1:], strict=False):
+        assert b1 - a2 == 64
+        assert b1 - a1 == 510
+    assert token_windows(0, 510, 64) == []
+    assert token_windows(10, 510, 64) == [(0, 10)]
+
+
+def test_chunks_fit_512_tokens_and_map_back_to_the_text(shared_corpus: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
+    got = extract("pdf", (shared_corpus / "pdf/lppl.pdf").read_bytes())
+    chunks = chunk_text(got.text, tokenizer, got.page_starts, got.sections)
+    assert len(chunks) > 3
+    for c in chunks:
+        assert len(c.token_ids) <= 512
+        assert c.token_ids[0] == tokenizer.cls_id
+        assert c.token_ids[-1] == tokenizer.sep_id
+        # Re-tokenizing the chunk's own text gives back the same ids: the span is exact.
+        ids, _ = tokenizer.encode(got.text[c.start : c.end])
+        assert ids.tolist() == c.token_ids[1:-1]
+        assert c.page_start == page_of(got.page_starts, c.start)
+        assert c.page_start is not None
+        assert c.page_end is not None
+        assert c.page_start <= c.page_end
+    # Full windows are (nearly) 512 tokens: only a word cut at the edge is left out.
+    assert all(len(c.token_ids) >= 500 for c in chunks[:-1])
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start < a.end
+    assert chunks[0].start == 0
+    assert chunks[-1].end == len(got.text.rstrip())
+
+
+def test_chunk_pages_follow_the_page_map(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    pages = ["alpha " * 300, "beta " * 300, "gamma " * 300]
+    text = "\n\n".join(pages)
+    starts = [0, len(pages[0]) + 2, len(pages[0]) + len(pages[1]) + 4]
+    chunks = chunk_text(text, tokenizer, starts, max_tokens=128, overlap=16)
+    for c in chunks:
+        first_word = text[c.start : c.end].split()[0]
+        assert {"alpha": 1, "beta": 2, "gamma": 3}[first_word] == c.page_start
+        last_word = text[c.start : c.end].split()[-1]
+        assert {"alpha": 1, "beta": 2, "gamma": 3}[last_word] == c.page_end
+
+
+def test_heading_at() -> None:
+    sections = [(10, "A"), (50, "A > B")]
+    assert heading_at(sections, 0, 5) is None
+    assert heading_at(sections, 0, 20) == "A"
+    assert heading_at(sections, 10, 20) == "A"
+    assert heading_at(sections, 60, 80) == "A > B"
+    assert heading_at([], 0, 10) is None
+
+
+def test_long_line_is_cut_into_pieces_without_losing_offsets(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    text = "word " * 60_000  # longer than one tokenizer piece
+    ids, offsets = tokenizer.encode(text)
+    assert len(ids) == 60_000
+    assert text[offsets[-1][0] : offsets[-1][1]] == "word"
+    assert (offsets[1:, 0] > offsets[:-1, 0]).all()
+
+
+def test_tiny_window_is_refused(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="max_tokens"):
+        chunk_text("some text", tokenizer, max_tokens=2)
+
+
+def test_windows_start_and_end_on_word_boundaries(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    # Long words split into many WordPiece tokens: a window cut at a fixed count would land inside them.
+    text = " ".join(["internationalization", "unbelievably", "counterrevolutionaries", "x"] * 400)
+    chunks = chunk_text(text, tokenizer, max_tokens=64, overlap=8)
+    assert len(chunks) > 10
+    for c in chunks:
+        assert len(c.token_ids) <= 64
+        assert text[c.start - 1] == " " if c.start else True
+        assert c.end == len(text) or text[c.end] == " "
+        ids, _ = tokenizer.encode(text[c.start : c.end])
+        assert ids.tolist() == c.token_ids[1:-1]
+
+
+def test_word_windows_never_stall() -> None:
+    import numpy as np
+
+    no_word_starts = np.zeros(100, dtype=bool)
+    windows = token_windows(100, 10, 3, no_word_starts)
+    assert windows[-1][1] == 100
+    assert all(b > a for a, b in windows)
+    assert [a for a, _ in windows] == sorted({a for a, _ in windows})

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from indexer.discover import FoundFile, Unreadable, discover
+
+
+def found(root: Path, exclude: tuple[str, ...] = ()) -> list[str]:
+    return sorted(os.path.relpath(f.path, root) for f in discover(root, exclude) if isinstance(f, FoundFile))
+
+
+def test_supported_types_hidden_and_excluded(tmp_path: Path) -> None:
+    for rel in ["a.pdf", "b.TXT", "c.md", "d.html", "e.htm", "f.docx", ".hidden.txt", ".git/x.md", "sub/g.txt",
+                "node_modules/h.md", "sub/deep/i.markdown"]:  # fmt: skip
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    assert found(tmp_path, ("node_modules",)) == [
+        "a.pdf", "b.TXT", "c.md", "d.html", "e.htm", "sub/deep/i.markdown", "sub/g.txt",
+    ]  # fmt: skip
+    assert found(tmp_path, ("node_modules", "sub/deep/*", "*.htm")) == ["a.pdf", "b.TXT", "c.md", "d.html", "sub/g.txt"]
+
+
+def test_types_and_stat(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("hello")
+    (f,) = list(discover(tmp_path))
+    assert isinstance(f, FoundFile)
+    assert f.type == "md"
+    assert f.size == 5
+    assert f.root == str(tmp_path)
+    assert f.mtime_ns == (tmp_path / "a.md").stat().st_mtime_ns
+
+
+def test_symlink_loops_are_walked_once(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "doc.txt").write_text("x")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path)
+    (tmp_path / "a" / "self").symlink_to(tmp_path / "a")
+    (tmp_path / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    assert found(tmp_path) == ["a/doc.txt"]
+
+
+def test_unreadable_folder_is_reported(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "x.txt").write_text("x")
+    locked.chmod(0)
+    try:
+        items = list(discover(tmp_path))
+    finally:
+        locked.chmod(0o755)
+    if os.geteuid() == 0:  # root reads everything: nothing to report
+        assert [i.path for i in items if isinstance(i, FoundFile)] == [str(locked / "x.txt")]
+    else:
+        assert [i.path for i in items if isinstance(i, Unreadable)] == [str(locked)]

