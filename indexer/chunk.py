@@ -43,7 +43,8 @@ def heading_at(sections: list[tuple[int, str]], start: int, end: int) -> str | N
 def token_windows(
     n_tokens: int, size: int, overlap: int, word_start: np.ndarray | None = None
 ) -> list[tuple[int, int]]:
-    """[a, b) token ranges of at most ``size`` tokens covering 0..n_tokens, each sharing about ``overlap`` with the last.
+    """[a, b) token ranges of at most ``size`` tokens covering 0..n_tokens, each sharing about ``overlap`` with the
+    one before.
 
     With ``word_start`` (True where a token begins a word rather than continuing one, like "##ing"), windows begin
     and end on word boundaries when a boundary is near, so that a window's text tokenizes back to its own ids.

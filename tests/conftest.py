@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,7 @@ def corpus_copy(shared_corpus: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tokenizer():  # type: ignore[no-untyped-def]
+def tokenizer():
     from engine.encoder import packaged_model_dir
     from engine.tokenizer import Tokenizer
 
@@ -45,7 +44,7 @@ def tokenizer():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def fake_encoder(tokenizer):  # type: ignore[no-untyped-def]
+def fake_encoder(tokenizer):
     """A deterministic bag-of-words encoder: fast, knows words, not meaning."""
     from engine.encoder import HashingEncoder
 
@@ -53,7 +52,7 @@ def fake_encoder(tokenizer):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def real_encoder():  # type: ignore[no-untyped-def]
+def real_encoder():
     """all-MiniLM-L6-v2 from its package, on the CPU, loaded once per session."""
     from engine.encoder import SentenceEncoder
 
@@ -61,11 +60,11 @@ def real_encoder():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_indexer(tmp_path: Path, fake_encoder):  # type: ignore[no-untyped-def]
+def make_indexer(tmp_path: Path, fake_encoder):
     """Build an Indexer on a temp index with the fake encoder, extraction in-process."""
     from indexer import Indexer
 
-    def make(**kwargs):  # type: ignore[no-untyped-def]
+    def make(**kwargs):
         kwargs.setdefault("index_path", tmp_path / "index")
         kwargs.setdefault("encoder", fake_encoder)
         kwargs.setdefault("workers", 0)
@@ -75,8 +74,8 @@ def make_indexer(tmp_path: Path, fake_encoder):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def docs(tmp_path: Path) -> Iterator[Path]:
+def docs(tmp_path: Path) -> Path:
     """An empty folder to put documents in."""
     folder = tmp_path / "docs"
     folder.mkdir()
-    yield folder
+    return folder

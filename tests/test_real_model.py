@@ -15,7 +15,7 @@ pytestmark = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")
-def real_index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, real_encoder):  # type: ignore[no-untyped-def]
+def real_index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, real_encoder):
     root = tmp_path_factory.mktemp("real")
     corpus = root / "corpus"
     shutil.copytree(shared_corpus, corpus)
@@ -23,7 +23,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, re
     return root / "index", corpus, summary
 
 
-def test_every_readable_file_indexed_and_every_broken_one_named(real_index) -> None:  # type: ignore[no-untyped-def]
+def test_every_readable_file_indexed_and_every_broken_one_named(real_index) -> None:
     _index, corpus, summary = real_index
     assert summary.indexed == 20
     assert {Path(f.path).relative_to(corpus).as_posix(): f.reason for f in summary.failed} == {
@@ -47,7 +47,7 @@ def test_every_readable_file_indexed_and_every_broken_one_named(real_index) -> N
         ("sweepstakes prize winner notification", ("00002.ca96f74042d05c1a1d29ca30467cfcd5.txt",), False),
     ],
 )
-def test_plain_language_search_finds_the_right_document_first(real_index, query, expected, has_page) -> None:  # type: ignore[no-untyped-def]
+def test_plain_language_search_finds_the_right_document_first(real_index, query, expected, has_page) -> None:
     index, _corpus, _summary = real_index
     with Library(index) as lib:
         top = lib.search(query, limit=3)[0]
@@ -55,14 +55,14 @@ def test_plain_language_search_finds_the_right_document_first(real_index, query,
     assert isinstance(top.page, int) if has_page else top.page is None
 
 
-def test_meaning_finds_what_keywords_cannot(real_index) -> None:  # type: ignore[no-untyped-def]
+def test_meaning_finds_what_keywords_cannot(real_index) -> None:
     index, _corpus, _summary = real_index
     query = "central directory of user accounts for authentication"
     with Library(index) as lib:
         assert Path(lib.search(query, limit=1, modes=("meaning",))[0].path).name == "sect.ldap-directory.html"
 
 
-def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_encoder) -> None:
     index, _corpus, _summary = real_index
     with Library(index) as lib:
         rows = lib.index.store.conn.execute("SELECT text, vector FROM chunks ORDER BY id LIMIT 6").fetchall()
@@ -73,7 +73,7 @@ def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_enc
     assert cosines.min() > 0.995
 
 
-def test_status_and_verify(real_index) -> None:  # type: ignore[no-untyped-def]
+def test_status_and_verify(real_index) -> None:
     index, _corpus, summary = real_index
     with Library(index) as lib:
         status = lib.status()

@@ -152,7 +152,8 @@ def test_help_is_fast_and_loads_no_heavy_modules() -> None:
         "import sys; sys.argv=['docsense','--help']\n"
         "from desktop.cli import main\n"
         "try: main()\nexcept SystemExit: pass\n"
-        "heavy = [m for m in ('torch', 'faiss', 'transformers', 'sentence_transformers', 'PySide6') if m in sys.modules]\n"
+        "names = ('torch', 'faiss', 'transformers', 'sentence_transformers', 'PySide6')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

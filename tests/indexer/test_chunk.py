@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -13,14 +14,14 @@ def test_token_windows_cover_everything_with_overlap() -> None:
     windows = token_windows(1000, 510, 64)
     assert windows[0] == (0, 510)
     assert windows[-1][1] == 1000
-    for (a1, b1), (a2, _b2) in zip(windows, windows[1:], strict=False):
+    for (a1, b1), (a2, _b2) in pairwise(windows):
         assert b1 - a2 == 64
         assert b1 - a1 == 510
     assert token_windows(0, 510, 64) == []
     assert token_windows(10, 510, 64) == [(0, 10)]
 
 
-def test_chunks_fit_512_tokens_and_map_back_to_the_text(shared_corpus: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
+def test_chunks_fit_512_tokens_and_map_back_to_the_text(shared_corpus: Path, tokenizer) -> None:
     got = extract("pdf", (shared_corpus / "pdf/lppl.pdf").read_bytes())
     chunks = chunk_text(got.text, tokenizer, got.page_starts, got.sections)
     assert len(chunks) > 3
@@ -37,13 +38,13 @@ def test_chunks_fit_512_tokens_and_map_back_to_the_text(shared_corpus: Path, tok
         assert c.page_start <= c.page_end
     # Full windows are (nearly) 512 tokens: only a word cut at the edge is left out.
     assert all(len(c.token_ids) >= 500 for c in chunks[:-1])
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in pairwise(chunks):
         assert b.start < a.end
     assert chunks[0].start == 0
     assert chunks[-1].end == len(got.text.rstrip())
 
 
-def test_chunk_pages_follow_the_page_map(tokenizer) -> None:  # type: ignore[no-untyped-def]
+def test_chunk_pages_follow_the_page_map(tokenizer) -> None:
     pages = ["alpha " * 300, "beta " * 300, "gamma " * 300]
     text = "\n\n".join(pages)
     starts = [0, len(pages[0]) + 2, len(pages[0]) + len(pages[1]) + 4]
@@ -64,7 +65,7 @@ def test_heading_at() -> None:
     assert heading_at([], 0, 10) is None
 
 
-def test_long_line_is_cut_into_pieces_without_losing_offsets(tokenizer) -> None:  # type: ignore[no-untyped-def]
+def test_long_line_is_cut_into_pieces_without_losing_offsets(tokenizer) -> None:
     text = "word " * 60_000  # longer than one tokenizer piece
     ids, offsets = tokenizer.encode(text)
     assert len(ids) == 60_000
@@ -72,12 +73,12 @@ def test_long_line_is_cut_into_pieces_without_losing_offsets(tokenizer) -> None:
     assert (offsets[1:, 0] > offsets[:-1, 0]).all()
 
 
-def test_tiny_window_is_refused(tokenizer) -> None:  # type: ignore[no-untyped-def]
+def test_tiny_window_is_refused(tokenizer) -> None:
     with pytest.raises(ValueError, match="max_tokens"):
         chunk_text("some text", tokenizer, max_tokens=2)
 
 
-def test_windows_start_and_end_on_word_boundaries(tokenizer) -> None:  # type: ignore[no-untyped-def]
+def test_windows_start_and_end_on_word_boundaries(tokenizer) -> None:
     # Long words split into many WordPiece tokens: a window cut at a fixed count would land inside them.
     text = " ".join(["internationalization", "unbelievably", "counterrevolutionaries", "x"] * 400)
     chunks = chunk_text(text, tokenizer, max_tokens=64, overlap=8)

@@ -20,7 +20,7 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def db_rows(index: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def db_rows(index: Path, sql: str) -> list[tuple]:
     conn = sqlite3.connect(index / "docsense.db")
     try:
         return conn.execute(sql).fetchall()
@@ -38,7 +38,7 @@ def chunk_ids(index: Path) -> list[int]:
     return [r[0] for r in db_rows(index, "SELECT id FROM chunks ORDER BY id")]
 
 
-def test_first_run_indexes_and_second_run_does_nothing(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_indexes_and_second_run_does_nothing(make_indexer, docs: Path, tmp_path: Path) -> None:
     write(docs / "a.txt", "apples and oranges")
     write(docs / "b.md", "# Fruit\n\nbananas are yellow")
     summary = make_indexer().run([docs])
@@ -51,7 +51,7 @@ def test_first_run_indexes_and_second_run_does_nothing(make_indexer, docs: Path,
     assert faiss_ids(index) == chunk_ids(index)
 
 
-def test_changed_file_is_reembedded_and_others_are_not(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_changed_file_is_reembedded_and_others_are_not(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:
     a = write(docs / "a.txt", "apples and oranges")
     write(docs / "b.txt", "bananas are yellow")
     make_indexer().run([docs])
@@ -69,7 +69,7 @@ def test_changed_file_is_reembedded_and_others_are_not(make_indexer, docs: Path,
         assert all(h.path != str(a) for h in lib.search("apples", modes=("keyword",)))
 
 
-def test_touched_but_same_content_is_not_reembedded(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_touched_but_same_content_is_not_reembedded(make_indexer, docs: Path, tmp_path: Path) -> None:
     a = write(docs / "a.txt", "apples and oranges")
     make_indexer().run([docs])
     ids = chunk_ids(tmp_path / "index")
@@ -80,7 +80,7 @@ def test_touched_but_same_content_is_not_reembedded(make_indexer, docs: Path, tm
     assert db_rows(tmp_path / "index", "SELECT mtime_ns FROM documents") == [(1,)]
 
 
-def test_deleted_files_leave_both_stores(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_files_leave_both_stores(make_indexer, docs: Path, tmp_path: Path) -> None:
     write(docs / "a.txt", "apples")
     b = write(docs / "sub/b.txt", "bananas")
     make_indexer().run([docs])
@@ -93,7 +93,7 @@ def test_deleted_files_leave_both_stores(make_indexer, docs: Path, tmp_path: Pat
     assert db_rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'bananas'") == [(0,)]
 
 
-def test_failures_are_recorded_and_retried_when_fixed(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_failures_are_recorded_and_retried_when_fixed(make_indexer, docs: Path, tmp_path: Path) -> None:
     bad = write(docs / "empty.txt", "")
     write(docs / "ok.txt", "fine")
     summary = make_indexer().run([docs])
@@ -106,7 +106,7 @@ def test_failures_are_recorded_and_retried_when_fixed(make_indexer, docs: Path, 
     assert db_rows(tmp_path / "index", "SELECT count(*) FROM failures") == [(0,)]
 
 
-def test_file_that_becomes_broken_is_removed_and_recorded(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_file_that_becomes_broken_is_removed_and_recorded(make_indexer, docs: Path, tmp_path: Path) -> None:
     a = write(docs / "a.txt", "apples")
     make_indexer().run([docs])
     a.write_bytes(os.urandom(4096) + b"\x00" * 100)
@@ -117,7 +117,7 @@ def test_file_that_becomes_broken_is_removed_and_recorded(make_indexer, docs: Pa
     assert faiss_ids(index) == []
 
 
-def test_whole_corpus_with_broken_files(make_indexer, corpus_copy: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_whole_corpus_with_broken_files(make_indexer, corpus_copy: Path, tmp_path: Path) -> None:
     summary = make_indexer().run([corpus_copy])
     reasons = {Path(f.path).name: f.reason for f in summary.failed}
     assert reasons == {
@@ -133,7 +133,7 @@ def test_whole_corpus_with_broken_files(make_indexer, corpus_copy: Path, tmp_pat
     assert summary.pages == 8 + 1 + 7 + 2 + 2 + 2  # the six PDFs
 
 
-def test_remove_folder(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_remove_folder(make_indexer, docs: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
     write(docs / "a.txt", "apples")
     write(other / "b.txt", "bananas")
@@ -147,14 +147,14 @@ def test_remove_folder(make_indexer, docs: Path, tmp_path: Path) -> None:  # typ
         make_indexer().remove_folder(docs)
 
 
-def test_missing_folder_is_a_clear_error(make_indexer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_folder_is_a_clear_error(make_indexer, tmp_path: Path) -> None:
     with pytest.raises(DocSenseError, match="does not exist"):
         make_indexer().run([tmp_path / "nope"])
     with pytest.raises(DocSenseError, match="no folders to index"):
         make_indexer().run()
 
 
-def test_stale_faiss_file_is_rebuilt_from_sqlite(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_stale_faiss_file_is_rebuilt_from_sqlite(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:
     write(docs / "a.txt", "apples")
     write(docs / "b.txt", "bananas")
     make_indexer().run([docs])
@@ -172,7 +172,7 @@ def test_stale_faiss_file_is_rebuilt_from_sqlite(make_indexer, docs: Path, tmp_p
     assert faiss_ids(index) == chunk_ids(index)
 
 
-def test_other_encoder_is_refused(make_indexer, docs: Path, tmp_path: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
+def test_other_encoder_is_refused(make_indexer, docs: Path, tmp_path: Path, tokenizer) -> None:
     from engine.encoder import HashingEncoder
 
     write(docs / "a.txt", "apples")
@@ -181,15 +181,17 @@ def test_other_encoder_is_refused(make_indexer, docs: Path, tmp_path: Path, toke
         make_indexer(encoder=HashingEncoder(dim=32, tokenizer=tokenizer)).run([docs])
 
 
-def test_process_pool_gives_the_same_index(make_indexer, corpus_copy: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_process_pool_gives_the_same_index(make_indexer, corpus_copy: Path, tmp_path: Path) -> None:
     inline = make_indexer(index_path=tmp_path / "inline").run([corpus_copy / "html", corpus_copy / "pdf"])
     pooled = make_indexer(index_path=tmp_path / "pooled", workers=2).run([corpus_copy / "html", corpus_copy / "pdf"])
     assert (pooled.indexed, pooled.chunks, pooled.tokens) == (inline.indexed, inline.chunks, inline.tokens)
-    sql = 'SELECT d.path, c.start, c."end", c.page_start FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY 1, 2'
+    sql = (
+        'SELECT d.path, c.start, c."end", c.page_start FROM chunks c JOIN documents d ON d.id = c.doc_id ORDER BY 1, 2'
+    )
     assert db_rows(tmp_path / "inline", sql) == db_rows(tmp_path / "pooled", sql)
 
 
-def test_progress_events(make_indexer, docs: Path) -> None:  # type: ignore[no-untyped-def]
+def test_progress_events(make_indexer, docs: Path) -> None:
     for i in range(5):
         write(docs / f"{i}.txt", f"document number {i}")
     events = list(make_indexer().iter_run([docs]))
@@ -201,7 +203,7 @@ def test_progress_events(make_indexer, docs: Path) -> None:  # type: ignore[no-u
     assert done == sorted(done)
 
 
-def test_cancel_stops_early_and_keeps_what_was_stored(make_indexer, docs: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_stops_early_and_keeps_what_was_stored(make_indexer, docs: Path, tmp_path: Path) -> None:
     for i in range(40):
         write(docs / f"{i:02d}.txt", f"document number {i} " * 300)
     seen = []
