@@ -108,4 +108,5 @@ class RunSummary:
     tokens: int
     pages: int
     elapsed_s: float
+    embed_s: float = 0.0
     cancelled: bool = False

@@ -223,6 +223,7 @@ class _Run:
             tokens=self.tokens,
             pages=self.pages,
             elapsed_s=time.monotonic() - self.started,
+            embed_s=self.embed_s,
             cancelled=cancelled,
         )
         yield Progress(**{**self._progress("done").__dict__, "summary": summary})

@@ -1,0 +1,52 @@
+"""Benchmark corpora: Debian documentation packages, fetched with apt-get download and unpacked with dpkg -x.
+
+The files land in bench/data/ (ignored by git) and are reused on later runs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+SHARED = HERE.parent.parent / "shared"
+PYDOC_HTML = "usr/share/doc/python3.11/html"
+
+
+def debian_package(name: str) -> Path:
+    """The unpacked tree of Debian package ``name`` (downloaded once)."""
+    target = DATA / name
+    if (target / ".done").exists():
+        return target
+    DATA.mkdir(parents=True, exist_ok=True)
+    for old in DATA.glob(f"{name}_*.deb"):
+        old.unlink()
+    try:
+        subprocess.run(["apt-get", "download", name], cwd=DATA, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        sys.exit(f"cannot download {name} with apt-get ({exc}); on Debian run `apt-get update` first")
+    (deb,) = DATA.glob(f"{name}_*.deb")
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(["dpkg", "-x", str(deb), str(target)], check=True)
+    (target / ".done").write_text(deb.name)
+    return target
+
+
+def python_doc_corpus() -> Path:
+    """A folder holding the 474 pages of pyfaq-retrieval-dev.json's corpus (no faq/, indexes or search page)."""
+    spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+    target = DATA / "pydoc-corpus"
+    if (target / ".done").exists():
+        return target
+    html = debian_package("python3.11-doc") / PYDOC_HTML
+    shutil.rmtree(target, ignore_errors=True)
+    for rel in spec["corpus"]:
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(html / rel, dest)
+    (target / ".done").write_text(str(len(spec["corpus"])))
+    return target
