@@ -54,6 +54,7 @@ def measure(name: str, workers: int | None, device: str | None) -> dict[str, obj
         "seconds": round(elapsed, 1),
         "tokens/s": round(summary.tokens / elapsed),
         "chunks/s": round(summary.chunks / elapsed, 1),
+        "files/s": round(summary.indexed / elapsed, 2),
         "pages/s": round(summary.pages / elapsed, 2) if summary.pages else None,
         "embed share": round(summary.embed_s / elapsed, 2),
     }

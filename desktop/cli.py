@@ -38,6 +38,8 @@ def json_option(func: F) -> F:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the engine's errors into click's, so people get one line and the right exit code."""
+    import sqlite3
+
     from engine.errors import DocSenseError, QueryError
 
     try:
@@ -46,6 +48,8 @@ def user_errors() -> Iterator[None]:
         raise click.UsageError(str(exc)) from None
     except DocSenseError as exc:
         raise click.ClickException(str(exc)) from None
+    except sqlite3.Error as exc:  # a read-only folder, a full disk, a damaged database file
+        raise click.ClickException(f"cannot use the index database: {exc}") from None
     except PermissionError as exc:
         raise click.ClickException(f"permission denied: {exc.filename or exc}") from None
     except OSError as exc:
@@ -126,10 +130,26 @@ class ProgressPrinter:
             click.echo(text, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(package_name="docsense")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """DocSense: search your own documents by meaning and by keyword, offline."""
+    if ctx.invoked_subcommand is None:
+        _welcome(ctx)
+
+
+def _welcome(ctx: click.Context) -> None:
+    """What `docsense` alone says: the commands, and the next step for this index."""
+    from engine.config import default_index_path
+
+    click.echo(ctx.get_help())
+    index = default_index_path()
+    click.echo("")
+    if (index / "docsense.db").exists():
+        click.echo(f"Your index is at {index}. Try: docsense status, or docsense search \"your question\"")
+    else:
+        click.echo("No index yet. Start with a folder of documents, e.g.:  docsense index ~/Documents")
 
 
 @cli.command()

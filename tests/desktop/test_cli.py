@@ -158,3 +158,13 @@ def test_help_is_fast_and_loads_no_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_docsense_alone_shows_help_and_the_next_step(runner: CliRunner, corpus_copy: Path) -> None:
+    first = runner.invoke(cli, [])
+    assert first.exit_code == 0
+    assert "Commands:" in first.stdout
+    assert "No index yet" in first.stdout
+    assert runner.invoke(cli, ["index", str(corpus_copy / "markdown"), "--workers", "0", "-q"]).exit_code == 0
+    again = runner.invoke(cli, [])
+    assert "Your index is at" in again.stdout
