@@ -7,16 +7,19 @@ version it was saved at, so a stale FAISS file is detected on open rather than t
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import sqlite_utils
+
+from engine.tagger import EntitySpan
 
 DB_NAME = "docsense.db"
 
@@ -83,8 +86,24 @@ _M001_CREATE_TABLES = """
         END;
 """
 
+_M002_ENTITIES = """
+        CREATE TABLE entities (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            chunk_id INTEGER REFERENCES chunks(id) ON DELETE CASCADE,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            text TEXT NOT NULL,
+            norm TEXT NOT NULL
+        );
+        CREATE INDEX entities_doc ON entities(doc_id);
+        CREATE INDEX entities_chunk ON entities(chunk_id);
+        CREATE INDEX entities_norm ON entities(norm, label);
+"""
+
 # Numbered migrations, each an SQL script run in one transaction: append, never edit one that has shipped.
-MIGRATIONS: list[str] = [_M001_CREATE_TABLES]
+MIGRATIONS: list[str] = [_M001_CREATE_TABLES, _M002_ENTITIES]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -128,6 +147,7 @@ class NewDocument:
     page_starts: list[int] | None
     sections: list[tuple[int, str]]
     chunks: list[NewChunk]
+    entities: list[EntitySpan] = field(default_factory=list)
 
 
 class Store:
@@ -282,6 +302,16 @@ class Store:
                 ),
             )
             added.append(int(cur.lastrowid or 0))
+        # Each entity belongs to the first chunk whose span holds its start (chunks overlap; one is enough).
+        starts = [c.start for c in doc.chunks]
+        rows = []
+        for e in doc.entities:
+            i = bisect.bisect_right(starts, e.start) - 1
+            chunk_id = added[i] if i >= 0 and e.start < doc.chunks[i].end else None
+            rows.append((doc_id, chunk_id, e.start, e.end, e.label, e.text, e.norm))
+        self.conn.executemany(
+            'INSERT INTO entities(doc_id, chunk_id, start, "end", label, text, norm) VALUES (?, ?, ?, ?, ?, ?, ?)', rows
+        )
         self._bump_vectors_version()
         return removed, added
 
@@ -299,6 +329,7 @@ class Store:
         if row is None:
             return []
         ids = [r[0] for r in self.conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (row[0],))]
+        self.conn.execute("DELETE FROM entities WHERE doc_id = ?", (row[0],))
         self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (row[0],))
         self.conn.execute("DELETE FROM texts WHERE doc_id = ?", (row[0],))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))

@@ -22,6 +22,7 @@ from engine.errors import DocSenseError, IndexAccessError
 from engine.index import Index
 from engine.lock import WriterLock
 from engine.store import NewChunk, NewDocument
+from engine.tagger import DEFAULT_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.work import FileResult, FileTask, process_file
@@ -53,6 +54,8 @@ class Indexer:
         workers: extraction processes; 0 runs extraction in this process (handy for tests and debugging).
         exclude: glob patterns of files and folders to skip (matched on names and on paths below each folder).
         wait: when another process is writing to the index, wait for it instead of failing.
+        tagger: the entity tagger's name; None means the index's own, or DOCSENSE_TAGGER, or en_core_web_sm;
+            "none" tags nothing.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class Indexer:
         max_tokens: int = 512,
         overlap: int = 64,
         wait: bool = False,
+        tagger: str | None = None,
     ) -> None:
         self.index_path = Path(index_path) if index_path else default_index_path()
         self._encoder_arg = encoder
@@ -72,6 +76,7 @@ class Indexer:
         self.max_tokens = max_tokens
         self.overlap = overlap
         self.wait = wait
+        self.tagger = tagger
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -161,6 +166,9 @@ class _Run:
         self.embed_s = 0.0
         self.last_save = time.monotonic()
         self.current: str | None = None
+        self.tagger = (
+            owner.tagger or index.store.get_meta("tagger") or os.environ.get("DOCSENSE_TAGGER") or DEFAULT_TAGGER
+        )
 
     def _roots(self, folders: Iterable[str | Path] | None) -> list[str]:
         roots = [os.path.abspath(os.fspath(f)) for f in folders] if folders is not None else self.store.folders()
@@ -179,6 +187,7 @@ class _Run:
         self.index.vectors()  # load (or rebuild) before the run changes anything
         with self.store.transaction():
             self.index.record_encoder()
+            self.store.set_meta("tagger", self.tagger)
             for root in self.roots:
                 self.store.add_folder(root)
         yield Progress("scan")
@@ -267,6 +276,7 @@ class _Run:
                     tokenizer_json=str(encoder.tokenizer.path),
                     max_tokens=self.owner.max_tokens,
                     overlap=self.owner.overlap,
+                    tagger=self.tagger,
                 )
             )
         gone = [p for p in known if p not in found]
@@ -377,6 +387,7 @@ class _Run:
                         page_starts=r.page_starts,
                         sections=r.sections,
                         chunks=new_chunks,
+                        entities=r.entities,
                     )
                 )
                 removed += gone
@@ -413,7 +424,7 @@ class _Run:
 
 def _result_of(future: cf.Future[FileResult]) -> FileResult:
     try:
-        return future.result()
+        return future.result()  # a ModelError raised in the worker comes through here and ends the run
     except cf.process.BrokenProcessPool:
         raise IndexAccessError(
             "an extraction worker died (out of memory?); run the same command again to resume"

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from engine.errors import ModelError
+from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text
 from indexer.extract import ExtractionError, extract
@@ -27,6 +29,7 @@ class FileTask:
     tokenizer_json: str
     max_tokens: int
     overlap: int
+    tagger: str = NO_TAGGER
 
 
 @dataclass
@@ -41,11 +44,17 @@ class FileResult:
     title: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    entities: list[EntitySpan] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4)
 def _tokenizer(path: str) -> Tokenizer:
     return Tokenizer(Path(path))
+
+
+@lru_cache(maxsize=2)
+def _tagger(name: str) -> Tagger | None:
+    return load_tagger(name)
 
 
 def _read(path: str) -> bytes:
@@ -86,6 +95,11 @@ def process_file(task: FileTask) -> FileResult:
         )
         if not result.chunks:
             result.error = "no text to index"
+        tagger = _tagger(task.tagger)
+        if tagger is not None and not result.error:
+            result.entities = tagger.tag([extracted.text])[0]
+    except ModelError:
+        raise  # a missing or broken model is not this file's fault: stop the run and say so
     except ExtractionError as exc:
         result.error = str(exc)
     except MemoryError:

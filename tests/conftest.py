@@ -18,6 +18,8 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCSENSE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DOCSENSE_ENCODER", raising=False)
     monkeypatch.delenv("DOCSENSE_INDEX", raising=False)
+    # Tagging costs seconds per corpus; the tests that are about entities ask for the tagger themselves.
+    monkeypatch.setenv("DOCSENSE_TAGGER", "none")
 
 
 @pytest.fixture(scope="session")

