@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import SHARED, python_doc_corpus  # noqa: E402
+from bench.corpora import SHARED, python_doc_corpus
 
 
 def corpus_path(name: str) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, SHARED, python_doc_corpus  # noqa: E402
+from bench.corpora import DATA, SHARED, python_doc_corpus
 
 K = 10
 MODES = {"keyword only": ("keyword",), "meaning only": ("meaning",), "default (hybrid)": ("meaning", "keyword")}

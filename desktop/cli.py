@@ -147,7 +147,7 @@ def _welcome(ctx: click.Context) -> None:
     index = default_index_path()
     click.echo("")
     if (index / "docsense.db").exists():
-        click.echo(f"Your index is at {index}. Try: docsense status, or docsense search \"your question\"")
+        click.echo(f'Your index is at {index}. Try: docsense status, or docsense search "your question"')
     else:
         click.echo("No index yet. Start with a folder of documents, e.g.:  docsense index ~/Documents")
 
@@ -212,6 +212,7 @@ def index(
     show_default=True,
     help="Search by meaning, by keyword, or both fused.",
 )
+@click.option("--entity", metavar="TEXT", help="Only documents that mention this entity (see `docsense entities`).")
 @json_option
 def search(
     query: str,
@@ -220,13 +221,14 @@ def search(
     path_filter: str | None,
     types: tuple[str, ...],
     mode: str,
+    entity: str | None,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY, by meaning and by keyword."""
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     with user_errors():
         library = _open_library(index_path)
-        hits = library.search(query, limit=limit, path=path_filter, types=types, modes=modes)
+        hits = library.search(query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity)
     if as_json:
         for hit in hits:
             _emit_json(hit)
@@ -240,6 +242,54 @@ def search(
         if hit.heading:
             click.echo(f"    § {hit.heading}")
         click.echo(f"    {hit.snippet}")
+
+
+@cli.command()
+@click.argument("question")
+@index_option
+@click.option("--path", "path_filter", metavar="FILE|FOLDER", help="Only this document (or folder, or glob).")
+@click.option("--limit", "-n", default=3, show_default=True, type=click.IntRange(1, 20), help="Answers to show.")
+@json_option
+def ask(question: str, index_path: str | None, path_filter: str | None, limit: int, as_json: bool) -> None:
+    """Answer QUESTION from your documents: the span that answers it, where it stands (document, page, offsets)."""
+    with user_errors():
+        answers = _open_library(index_path).ask(question, limit=limit, path=path_filter)
+    if as_json:
+        for answer in answers:
+            _emit_json(answer)
+        return
+    if not answers:
+        click.echo("No answer found in the index.", err=True)
+        return
+    for rank, a in enumerate(answers, start=1):
+        where = f"{a.path}:{a.page}" if a.page else a.path
+        click.echo(f"{rank}. {click.style(' '.join(a.answer.split()), bold=True)}")
+        click.echo(f"   {where}  [{a.start}:{a.end}]  score {a.score:.3f}")
+        if a.sentence and (a.start, a.end) != (a.sentence_start, a.sentence_end):
+            click.echo(f"   {a.sentence}")
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path())
+@index_option
+@click.option("--label", help="Only this kind: PERSON, ORG, GPE, LOC, DATE, MONEY, ...")
+@click.option("--limit", "-n", default=50, show_default=True, type=click.IntRange(1, 10000), help="Entities to show.")
+@json_option
+def entities(file: str | None, index_path: str | None, label: str | None, limit: int, as_json: bool) -> None:
+    """The people, organisations, places and dates your documents mention (in FILE, or in all of them)."""
+    with user_errors():
+        found = _open_library(index_path).entities(path=os.path.abspath(file) if file else None, label=label,
+                                                   limit=limit)  # fmt: skip
+    if as_json:
+        for entity in found:
+            _emit_json(entity)
+        return
+    if not found:
+        click.echo("No entities found (was the index built with DOCSENSE_TAGGER=none?).", err=True)
+        return
+    for e in found:
+        docs = f"{len(e.documents)} document{'s' if len(e.documents) != 1 else ''}"
+        click.echo(f"{e.count:5d}  {e.label:<9} {e.text}  ({docs})")
 
 
 @cli.command()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from engine.errors import DocSenseError
 from engine.library import Library
-from engine.types import FailedFile, Progress, RunSummary, SearchHit, Status, Verification
+from engine.types import Answer, Entity, FailedFile, Progress, RunSummary, SearchHit, Status, Verification
 
 __all__ = [
+    "Answer",
     "DocSenseError",
+    "Entity",
     "FailedFile",
     "Library",
     "Progress",

@@ -39,8 +39,8 @@ class Encoder(Protocol):
         """Embed windows of token ids that already carry [CLS] and [SEP]; returns (n, dim) float32 rows."""
         ...
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts, each cut to ``max_tokens``."""
+    def embed_texts(self, texts: Sequence[str], max_tokens: int | None = None) -> np.ndarray:
+        """Embed texts, each cut to ``max_tokens`` (default: the encoder's limit)."""
         ...
 
 
@@ -64,8 +64,9 @@ class _EncoderBase:
     def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
         raise NotImplementedError
 
-    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
-        windows = [self.tokenizer.with_specials(self.tokenizer.encode(t)[0], self.max_tokens) for t in texts]
+    def embed_texts(self, texts: Sequence[str], max_tokens: int | None = None) -> np.ndarray:
+        limit = min(max_tokens or self.max_tokens, self.max_tokens)
+        windows = [self.tokenizer.with_specials(self.tokenizer.encode(t)[0], limit) for t in texts]
         return self.embed_ids(windows)
 
 

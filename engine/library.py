@@ -10,12 +10,17 @@ from types import TracebackType
 
 from engine.config import default_index_path
 from engine.encoder import Encoder
+from engine.errors import ModelError
 from engine.index import Index
-from engine.search import Filters, search
-from engine.types import FailedFile, SearchHit, Status, Verification
+from engine.pages import page_of
+from engine.reader import Candidate, Passage, Reader, load_reader
+from engine.search import Filters, clean_query, search
+from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
+from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
 from engine.vectors import FAISS_NAME, SIDECAR_NAME, VectorIndex
 
 MAX_LISTED_PROBLEMS = 50
+FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")
 
 
 class Library:
@@ -26,8 +31,17 @@ class Library:
         encoder: an encoder (or its name) to use instead of loading the one the index records.
     """
 
-    def __init__(self, path: Path | str | None = None, encoder: Encoder | str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        encoder: Encoder | str | None = None,
+        reader: str | None = None,
+        tagger: Tagger | str | None = None,
+    ) -> None:
         self.index = Index(Path(path) if path else default_index_path(), encoder=encoder)
+        self._reader_name = reader
+        self._reader: Reader | None = None
+        self._tagger_arg = tagger
 
     @property
     def path(self) -> Path:
@@ -40,9 +54,127 @@ class Library:
         path: str | None = None,
         types: Sequence[str] = (),
         modes: Sequence[str] = ("meaning", "keyword"),
+        entity: str | None = None,
     ) -> list[SearchHit]:
-        """Hybrid search; see ``engine.search.search``."""
-        return search(self.index, query, limit=limit, filters=Filters(path, tuple(types)), modes=modes)
+        """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity."""
+        filters = Filters(path, tuple(types), entity)
+        return search(self.index, query, limit=limit, filters=filters, modes=modes)
+
+    # -- questions ----------------------------------------------------------------------------------------
+
+    @property
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = load_reader(self._reader_name, self.index.encoder, self._tagger())
+        return self._reader
+
+    def _tagger(self) -> Tagger | None:
+        """The tagger for questions about names and dates when the index has no entities stored for a passage."""
+        if self._tagger_arg is not None and not isinstance(self._tagger_arg, str):
+            return self._tagger_arg
+        recorded = self._tagger_arg or self.index.store.get_meta("tagger")
+        try:
+            return load_tagger(recorded if recorded != NO_TAGGER else DEFAULT_TAGGER)
+        except ModelError:
+            return None
+
+    def ask(self, question: str, limit: int = 3, path: str | None = None, passages: int = 4) -> list[Answer]:
+        """Answers to ``question`` from the index, best first; empty when nothing is good enough.
+
+        Args:
+            question: a question in plain language.
+            limit: answers to return at most.
+            path: only this document (or folder, or glob).
+            passages: how many search hits the reader reads.
+        """
+        question = clean_query(question)
+        hits = self.search(question, limit=passages, path=path)
+        found = self.reader.read(question, self._passages(hits), limit=limit)
+        return [self._answer(c) for c in found]
+
+    def _passages(self, hits: list[SearchHit]) -> list[Passage]:
+        """One passage per document stretch: overlapping hits of a document are merged."""
+        spans: dict[str, list[list[int]]] = {}
+        for rank, hit in enumerate(hits):
+            for span in spans.setdefault(hit.path, []):
+                if hit.start <= span[1] and span[0] <= hit.end:
+                    span[0], span[1], span[2] = min(span[0], hit.start), max(span[1], hit.end), min(span[2], rank)
+                    break
+            else:
+                spans[hit.path].append([hit.start, hit.end, rank])
+        store = self.index.store
+        passages = []
+        for doc, doc_spans in spans.items():
+            row = store.conn.execute(
+                "SELECT d.id, t.text, t.sections FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.path = ?",
+                (doc,),
+            ).fetchone()
+            if row is None:
+                continue
+            sections = tuple(offset for offset, _heading in json.loads(row["sections"]))
+            for start, end, rank in doc_spans:
+                entities = tuple(
+                    EntitySpan(*r)
+                    for r in store.conn.execute(
+                        'SELECT start, "end", label, text, norm FROM entities WHERE doc_id = ? AND start >= ? '
+                        'AND "end" <= ? ORDER BY start',
+                        (row["id"], start, end),
+                    )
+                )
+                passages.append(Passage(doc, row["text"][start:end], start, rank, sections, entities))
+        return sorted(passages, key=lambda p: p.rank)
+
+    def _answer(self, c: Candidate) -> Answer:
+        text = self.document_text(c.doc) or ""
+        pages = self.document_pages(c.doc)
+        doc_type = self.index.store.conn.execute("SELECT type FROM documents WHERE path = ?", (c.doc,)).fetchone()
+        return Answer(
+            answer=text[c.start : c.end],
+            path=c.doc,
+            page=page_of(pages, c.start) if pages else None,
+            start=c.start,
+            end=c.end,
+            score=round(c.score, 4),
+            sentence=" ".join(text[c.sentence_start : c.sentence_end].split()),
+            sentence_start=c.sentence_start,
+            sentence_end=c.sentence_end,
+            doc_type=doc_type[0] if doc_type else "",
+        )
+
+    # -- entities -----------------------------------------------------------------------------------------
+
+    def entities(
+        self, path: str | None = None, label: str | None = None, limit: int = 100, per_entity_documents: int = 20
+    ) -> list[Entity]:
+        """The entities of the index (or of the documents under ``path``), most mentioned first.
+
+        Without ``label``, the kinds people browse by (FACET_LABELS): names, places, dates; not bare numbers.
+        """
+        where, params = Filters(path).sql()
+        labels = (label.upper(),) if label else FACET_LABELS
+        where += " AND e.label IN (" + ",".join("?" * len(labels)) + ")"
+        params.extend(labels)
+        conn = self.index.store.conn
+        groups = conn.execute(
+            "SELECT e.norm, e.label, count(*) AS n FROM entities e JOIN documents d ON d.id = e.doc_id "
+            f"WHERE {where} GROUP BY e.norm, e.label ORDER BY n DESC, e.norm LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        found = []
+        for norm, kind, count in groups:
+            forms = conn.execute(
+                "SELECT e.text, count(*) AS n FROM entities e JOIN documents d ON d.id = e.doc_id "
+                f"WHERE {where} AND e.norm = ? AND e.label = ? GROUP BY e.text ORDER BY n DESC LIMIT 1",
+                [*params, norm, kind],
+            ).fetchone()
+            docs = conn.execute(
+                "SELECT DISTINCT d.path FROM entities e JOIN documents d ON d.id = e.doc_id "
+                f"WHERE {where} AND e.norm = ? AND e.label = ? ORDER BY d.path LIMIT ?",
+                [*params, norm, kind, per_entity_documents],
+            ).fetchall()
+            text = " ".join(forms[0].split()) if forms else norm
+            found.append(Entity(text, kind, norm, count, tuple(r[0] for r in docs)))
+        return found
 
     def status(self) -> Status:
         """Counts, failures, encoder, device and size on disk."""

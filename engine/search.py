@@ -16,6 +16,7 @@ from engine.fusion import Fused, reciprocal_rank_fusion
 from engine.index import Index
 from engine.pages import page_of
 from engine.snippet import make_snippet
+from engine.tagger import normalise
 from engine.types import DOC_TYPES, Matched, SearchHit
 
 MAX_QUERY_CHARS = 2000
@@ -34,6 +35,7 @@ class Filters:
 
     path: str | None = None
     types: tuple[str, ...] = ()
+    entity: str | None = None
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
@@ -47,11 +49,22 @@ class Filters:
                 raise QueryError(f"unknown type {bad[0]!r}: choose from {', '.join(DOC_TYPES)}")
             clauses.append("d.type IN (" + ",".join("?" * len(self.types)) + ")")
             params.extend(self.types)
+        if self.entity is not None:
+            forms = entity_forms(self.entity)
+            if not forms:
+                raise QueryError("the entity filter is empty: give a name, e.g. --entity 'Leslie Lamport'")
+            clauses.append("d.id IN (SELECT doc_id FROM entities WHERE norm IN (" + ",".join("?" * len(forms)) + "))")
+            params.extend(forms)
         return (" AND ".join(clauses) or "1"), params
 
     @property
     def active(self) -> bool:
-        return bool(self.path or self.types)
+        return bool(self.path or self.types or self.entity is not None)
+
+
+def entity_forms(text: str) -> list[str]:
+    """The normalised forms an entity typed by the user may be stored under (names and numbers normalise apart)."""
+    return sorted({f for f in (normalise(text, "PERSON"), normalise(text, "DATE")) if f})
 
 
 def _path_clause(path: str, params: list[object]) -> str:

@@ -110,3 +110,51 @@ class RunSummary:
     elapsed_s: float
     embed_s: float = 0.0
     cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A span of a document that answers a question.
+
+    Attributes:
+        answer: the span's text (a name, a date, a number, or a sentence).
+        path: the document.
+        page: 1-based page of the span for PDFs, else None.
+        start: offset of the span in the document's extracted text.
+        end: offset one past its end.
+        score: the reader's score; higher is better, comparable within one question.
+        sentence: the sentence around the span (the span itself when the answer is a sentence).
+        sentence_start: offset of that sentence in the document's extracted text.
+        sentence_end: offset one past its end.
+        doc_type: one of pdf, html, md, txt.
+    """
+
+    answer: str
+    path: str
+    page: int | None
+    start: int
+    end: int
+    score: float
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    doc_type: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity as the index knows it: grouped by normalised form and label.
+
+    Attributes:
+        text: its most frequent surface form.
+        label: PERSON, ORG, GPE, LOC, DATE, MONEY, ...
+        norm: the normalised form it is grouped (and filtered) by.
+        count: mentions.
+        documents: the documents that mention it.
+    """
+
+    text: str
+    label: str
+    norm: str
+    count: int
+    documents: tuple[str, ...]

@@ -13,6 +13,7 @@ entity of that kind in the chosen sentence that the question does not already me
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -28,6 +29,14 @@ W_SENTENCE, W_WINDOW3, W_WINDOW2, W_BLOCK, W_FIRST = 1.0, 1.0, 0.5, 2.0, 0.1
 W_RANK = 0.05  # per search rank of the passage: later passages must be clearly better to win
 # Below this cosine between the question and the best sentence (or its window), nothing answers the question.
 NO_ANSWER = 0.30
+# A block's first tokens say what it is about; embedding the rest costs time and moves the figures little.
+BLOCK_TOKENS = 128
+# Titles and headings restate the question without answering it: "Restricting Access" for "How do I restrict
+# access?". A short line without a final stop pays this much.
+W_TITLE = float(os.environ.get("DOCSENSE_W_TITLE", 0.3))
+TITLE_WORDS = 6
+# How many sentences after the best one may hold the name or date a who/when question asks for.
+ENTITY_REACH = 2
 
 
 @dataclass
@@ -39,6 +48,7 @@ class _Analysis:
     block_vecs: np.ndarray
     block_of: np.ndarray
     first_in_block: np.ndarray
+    title_like: np.ndarray
 
 
 def _normalise_rows(x: np.ndarray) -> np.ndarray:
@@ -75,11 +85,14 @@ class SentenceReader:
         blks = blocks(text, boundaries) or [(0, len(text))]
         starts = np.array([a for a, _ in blks])
         block_of = np.clip(np.searchsorted(starts, [a for a, _ in sents], side="right") - 1, 0, len(blks) - 1)
-        vecs = self.encoder.embed_texts([text[a:b] for a, b in sents] + [text[a:b] for a, b in blks])
-        sv, bv = vecs[: len(sents)], vecs[len(sents) :]
+        sv = self.encoder.embed_texts([text[a:b] for a, b in sents])
+        bv = self.encoder.embed_texts([text[a:b] for a, b in blks], max_tokens=BLOCK_TOKENS)
         first = np.ones(len(sents), dtype=np.float32)
         first[1:] = block_of[1:] != block_of[:-1]
-        analysis = _Analysis(sents, sv, _window_sums(sv, 3), _window_sums(sv, 2), bv, block_of, first)
+        title = np.array(
+            [len(text[a:b].split()) <= TITLE_WORDS and text[b - 1] not in ".!?:;," for a, b in sents], dtype=np.float32
+        )
+        analysis = _Analysis(sents, sv, _window_sums(sv, 3), _window_sums(sv, 2), bv, block_of, first, title)
         self._cache[key] = analysis
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -94,6 +107,7 @@ class SentenceReader:
             + W_WINDOW2 * (a.window2 @ q)
             + W_BLOCK * (a.block_vecs @ q)[a.block_of]
             + W_FIRST * a.first_in_block
+            - W_TITLE * a.title_like
         )
         return combined, np.maximum(sentence, window3)
 
@@ -102,30 +116,57 @@ class SentenceReader:
             return []
         q = self.encoder.embed_texts([question])[0]
         scored: list[tuple[float, float, Passage, tuple[int, int]]] = []
+        labels = expected_labels(question)
+        asked = set(content_words(question))
         for passage in passages:
-            local = tuple(s - passage.offset for s in passage.sections if 0 < s - passage.offset < len(passage.text))
-            analysis = self._analyse(passage.text, local)
+            analysis = self._analyse_cached(passage)
             if analysis is None:
                 continue
             combined, raw = self._scores(q, analysis)
-            combined = combined - W_RANK * passage.rank
-            for i in np.argsort(-combined)[:limit]:
-                scored.append((float(combined[i]), float(raw[i]), passage, analysis.sentences[int(i)]))
+            ranked = combined - W_RANK * passage.rank
+            for i in np.argsort(-ranked)[:limit]:
+                scored.append((float(ranked[i]), float(raw[i]), passage, analysis.sentences[int(i)]))
         scored.sort(key=lambda s: -s[0])
-        labels = expected_labels(question)
-        asked = set(content_words(question))
         answers = []
-        for score, raw, passage, (a, b) in scored[:limit]:
-            if raw < NO_ANSWER:
+        for score, similarity, passage, sentence in scored[:limit]:
+            if similarity < NO_ANSWER:
                 continue
-            start, end = passage.offset + a, passage.offset + b
+            start, end = passage.offset + sentence[0], passage.offset + sentence[1]
             if labels:
-                entity = self._entity(passage, start, end, labels, asked)
-                if entity is not None:
-                    answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
+                found = self._entity_near(passage, sentence, labels, asked)
+                if found is not None:
+                    entity, (s_start, s_end) = found
+                    answers.append(Candidate(passage.doc, entity.start, entity.end, score, s_start, s_end))
                     continue
             answers.append(Candidate(passage.doc, start, end, score, start, end))
         return answers
+
+    def _entity_near(
+        self,
+        passage: Passage,
+        sentence: tuple[int, int],
+        labels: tuple[str, ...],
+        asked: set[str],
+    ) -> tuple[EntitySpan, tuple[int, int]] | None:
+        """An entity of a wanted kind in the chosen sentence, else in the next ENTITY_REACH sentences.
+
+        A heading often asks and the next line answers ("The xr package" / "David Carlisle"), so the answer to a
+        who or when question may sit just after the sentence that matches the question best.
+        """
+        analysis = self._analyse_cached(passage)
+        if analysis is None:
+            return None
+        index = analysis.sentences.index(sentence)
+        for a, b in analysis.sentences[index : index + 1 + ENTITY_REACH]:
+            start, end = passage.offset + a, passage.offset + b
+            entity = self._entity(passage, start, end, labels, asked)
+            if entity is not None:
+                return entity, (start, end)
+        return None
+
+    def _analyse_cached(self, passage: Passage) -> _Analysis | None:
+        local = tuple(s - passage.offset for s in passage.sections if 0 < s - passage.offset < len(passage.text))
+        return self._analyse(passage.text, local)
 
     def _entity(
         self, passage: Passage, start: int, end: int, labels: tuple[str, ...], asked: set[str]

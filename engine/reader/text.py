@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 MAX_SENTENCE_CHARS = 400
 _LINE = re.compile(r"[^\n]+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[A-Z0-9\"“‘(\[])")
+# Curly quotes are written as escapes (\u2018 \u2019 \u201c \u201d) so that they read unambiguously.
+_SENTENCE_END = re.compile('(?<=[.!?\u2026])["\'\u201d\u2019)\\]]*\\s+(?=[A-Z0-9"\u201c\u2018(\\[])')
 _BLOCK = re.compile(r"(?:[^\n]|\n(?![ \t]*\n))+")
 
 

@@ -43,6 +43,17 @@ class Tagger(Protocol):
 
 
 _SPACES = re.compile(r"\s+")
+# Things small NER models take for names: mail addresses, host names, paths, markup.
+_NOT_A_NAME = re.compile(r"[@<>/=\\{}|]|^[\w.-]+\.[a-z]{2,}$")
+
+
+def plausible(text: str, label: str) -> bool:
+    """False for spans that cannot be what ``label`` says (an e-mail address tagged PERSON, "SMTP" as a person)."""
+    if label in ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC") and _NOT_A_NAME.search(text.strip()):
+        return False
+    return not (label == "PERSON" and " " not in text.strip() and text.isupper())
+
+
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 
 
@@ -52,7 +63,7 @@ def normalise(text: str, label: str) -> str:
     norm = _SPACES.sub(" ", text).strip()
     if label not in ("DATE", "TIME", "MONEY", "PERCENT", "QUANTITY", "CARDINAL", "ORDINAL"):
         norm = re.sub(r"^(the|The|THE)\s+", "", norm)
-        norm = re.sub(r"['’]s$", "", norm)
+        norm = re.sub("['\u2019]s$", "", norm)
     norm = _EDGE.sub("", norm)
     return norm.casefold()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import ModelError
-from engine.tagger import DEFAULT_TAGGER, EntitySpan, normalise, pieces
+from engine.tagger import DEFAULT_TAGGER, EntitySpan, normalise, pieces, plausible
 
 # Components entity tagging does not need: leaving them out roughly halves the time per text.
 _EXCLUDE = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
@@ -37,7 +37,7 @@ class SpacyTagger:
         docs = nlp.pipe((texts[i][a:b] for i, a, b in spans), batch_size=32)
         for (i, a, _b), doc in zip(spans, docs, strict=True):
             for ent in doc.ents:
-                if ent.label_ in _SKIP_LABELS or not ent.text.strip():
+                if ent.label_ in _SKIP_LABELS or not ent.text.strip() or not plausible(ent.text, ent.label_):
                     continue
                 found[i].append(
                     EntitySpan(

@@ -18,9 +18,7 @@ from engine.tagger import LABEL_ALIASES, EntitySpan, normalise, pieces
 _PIECE_CHARS = 1_500
 
 
-def aggregate(
-    offsets: Sequence[tuple[int, int]], labels: Sequence[str], text: str, base: int = 0
-) -> list[EntitySpan]:
+def aggregate(offsets: Sequence[tuple[int, int]], labels: Sequence[str], text: str, base: int = 0) -> list[EntitySpan]:
     """Entity spans from per-token labels (IOB2 or plain) and the tokens' character offsets in ``text``.
 
     Tokens with an empty offset (special tokens) are skipped. A token that continues the previous word (no gap

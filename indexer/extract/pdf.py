@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import unicodedata
 
 from indexer.extract.base import Extracted, ExtractionError
 
 PAGE_SEPARATOR = "\n\n"
+# TeX-made PDFs often draw an accent as its own glyph before the letter: "Schr¨oder". pypdf gives both characters;
+# joining them gives "Schröder", which people search for.
+_SPACING_ACCENTS = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302", "\u02dc": "\u0303",
+                    "\u00b8": "\u0327", "\u02da": "\u030a", "\u02c7": "\u030c"}  # fmt: skip
+_ACCENT_BEFORE_LETTER = re.compile("([\u00a8\u00b4`\u02c6\u02dc\u00b8\u02da\u02c7])([A-Za-z\u0131])")
+
+
+def fix_spacing_accents(text: str) -> str:
+    """Join a spacing accent and the letter after it into one accented letter."""
+    if not _ACCENT_BEFORE_LETTER.search(text):
+        return text
+
+    def join(m: re.Match[str]) -> str:
+        letter = "i" if m.group(2) == "\u0131" else m.group(2)
+        return unicodedata.normalize("NFC", letter + _SPACING_ACCENTS[m.group(1)])
+
+    return _ACCENT_BEFORE_LETTER.sub(join, text)
 
 
 def _sniff(data: bytes) -> str:
@@ -59,6 +78,7 @@ def extract(data: bytes) -> Extracted:
         except Exception as exc:  # pypdf raises many types on broken content streams
             page_text = ""
             warnings.append(f"page {number + 1}: {type(exc).__name__}: {exc}")
+        page_text = fix_spacing_accents(page_text)
         if parts:
             parts.append(PAGE_SEPARATOR)
             offset += len(PAGE_SEPARATOR)
