@@ -19,7 +19,7 @@ def real_index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, re
     root = tmp_path_factory.mktemp("real")
     corpus = root / "corpus"
     shutil.copytree(shared_corpus, corpus)
-    summary = Indexer(root / "index", encoder=real_encoder, workers=1).run([corpus])
+    summary = Indexer(root / "index", encoder=real_encoder, workers=1, tagger="en_core_web_sm").run([corpus])
     return root / "index", corpus, summary
 
 
@@ -81,3 +81,54 @@ def test_status_and_verify(real_index) -> None:
         assert status.encoder == "all-MiniLM-L6-v2"
         assert status.device == "CPU"
         assert lib.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("question", "document", "answer", "page"),
+    [
+        ("Who wrote the xr package?", ("xr.pdf", "xr-aes-empty-password.pdf"), "David Carlisle", 1),
+        ("When was LaTeX News issue 1 published?", ("ltnews01.pdf",), "1994", 1),
+        ("Which command shows the versions of a package that are available?", ("sect.apt-cache.html",),
+         "versions", None),
+    ],
+)  # fmt: skip
+def test_ask_returns_a_short_span_in_the_right_document(real_index, question, document, answer, page) -> None:
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        best = lib.ask(question)[0]
+        text = lib.document_text(best.path)
+    assert Path(best.path).name in document
+    assert answer in best.answer
+    assert best.page == page
+    assert text[best.start : best.end] == best.answer
+    assert best.sentence_start <= best.start < best.end <= best.sentence_end
+    assert len(best.answer) < 200
+    if "command" in question:  # a sentence answer: it stands in the apt-cache policy section
+        assert "apt-cache policy" in text[best.start - 300 : best.end]
+
+
+def test_ask_says_no_answer_rather_than_guess(real_index) -> None:
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        assert lib.ask("What is the population of Ulaanbaatar?") == []
+
+
+def test_ask_path_restricts_to_one_document(real_index) -> None:
+    index, corpus, _summary = real_index
+    with Library(index) as lib:
+        answers = lib.ask("Who wrote it?", path=str(corpus / "pdf" / "lamport-manual.pdf"))
+    assert answers
+    assert {a.path for a in answers} == {str(corpus / "pdf" / "lamport-manual.pdf")}
+
+
+def test_people_of_the_pdfs_are_person_entities(real_index) -> None:
+    index, corpus, _summary = real_index
+    with Library(index) as lib:
+        people = {e.norm: e for e in lib.entities(path=str(corpus / "pdf"), label="PERSON", limit=500)}
+        assert {"leslie lamport", "rosemary bailey", "frank mittelbach", "michel goossens"} <= set(people)
+        assert people["rosemary bailey"].documents == (str(corpus / "pdf" / "lamport-manual.pdf"),)
+        # The entity filter keeps exactly the documents that mention the entity.
+        hits = lib.search("errata", limit=50, entity="Rosemary Bailey")
+        assert hits
+        assert {h.path for h in hits} == {str(corpus / "pdf" / "lamport-manual.pdf")}
+        assert lib.search("errata", entity="Nobody Atall") == []

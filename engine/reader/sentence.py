@@ -13,7 +13,6 @@ entity of that kind in the chosen sentence that the question does not already me
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -33,9 +32,12 @@ NO_ANSWER = 0.30
 BLOCK_TOKENS = 128
 # Titles and headings restate the question without answering it: "Restricting Access" for "How do I restrict
 # access?". A short line without a final stop pays this much.
-W_TITLE = float(os.environ.get("DOCSENSE_W_TITLE", 0.3))
+W_TITLE = 0.5
 TITLE_WORDS = 6
-# How many sentences after the best one may hold the name or date a who/when question asks for.
+# Where the name or date a who/when question asks for is looked for: the best few sentences, and the few after
+# the best one.
+ENTITY_TOP = 5
+ENTITY_MARGIN = 0.15
 ENTITY_REACH = 2
 
 
@@ -115,54 +117,60 @@ class SentenceReader:
         if not passages:
             return []
         q = self.encoder.embed_texts([question])[0]
-        scored: list[tuple[float, float, Passage, tuple[int, int]]] = []
         labels = expected_labels(question)
         asked = set(content_words(question))
+        found: list[Candidate] = []
         for passage in passages:
             analysis = self._analyse_cached(passage)
             if analysis is None:
                 continue
             combined, raw = self._scores(q, analysis)
             ranked = combined - W_RANK * passage.rank
-            for i in np.argsort(-ranked)[:limit]:
-                scored.append((float(ranked[i]), float(raw[i]), passage, analysis.sentences[int(i)]))
-        scored.sort(key=lambda s: -s[0])
-        answers = []
-        for score, similarity, passage, sentence in scored[:limit]:
-            if similarity < NO_ANSWER:
-                continue
-            start, end = passage.offset + sentence[0], passage.offset + sentence[1]
+            order = [int(i) for i in np.argsort(-ranked)]
+            if raw[order[0]] < NO_ANSWER:
+                continue  # the best this passage has is not about the question
             if labels:
-                found = self._entity_near(passage, sentence, labels, asked)
-                if found is not None:
-                    entity, (s_start, s_end) = found
-                    answers.append(Candidate(passage.doc, entity.start, entity.end, score, s_start, s_end))
+                named = self._entity_answers(passage, analysis, order, ranked, labels, asked)
+                if named:
+                    found += named[:limit]
                     continue
-            answers.append(Candidate(passage.doc, start, end, score, start, end))
-        return answers
+            for i in order[:limit]:
+                a, b = analysis.sentences[i]
+                start, end = passage.offset + a, passage.offset + b
+                found.append(Candidate(passage.doc, start, end, float(ranked[i]), start, end))
+        found.sort(key=lambda c: -c.score)
+        return found[:limit]
 
-    def _entity_near(
+    def _entity_answers(
         self,
         passage: Passage,
-        sentence: tuple[int, int],
+        analysis: _Analysis,
+        order: list[int],
+        ranked: np.ndarray,
         labels: tuple[str, ...],
         asked: set[str],
-    ) -> tuple[EntitySpan, tuple[int, int]] | None:
-        """An entity of a wanted kind in the chosen sentence, else in the next ENTITY_REACH sentences.
+    ) -> list[Candidate]:
+        """Entities of a wanted kind, looked for in the best sentence, then in the ENTITY_REACH sentences after it,
+        then in the other sentences scored within ENTITY_MARGIN of it; in that order, each scored as the best.
 
-        A heading often asks and the next line answers ("The xr package" / "David Carlisle"), so the answer to a
-        who or when question may sit just after the sentence that matches the question best.
+        A heading often asks and the next line answers ("The xr package" / "David Carlisle"), so the name a who
+        question wants may sit just after the sentence that matches the question best.
         """
-        analysis = self._analyse_cached(passage)
-        if analysis is None:
-            return None
-        index = analysis.sentences.index(sentence)
-        for a, b in analysis.sentences[index : index + 1 + ENTITY_REACH]:
+        best = order[0]
+        reach = [i for i in range(best + 1, best + 1 + ENTITY_REACH) if i < len(analysis.sentences)]
+        close = [i for i in order[1:ENTITY_TOP] if ranked[i] >= ranked[best] - ENTITY_MARGIN]
+        answers: list[Candidate] = []
+        # A title that leads to its answer on the next line is not penalised as a title.
+        lead = float(ranked[best] + W_TITLE * analysis.title_like[best])
+        for i in dict.fromkeys([best, *reach, *close]):
+            a, b = analysis.sentences[i]
             start, end = passage.offset + a, passage.offset + b
             entity = self._entity(passage, start, end, labels, asked)
             if entity is not None:
-                return entity, (start, end)
-        return None
+                # Later finds rank just below earlier ones: the order of looking is the order of belief.
+                score = lead - 1e-3 * len(answers)
+                answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
+        return answers
 
     def _analyse_cached(self, passage: Passage) -> _Analysis | None:
         local = tuple(s - passage.offset for s in passage.sections if 0 < s - passage.offset < len(passage.text))

@@ -44,14 +44,18 @@ class Tagger(Protocol):
 
 _SPACES = re.compile(r"\s+")
 # Things small NER models take for names: mail addresses, host names, paths, markup.
-_NOT_A_NAME = re.compile(r"[@<>/=\\{}|]|^[\w.-]+\.[a-z]{2,}$")
+_NOT_A_NAME = re.compile(r"[@<>/=\\{}|()*]|^[\w.-]+\.[a-z]{2,}$")
 
 
 def plausible(text: str, label: str) -> bool:
     """False for spans that cannot be what ``label`` says (an e-mail address tagged PERSON, "SMTP" as a person)."""
     if label in ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC") and _NOT_A_NAME.search(text.strip()):
         return False
-    return not (label == "PERSON" and " " not in text.strip() and text.isupper())
+    if label == "PERSON":
+        # "SMTP", "msgid": one all-capitals or all-lower-case word is a keyword, not a person.
+        one_word = " " not in text.strip()
+        return not (one_word and text.isupper()) and text != text.lower()
+    return True
 
 
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")

@@ -10,6 +10,8 @@ from engine.tagger import DEFAULT_TAGGER, EntitySpan, normalise, pieces, plausib
 # Components entity tagging does not need: leaving them out roughly halves the time per text.
 _EXCLUDE = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
 _SKIP_LABELS = {"ORDINAL"}
+# Footnote marks glued to names in PDFs ("David Carlisle\u2020") are not part of the name.
+_FOOTNOTE_MARKS = "\u2020\u2021\u2217*\u00a7"
 
 
 class SpacyTagger:
@@ -37,11 +39,11 @@ class SpacyTagger:
         docs = nlp.pipe((texts[i][a:b] for i, a, b in spans), batch_size=32)
         for (i, a, _b), doc in zip(spans, docs, strict=True):
             for ent in doc.ents:
-                if ent.label_ in _SKIP_LABELS or not ent.text.strip() or not plausible(ent.text, ent.label_):
+                start, end = ent.start_char, ent.end_char
+                while end > start and doc.text[end - 1] in _FOOTNOTE_MARKS:
+                    end -= 1
+                surface = doc.text[start:end]
+                if ent.label_ in _SKIP_LABELS or not surface.strip() or not plausible(surface, ent.label_):
                     continue
-                found[i].append(
-                    EntitySpan(
-                        a + ent.start_char, a + ent.end_char, ent.label_, ent.text, normalise(ent.text, ent.label_)
-                    )
-                )
+                found[i].append(EntitySpan(a + start, a + end, ent.label_, surface, normalise(surface, ent.label_)))
         return found

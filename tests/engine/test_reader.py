@@ -1,0 +1,132 @@
+"""Readers: the default sentence reader with the real encoder and tagger, and an extractive-QA checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import ModelError
+from engine.reader import Passage, load_reader
+from engine.reader.extractive import ExtractiveReader, best_span
+from engine.reader.text import blocks, expected_labels, sentences
+from tests.engine.tiny_models import make_qa_model
+
+TEXT = (
+    "The xr package\n"
+    "David Carlisle\n"
+    "\n"
+    "This package implements a system for external references. If one document needs to refer to sections of "
+    "another, say aaa.tex, then load xr in the main document. The package was last revised on 10 May 2020.\n"
+    "\n"
+    "Bananas are yellow fruit that grow in tropical climates. They are rich in potassium."
+)
+
+
+def test_sentences_and_blocks() -> None:
+    spans = sentences(TEXT)
+    texts = [TEXT[a:b] for a, b in spans]
+    assert texts[:4] == [
+        "The xr package",
+        "David Carlisle",
+        "This package implements a system for external references.",
+        "If one document needs to refer to sections of another, say aaa.tex, then load xr in the main document.",
+    ]
+    assert [TEXT[a:b].split("\n")[0] for a, b in blocks(TEXT)] == [
+        "The xr package",
+        "This package implements a system for external references. If one document needs to refer to sections of "
+        "another, say aaa.tex, then load xr in the main document. The package was last revised on 10 May 2020.",
+        "Bananas are yellow fruit that grow in tropical climates. They are rich in potassium.",
+    ]
+    assert len(blocks(TEXT, [TEXT.index("The package was")])) == 4
+
+
+def test_long_runs_are_cut() -> None:
+    text = "word " * 300
+    assert all(b - a <= 400 for a, b in sentences(text))
+    assert sentences("   \n\n ") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("Who wrote it?", ("PERSON", "ORG", "NORP")),
+        ("When was it revised?", ("DATE", "TIME")),
+        ("what year did it start", ("DATE", "TIME")),
+        ("Where is Falcot?", ("GPE", "LOC", "FAC")),
+        ("How many pages?", ("CARDINAL", "QUANTITY")),
+        ("How do I load it?", ()),
+        ("Why is it so?", ()),
+    ],
+)
+def test_expected_labels(question: str, labels: tuple[str, ...]) -> None:
+    assert expected_labels(question) == labels
+
+
+@pytest.fixture(scope="module")
+def sentence_reader(real_encoder):
+    from engine.tagger import load_tagger
+
+    return load_reader("sentence", real_encoder, load_tagger("en_core_web_sm"))
+
+
+def test_sentence_reader_finds_the_sentence(sentence_reader) -> None:
+    found = sentence_reader.locate("How do I refer to sections of another document?", TEXT)
+    assert found is not None
+    # The answer starts in the block about external references, at its start or at the sentence itself.
+    assert TEXT[found.start : found.end] in (
+        "This package implements a system for external references.",
+        "If one document needs to refer to sections of another, say aaa.tex, then load xr in the main document.",
+    )
+
+
+def test_sentence_reader_narrows_to_a_person_or_a_date(sentence_reader) -> None:
+    who = sentence_reader.locate("Who wrote the xr package?", TEXT)
+    assert who is not None
+    assert TEXT[who.start : who.end] == "David Carlisle"
+    when = sentence_reader.locate("When was the xr package last revised?", TEXT)
+    assert when is not None
+    assert TEXT[when.start : when.end] == "10 May 2020"
+    assert TEXT[when.sentence_start : when.sentence_end] == "The package was last revised on 10 May 2020."
+
+
+def test_sentence_reader_says_no_answer(sentence_reader) -> None:
+    assert sentence_reader.locate("What is the interest rate of the central bank of Mongolia?", TEXT) is None
+
+
+def test_passage_offsets_are_document_offsets(sentence_reader) -> None:
+    offset = 1000
+    (found,) = sentence_reader.read("What colour are bananas?", [Passage("doc.txt", TEXT, offset)], limit=1)
+    assert found.doc == "doc.txt"
+    assert TEXT[found.start - offset : found.end - offset] == "Bananas are yellow fruit that grow in tropical climates."
+
+
+def test_best_span_decoding() -> None:
+    start = np.array([9.0, 1.0, 5.0, 0.0, 4.0, 0.0])
+    end = np.array([9.0, 0.0, 1.0, 6.0, 0.0, 7.0])
+    allowed = np.array([False, True, True, True, True, True])  # [CLS] is never an answer
+    assert best_span(start, end, allowed, max_len=30) == (2, 5, 12.0)
+    assert best_span(start, end, allowed, max_len=3) == (2, 3, 11.0)  # spans longer than max_len are out
+    assert best_span(start, end, allowed, max_len=1) == (5, 5, 7.0)
+    assert best_span(start, np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), allowed, max_len=30) == (2, 2, 5.0)
+    assert best_span(start, end, np.zeros(6, dtype=bool), max_len=30) is None
+
+
+def test_extractive_reader_over_strided_windows(tmp_path: Path) -> None:
+    model = make_qa_model(tmp_path / "qa", "paris")
+    reader = load_reader(str(model), encoder=None, tagger=None)  # type: ignore[arg-type]
+    assert isinstance(reader, ExtractiveReader)
+    filler = "The weather was mild and the streets were quiet that morning. " * 60  # several 384-token windows
+    text = filler + "The capital of France is Paris, on the Seine. " + filler
+    (found,) = reader.read("What is the capital of France?", [Passage("f.txt", text, 10)], limit=1)
+    assert text[found.start - 10 : found.end - 10] == "Paris"
+    assert text[found.sentence_start - 10 : found.sentence_end - 10] == "The capital of France is Paris, on the Seine."
+    assert reader.spans("What is the capital?", filler) == []  # nothing beats the no-answer score
+    strict = ExtractiveReader(str(model), null_threshold=1e9)
+    assert strict.read("What is the capital of France?", [Passage("f.txt", text, 0)]) == []
+
+
+def test_unknown_reader_is_a_clear_error(real_encoder) -> None:
+    with pytest.raises(ModelError, match="unknown reader"):
+        load_reader("no-such-reader", real_encoder, None)

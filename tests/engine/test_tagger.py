@@ -1,0 +1,79 @@
+"""Taggers: spaCy's small English model for real, a tiny token-classification checkpoint, and the helpers."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ModelError
+from engine.tagger import load_tagger, normalise, pieces, plausible
+from engine.tagger.transformers import TokenClassificationTagger, aggregate
+from indexer.extract import extract
+from tests.engine.tiny_models import make_ner_model
+
+
+def test_normalise_groups_surface_forms() -> None:
+    assert normalise("The  Python Software Foundation", "ORG") == normalise("Python Software Foundation\u2019s", "ORG")
+    assert normalise("Leslie Lamport", "PERSON") == "leslie lamport"
+    assert normalise("the 1990s", "DATE") == "the 1990s"  # dates keep their words
+
+
+def test_plausible_drops_what_is_not_a_name() -> None:
+    assert plausible("Leslie Lamport", "PERSON")
+    assert plausible("IBM", "ORG")
+    for text in ("jm@localhost", "listman.spamassassin.taint.org", "SMTP", "msgid", "busy(style"):
+        assert not plausible(text, "PERSON"), text
+
+
+def test_pieces_cover_the_text() -> None:
+    text = ("A sentence of some length. " * 50 + "\n\n") * 20
+    spans = pieces(text, size=1000)
+    assert spans[0][0] == 0
+    assert spans[-1][1] == len(text)
+    assert all(a2 == b1 for (_, b1), (a2, _) in pairwise(spans))
+    assert all(b - a <= 1000 for a, b in spans)
+
+
+def test_spacy_finds_the_people_of_a_real_pdf(shared_corpus: Path) -> None:
+    text = extract("pdf", (shared_corpus / "pdf" / "lamport-manual.pdf").read_bytes()).text
+    (entities,) = load_tagger("en_core_web_sm").tag([text])
+    people = {e.norm for e in entities if e.label == "PERSON"}
+    assert {"leslie lamport", "rosemary bailey", "martin schröder"} <= people
+    for e in entities:
+        assert text[e.start : e.end] == e.text
+    assert any(e.label == "DATE" and "2021" in e.text for e in entities)
+
+
+def test_spacy_trims_footnote_marks() -> None:
+    (entities,) = load_tagger("en_core_web_sm").tag(["The xr package\nDavid Carlisle\u2020\n2020-05-10"])
+    assert ("David Carlisle", "PERSON") in {(e.text, e.label) for e in entities}
+
+
+def test_aggregate_word_pieces_and_iob() -> None:
+    text = "Angela Merkel visited Washingtonville today"
+    # tokens: [CLS] angela mer ##kel visited washington ##ville today [SEP]
+    offsets = [(0, 0), (0, 6), (7, 10), (10, 13), (14, 21), (22, 32), (32, 37), (38, 43), (0, 0)]
+    labels = ["O", "B-PER", "I-PER", "O", "O", "B-LOC", "O", "O", "O"]
+    spans = aggregate(offsets, labels, text)
+    assert [(s.text, s.label) for s in spans] == [("Angela Merkel", "PERSON"), ("Washingtonville", "LOC")]
+    # Plain labels (no B-/I-) join consecutive tokens of the same type.
+    plain = aggregate(offsets, ["O", "PER", "PER", "PER", "O", "LOC", "LOC", "O", "O"], text, base=100)
+    assert [(s.start, s.end, s.label) for s in plain] == [(100, 113, "PERSON"), (122, 137, "LOC")]
+
+
+def test_token_classification_checkpoint(tmp_path: Path) -> None:
+    model = make_ner_model(tmp_path / "ner", "paris")
+    tagger = load_tagger(str(model))
+    assert isinstance(tagger, TokenClassificationTagger)
+    text = ("Nothing to see here. " * 200) + "We flew to Paris in May. " + ("More filler text. " * 100)
+    (spans,) = tagger.tag([text])
+    assert [(s.text, s.label) for s in spans] == [("Paris", "PERSON")]  # the tiny model's only name
+    assert text[spans[0].start : spans[0].end] == "Paris"
+
+
+def test_unknown_tagger_is_a_clear_error() -> None:
+    with pytest.raises(ModelError, match="unknown tagger"):
+        load_tagger("no-such-tagger")
+    assert load_tagger("none") is None
