@@ -78,7 +78,7 @@ class Library:
         except ModelError:
             return None
 
-    def ask(self, question: str, limit: int = 3, path: str | None = None, passages: int = 4) -> list[Answer]:
+    def ask(self, question: str, limit: int = 3, path: str | None = None, passages: int = 3) -> list[Answer]:
         """Answers to ``question`` from the index, best first; empty when nothing is good enough.
 
         Args:
