@@ -245,6 +245,70 @@ def search(
 
 
 @cli.command()
+@click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
+@index_option
+@click.option(
+    "--debounce",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 60),
+    metavar="SECONDS",
+    help="How long a file must be quiet before it is indexed.",
+)
+@click.option("--poll", is_flag=True, help="Poll for changes instead of using inotify.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files or folders matching GLOB (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
+def watch(
+    folders: tuple[str, ...], index_path: str | None, debounce: float, poll: bool, exclude: tuple[str, ...],
+    quiet: bool,
+) -> None:  # fmt: skip
+    """Keep the index current while files change, until stopped (Ctrl+C).
+
+    Watches FOLDERS (default: the folders already in the index). New and changed files are indexed once they are
+    quiet, deleted ones removed, renamed ones re-pathed without re-embedding. Searches keep working meanwhile.
+    """
+    import signal
+    import threading
+
+    from indexer import Indexer
+    from indexer.watch import Watcher, WatchEvent
+
+    failed = threading.Event()
+
+    def report(event: WatchEvent) -> None:
+        if event.kind == "error":
+            failed.set()
+        if quiet and event.kind != "error":
+            return
+        stamp = time.strftime("%H:%M:%S")
+        click.echo(f"[{stamp}] {event.message}", err=True)
+        if event.summary is not None:
+            for failure in event.summary.failed:
+                click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
+
+    with user_errors():
+        indexer = Indexer(index_path, exclude=exclude, wait=True)
+    watcher = Watcher(indexer, list(folders) or None, debounce, on_event=report,
+                      on_progress=None if quiet else ProgressPrinter(), poll=poll)  # fmt: skip
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    watcher.start()
+    try:
+        while watcher.running:  # the thread ends when the first catch-up run fails, or on stop()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+    click.echo("Stopped watching.", err=True)
+    if failed.is_set() and not watcher.ready:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("question")
 @index_option
 @click.option("--path", "path_filter", metavar="FILE|FOLDER", help="Only this document (or folder, or glob).")

@@ -150,6 +150,14 @@ class NewDocument:
     entities: list[EntitySpan] = field(default_factory=list)
 
 
+def _under(column: str, path: str, prefix: bool = False) -> tuple[str, list[object]]:
+    """A WHERE clause: ``column`` equals ``path`` or, with ``prefix``, lies below it as a folder."""
+    if not prefix:
+        return f"{column} = ?", [path]
+    below = path.rstrip("/") + "/"
+    return f"({column} = ? OR substr({column}, 1, ?) = ?)", [path, len(below), below]
+
+
 class Store:
     """An open ``docsense.db``. Not shared between threads: open one per thread."""
 
@@ -234,10 +242,12 @@ class Store:
 
     # -- documents ----------------------------------------------------------------------------------------
 
-    def documents_under(self, folder: str) -> dict[str, DocumentRow]:
-        """Documents recorded as found under the indexed folder ``folder``, by path."""
+    def documents_under(self, folder: str, nested: bool = False) -> dict[str, DocumentRow]:
+        """Documents recorded as found under the indexed folder ``folder``, by path; with ``nested``, the documents
+        at or below the path ``folder``, whichever indexed folder found them."""
+        where, params = _under("folder", folder) if not nested else _under("path", folder, prefix=True)
         rows = self.conn.execute(
-            "SELECT id, path, folder, type, size, mtime_ns, sha256 FROM documents WHERE folder = ?", (folder,)
+            f"SELECT id, path, folder, type, size, mtime_ns, sha256 FROM documents WHERE {where}", params
         )
         return {r["path"]: DocumentRow(*r) for r in rows}
 
@@ -247,9 +257,18 @@ class Store:
         ).fetchone()
         return DocumentRow(*row) if row else None
 
-    def failures_under(self, folder: str) -> dict[str, tuple[int | None, int | None]]:
-        rows = self.conn.execute("SELECT path, size, mtime_ns FROM failures WHERE folder = ?", (folder,))
+    def failures_under(self, folder: str, nested: bool = False) -> dict[str, tuple[int | None, int | None]]:
+        where, params = _under("folder", folder) if not nested else _under("path", folder, prefix=True)
+        rows = self.conn.execute(f"SELECT path, size, mtime_ns FROM failures WHERE {where}", params)
         return {r[0]: (r[1], r[2]) for r in rows}
+
+    def rename_document(self, old: str, new: str, folder: str, size: int, mtime_ns: int) -> None:
+        """Give a stored document a new path (a rename or move with the same content); nothing else changes."""
+        self.conn.execute("DELETE FROM failures WHERE path = ?", (new,))
+        self.conn.execute(
+            "UPDATE documents SET path = ?, folder = ?, size = ?, mtime_ns = ? WHERE path = ?",
+            (new, folder, size, mtime_ns, old),
+        )
 
     def put_document(self, doc: NewDocument) -> tuple[list[int], list[int]]:
         """Replace whatever is stored for ``doc.path`` with ``doc``; returns (removed chunk ids, new chunk ids).

@@ -110,6 +110,7 @@ class RunSummary:
     elapsed_s: float
     embed_s: float = 0.0
     cancelled: bool = False
+    renamed: int = 0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ fully stored or absent, and the next run redoes only what is missing.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
+import fnmatch
+import hashlib
 import multiprocessing
 import os
 import time
@@ -21,10 +24,11 @@ from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.index import Index
 from engine.lock import WriterLock
-from engine.store import NewChunk, NewDocument
+from engine.store import DocumentRow, NewChunk, NewDocument
 from engine.tagger import DEFAULT_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import FoundFile, Unreadable, discover
+from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file
 
 SAVE_EVERY_S = 60.0
@@ -34,6 +38,16 @@ PROGRESS_EVERY_S = 0.5
 def default_workers() -> int:
     """Extraction processes: one core is left to the main process, which embeds."""
     return max(1, min(8, (os.cpu_count() or 2) - 1))
+
+
+def _skipped(rel: str, exclude: Sequence[str]) -> bool:
+    """True if a path relative to its indexed folder is hidden or excluded, as discovery would judge it."""
+    parts = rel.replace(os.sep, "/").split("/")
+    if any(part.startswith(".") and part not in (".", "..") for part in parts):
+        return True
+    return any(fnmatch.fnmatch(part, p) for part in parts for p in exclude) or any(
+        fnmatch.fnmatch(rel, p) for p in exclude
+    )
 
 
 def _printable_path(path: str) -> str | None:
@@ -85,10 +99,11 @@ class Indexer:
         folders: Iterable[str | Path] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        paths: Iterable[str | Path] | None = None,
     ) -> RunSummary:
         """Index ``folders`` (default: the folders the index already has) and return what was done."""
         last = None
-        for last in self.iter_run(folders, should_stop):
+        for last in self.iter_run(folders, should_stop, paths):
             if on_progress:
                 on_progress(last)
         if last is None or last.summary is None:  # iter_run always ends with a summary
@@ -111,11 +126,21 @@ class Indexer:
             return documents
 
     def iter_run(
-        self, folders: Iterable[str | Path] | None = None, should_stop: Callable[[], bool] | None = None
+        self,
+        folders: Iterable[str | Path] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        paths: Iterable[str | Path] | None = None,
     ) -> Iterator[Progress]:
-        """Index ``folders``, yielding progress; the last event has phase "done" and the run's summary."""
+        """Index ``folders``, yielding progress; the last event has phase "done" and the run's summary.
+
+        Args:
+            folders: the folders to index; None means those the index already has.
+            should_stop: polled between files; True stops the run early (what was stored stays).
+            paths: only look at these files and folders (inside the indexed folders), e.g. those a watcher saw
+                change; a path that no longer exists is removed from the index.
+        """
         with self._open() as (index, _lock):
-            yield from _Run(self, index, folders, should_stop or (lambda: False)).steps()
+            yield from _Run(self, index, folders, should_stop or (lambda: False), paths).steps()
 
     # -- internals ----------------------------------------------------------------------------------------
 
@@ -151,15 +176,23 @@ class _Opened:
 class _Run:
     """The state of one indexing run."""
 
-    def __init__(self, owner: Indexer, index: Index, folders: Iterable[str | Path] | None, stop: Callable[[], bool]):
+    def __init__(
+        self,
+        owner: Indexer,
+        index: Index,
+        folders: Iterable[str | Path] | None,
+        stop: Callable[[], bool],
+        paths: Iterable[str | Path] | None = None,
+    ) -> None:
         self.owner = owner
+        self.scope = sorted({os.path.abspath(os.fspath(p)) for p in paths}) if paths is not None else None
         self.index = index
         self.store = index.store
         self.stop = stop
         self.started = time.monotonic()
         self.roots = self._roots(folders)
         self.failed: list[FailedFile] = []
-        self.indexed = self.unchanged = self.removed = self.chunks = self.tokens = self.pages = 0
+        self.indexed = self.unchanged = self.removed = self.renamed = self.chunks = self.tokens = self.pages = 0
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
         self.embed_chunks = 0
@@ -227,6 +260,7 @@ class _Run:
             indexed=self.indexed,
             unchanged=self.unchanged,
             removed=self.removed,
+            renamed=self.renamed,
             failed=tuple(self.failed),
             chunks=self.chunks,
             tokens=self.tokens,
@@ -237,22 +271,46 @@ class _Run:
         )
         yield Progress(**{**self._progress("done").__dict__, "summary": summary})
 
-    def _plan(self, encoder: Encoder) -> list[FileTask]:
-        """Walk the roots; forget what is gone; return the files to (re)index."""
+    def _root_of(self, path: str) -> str | None:
+        """The indexed folder that holds ``path`` (the deepest one), or None."""
+        holders = [r for r in self.roots if path == r or path.startswith(r.rstrip("/") + "/")]
+        return max(holders, key=len) if holders else None
+
+    def _discover(self) -> tuple[dict[str, FoundFile], list[Unreadable]]:
+        """The supported files in scope: everything under the roots, or only the given paths."""
         found: dict[str, FoundFile] = {}
         unreadable: list[Unreadable] = []
-        for root in self.roots:
-            for item in discover(root, self.owner.exclude):
+        if self.scope is None:
+            walks = [(root, root) for root in self.roots]
+        else:
+            walks = []
+            for path in self.scope:
+                root = self._root_of(path)
+                if root is None or _skipped(os.path.relpath(path, root), self.owner.exclude):
+                    continue
+                if os.path.isdir(path):
+                    walks.append((root, path))
+                elif os.path.isfile(path) and (kind := SUFFIX_TYPES.get(os.path.splitext(path)[1].lower())):
+                    st = os.stat(path)
+                    found[path] = FoundFile(path, root, kind, st.st_size, st.st_mtime_ns)
+        for root, top in walks:
+            for item in discover(top, self.owner.exclude):
                 if isinstance(item, Unreadable):
                     unreadable.append(item)
                 else:
-                    found.setdefault(item.path, item)
+                    found.setdefault(item.path, dataclasses.replace(item, root=root))
+        return found, unreadable
+
+    def _plan(self, encoder: Encoder) -> list[FileTask]:
+        """Walk the roots (or the paths in scope); forget what is gone; return the files to (re)index."""
+        found, unreadable = self._discover()
         self.files_seen = len(found)
-        known = {}
-        failures = {}
-        for root in self.roots:
-            known.update(self.store.documents_under(root))
-            failures.update(self.store.failures_under(root))
+        known: dict[str, DocumentRow] = {}
+        failures: dict[str, tuple[int | None, int | None]] = {}
+        for place in self.roots if self.scope is None else self.scope:
+            if self.scope is None or self._root_of(place):
+                known.update(self.store.documents_under(place, nested=self.scope is not None))
+                failures.update(self.store.failures_under(place, nested=self.scope is not None))
         tasks: list[FileTask] = []
         bad_names: list[FoundFile] = []
         for path, f in found.items():
@@ -280,7 +338,14 @@ class _Run:
                 )
             )
         gone = [p for p in known if p not in found]
+        renames = self._renames(tasks, [known[p] for p in gone])
+        moved = {old for old, _task in renames}
+        gone = [p for p in gone if p not in moved]
+        tasks = [t for t in tasks if all(t is not task for _old, task in renames)]
         with self.store.transaction():
+            for old, task in renames:
+                self.store.rename_document(old, task.path, task.root, task.size, task.mtime_ns)
+            self.renamed = len(renames)
             removed = self.store.delete_documents(gone)
             for path in failures:
                 if path not in found:
@@ -301,6 +366,31 @@ class _Run:
             if path in failures and path in found and all(t.path != path for t in tasks):
                 self.failed.append(FailedFile(path, reason))
         return sorted(tasks, key=lambda t: t.path)
+
+    @staticmethod
+    def _renames(tasks: list[FileTask], gone: list[DocumentRow]) -> list[tuple[str, FileTask]]:
+        """New files that are documents gone from elsewhere (same type, size and content): (old path, task).
+
+        A rename or a move then only changes the path: nothing is extracted or embedded again.
+        """
+        by_size: dict[tuple[str, int], list[DocumentRow]] = {}
+        for doc in gone:
+            by_size.setdefault((doc.type, doc.size), []).append(doc)
+        renames = []
+        for task in tasks:
+            candidates = by_size.get((task.type, task.size))
+            if task.known_sha256 is not None or not candidates:
+                continue
+            try:
+                with open(task.path, "rb") as fh:
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError:
+                continue
+            match = next((d for d in candidates if d.sha256 == digest), None)
+            if match is not None:
+                candidates.remove(match)
+                renames.append((match.path, task))
+        return renames
 
     def _results(self, tasks: list[FileTask]) -> Iterator[FileResult]:
         if self.owner.workers <= 0 or len(tasks) <= 1:
