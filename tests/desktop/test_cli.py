@@ -168,3 +168,35 @@ def test_docsense_alone_shows_help_and_the_next_step(runner: CliRunner, corpus_c
     assert runner.invoke(cli, ["index", str(corpus_copy / "markdown"), "--workers", "0", "-q"]).exit_code == 0
     again = runner.invoke(cli, [])
     assert "Your index is at" in again.stdout
+
+
+def test_watch_command_indexes_a_new_file_and_stops_cleanly(corpus_copy: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    env = {**os.environ, "DOCSENSE_ENCODER": "hashing-bow-64", "DOCSENSE_TAGGER": "none"}
+    index = tmp_path / "watched"
+    folder = corpus_copy / "markdown"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop.cli", "watch", str(folder), "--index", str(index), "--debounce", "0.2"],
+        env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "watching 1 folder" in line:
+                break
+        (folder / "fresh.md").write_text("# Quokka\n\nThe quokka is a small marsupial.")
+        deadline = time.monotonic() + 30
+        found = []
+        while time.monotonic() < deadline and not found:
+            time.sleep(0.2)
+            result = CliRunner().invoke(cli, ["search", "quokka", "--index", str(index), "--json", "--mode", "keyword"],
+                                        env={"DOCSENSE_ENCODER": "hashing-bow-64"})  # fmt: skip
+            found = [json.loads(line)["path"] for line in result.stdout.splitlines()]
+        assert found == [str(folder / "fresh.md")]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 0
+    assert "Stopped watching." in rest

@@ -143,3 +143,39 @@ def test_a_path_is_due_only_once_it_stops_changing(tmp_path: Path, make_indexer)
     assert watcher._due() == []
     time.sleep(0.06)
     assert watcher._due() == [str(gone)]  # a deleted path is due too; hidden and backup files never are
+
+
+def test_inotify_limit_falls_back_to_polling(make_indexer, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from watchdog.observers import Observer
+
+    def out_of_watches(self: object) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(Observer, "start", out_of_watches)
+    events: list[WatchEvent] = []
+    watcher = Watcher(make_indexer(), [docs], debounce_s=0.2, on_event=events.append)
+    watcher.start()
+    try:
+        assert watcher.wait_ready(TIMEOUT)
+        notices = [e.message for e in events if e.kind == "notice"]
+        assert len(notices) == 1
+        assert "fs.inotify.max_user_watches" in notices[0]
+        assert "polling" in notices[0]
+        (docs / "polled.txt").write_text("found by polling")
+        index = docs.parent / "index"
+        eventually(lambda: str(docs / "polled.txt") in paths(index), "polling sees a new file")
+    finally:
+        watcher.stop()
+
+
+def test_first_run_failure_ends_the_watcher(make_indexer, tmp_path: Path) -> None:
+    events: list[WatchEvent] = []
+    watcher = Watcher(make_indexer(), [tmp_path / "missing"], on_event=events.append)
+    watcher.start()
+    watcher.wait_ready(TIMEOUT)
+    watcher.stop()
+    assert not watcher.ready
+    assert [e.kind for e in events] == ["error"]
+    assert "does not exist" in events[0].message
