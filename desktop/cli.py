@@ -191,8 +191,8 @@ def index(
         click.echo(
             f"Indexed {_count(summary.indexed, 'file')} ({_count(summary.chunks, 'chunk')}, "
             f"{summary.tokens:,} tokens, {_count(summary.pages, 'page')}) in {summary.elapsed_s:.1f} s, "
-            f"{rate:,.0f} tokens/s; {summary.unchanged} unchanged, {summary.renamed} renamed, {summary.removed} removed, "
-            f"{len(summary.failed)} failed.",
+            f"{rate:,.0f} tokens/s; {summary.unchanged} unchanged, {summary.renamed} renamed, "
+            f"{summary.removed} removed, {len(summary.failed)} failed.",
             err=True,
         )
         for failure in summary.failed:
