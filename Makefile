@@ -1,5 +1,5 @@
 # Two entry points, both safe to run on a fresh machine:
-#   make run    create .venv, install DocSense, start it
+#   make run    create .venv, install DocSense, open the window (ARGS="--index PATH" to pick an index)
 #   make test   create .venv, install DocSense with its test tools, run lint, types and tests
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -24,7 +24,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/docsense $(ARGS)
+	$(BIN)/docsense-desktop $(ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

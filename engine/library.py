@@ -144,13 +144,21 @@ class Library:
     # -- entities -----------------------------------------------------------------------------------------
 
     def entities(
-        self, path: str | None = None, label: str | None = None, limit: int = 100, per_entity_documents: int = 20
+        self,
+        path: str | None = None,
+        label: str | None = None,
+        limit: int = 100,
+        per_entity_documents: int = 20,
+        documents: Sequence[str] | None = None,
     ) -> list[Entity]:
-        """The entities of the index (or of the documents under ``path``), most mentioned first.
+        """The entities of the index (or of the documents under ``path``, or of ``documents``), most mentioned first.
 
         Without ``label``, the kinds people browse by (FACET_LABELS): names, places, dates; not bare numbers.
         """
         where, params = Filters(path).sql()
+        if documents is not None:
+            where += " AND d.path IN (" + ",".join("?" * len(documents)) + ")"
+            params.extend(documents)
         labels = (label.upper(),) if label else FACET_LABELS
         where += " AND e.label IN (" + ",".join("?" * len(labels)) + ")"
         params.extend(labels)

@@ -32,7 +32,7 @@ from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file
 
 SAVE_EVERY_S = 60.0
-PROGRESS_EVERY_S = 0.5
+PROGRESS_EVERY_S = 0.1
 
 
 def default_workers() -> int:

@@ -1,0 +1,162 @@
+"""The document at a hit: a PDF page rendered with the hit (and answer) highlighted, or the text with the chunk,
+the answer span and the entities highlighted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTextCharFormat, QTextCursor
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
+
+HIT_COLOUR = QColor(255, 236, 140)
+ANSWER_COLOUR = QColor(255, 170, 80)
+ENTITY_COLOURS = {
+    "PERSON": QColor(190, 220, 255),
+    "ORG": QColor(255, 214, 214),
+    "GPE": QColor(200, 240, 200),
+    "LOC": QColor(200, 240, 200),
+    "DATE": QColor(230, 210, 255),
+}
+PAGE_WIDTH_PX = 900
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Highlight:
+    start: int
+    end: int
+    kind: str  # "hit", "answer", or an entity label
+
+
+def qt_position(text: str, index: int) -> int:
+    """A Python string index as a QTextDocument position (Qt counts UTF-16 code units)."""
+    head = text[:index]
+    return index + sum(1 for ch in head if ord(ch) > 0xFFFF)
+
+
+def find_on_page(page_text: str, needle: str) -> tuple[int, int] | None:
+    """Where ``needle`` stands in a page's text, ignoring differences in whitespace; (start, length) in page_text.
+
+    pdfium (QtPdf) and pypdf break lines differently, so offsets from one do not hold in the other: the text is
+    matched instead, on its first words if the whole does not match.
+    """
+    words = _SPACES.sub(" ", needle.replace("\u2026", " ")).strip().split(" ")
+    if not words or not words[0]:
+        return None
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", page_text)]
+    tokens = [page_text[a:b] for a, b in spans]
+    for size in (len(words), min(len(words), 12), min(len(words), 6), min(len(words), 3)):
+        probe = words[:size] if size == len(words) else words[1 : size + 1] or words[:size]
+        for i in range(len(tokens) - len(probe) + 1):
+            if tokens[i : i + len(probe)] == probe:
+                start, end = spans[i][0], spans[i + len(probe) - 1][1]
+                return start, end - start
+    return None
+
+
+class PreviewWidget(QWidget):
+    """Text or PDF, whichever the document is. Tells what it shows in ``header``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.header = QLabel("Select a result to see it here.")
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.legend = QLabel(
+            " ".join(
+                f'<span style="background:{c.name()}">&nbsp;{label}&nbsp;</span>' for label, c in ENTITY_COLOURS.items()
+            )
+            + f' <span style="background:{HIT_COLOUR.name()}">&nbsp;hit&nbsp;</span>'
+            f' <span style="background:{ANSWER_COLOUR.name()}">&nbsp;answer&nbsp;</span>'
+        )
+        self.text = QTextEdit()
+        self.text.setReadOnly(True)
+        self.page = QLabel()
+        self.page.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.page_area = QScrollArea()
+        self.page_area.setWidget(self.page)
+        self.page_area.setWidgetResizable(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.text)
+        self.stack.addWidget(self.page_area)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.stack, 1)
+        self.pdf = QPdfDocument(self)
+        self.highlights: list[Highlight] = []
+        self.page_rects: list[tuple[str, QRectF]] = []
+
+    def show_text(self, title: str, text: str, highlights: list[Highlight]) -> None:
+        """Show ``text`` with its highlights; scrolls to the answer, else to the hit."""
+        self.stack.setCurrentWidget(self.text)
+        self.header.setText(title)
+        self.text.setPlainText(text)
+        self.highlights = highlights
+        selections = []
+        for h in sorted(highlights, key=lambda h: h.kind in ("hit", "answer")):  # hit and answer drawn on top
+            colour = {"hit": HIT_COLOUR, "answer": ANSWER_COLOUR}.get(h.kind) or ENTITY_COLOURS.get(h.kind)
+            if colour is None:
+                continue
+            selection = QTextEdit.ExtraSelection()
+            cursor = QTextCursor(self.text.document())
+            cursor.setPosition(qt_position(text, h.start))
+            cursor.setPosition(qt_position(text, h.end), QTextCursor.MoveMode.KeepAnchor)
+            selection.cursor = cursor
+            fmt = QTextCharFormat()
+            fmt.setBackground(colour)
+            if h.kind == "answer":
+                fmt.setFontWeight(700)
+            selection.format = fmt
+            selections.append(selection)
+        self.text.setExtraSelections(selections)
+        target = next((h for h in highlights if h.kind == "answer"), None) or next(
+            (h for h in highlights if h.kind == "hit"), None
+        )
+        if target is not None:
+            cursor = QTextCursor(self.text.document())
+            cursor.setPosition(qt_position(text, min(target.end, len(text))))
+            self.text.setTextCursor(cursor)
+            self.text.ensureCursorVisible()
+            cursor.setPosition(qt_position(text, target.start))
+            self.text.setTextCursor(cursor)
+            self.text.ensureCursorVisible()
+
+    def show_pdf(self, title: str, path: str, page: int, needles: list[tuple[str, str]]) -> None:
+        """Render 1-based ``page`` of the PDF at ``path`` with each (kind, text) of ``needles`` highlighted."""
+        self.stack.setCurrentWidget(self.page_area)
+        self.header.setText(title)
+        if self.pdf.load(path) != QPdfDocument.Error.None_:
+            self.page.setText(f"Cannot open {path} with QtPdf.")
+            self.page_rects = []
+            return
+        index = max(0, min(page - 1, self.pdf.pageCount() - 1))
+        points = self.pdf.pagePointSize(index)
+        scale = PAGE_WIDTH_PX / max(points.width(), 1.0)
+        image = self.pdf.render(index, QSize(PAGE_WIDTH_PX, int(points.height() * scale)))
+        image = image.convertToFormat(QImage.Format.Format_ARGB32)
+        page_text = self.pdf.getAllText(index).text()
+        self.page_rects = []
+        painter = QPainter(image)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+        for kind, needle in needles:
+            found = find_on_page(page_text, needle)
+            if found is None:
+                continue
+            selection = self.pdf.getSelectionAtIndex(index, found[0], found[1])
+            colour = ANSWER_COLOUR if kind == "answer" else HIT_COLOUR
+            for polygon in selection.bounds():
+                rect = polygon.boundingRect()
+                scaled = QRectF(QPointF(rect.left() * scale, rect.top() * scale), rect.size() * scale)
+                painter.fillRect(scaled, colour)
+                self.page_rects.append((kind, scaled))
+        painter.end()
+        self.page.setPixmap(QPixmap.fromImage(image))
+        if self.page_rects:
+            first = min((r for k, r in self.page_rects if k == "answer"), default=self.page_rects[0][1],
+                        key=lambda r: r.top())  # fmt: skip
+            self.page_area.verticalScrollBar().setValue(max(0, int(first.top()) - 80))

@@ -1,0 +1,639 @@
+"""The DocSense window: search and ask, results, the document at the hit, facets, and the library of folders.
+
+Everything slow (opening the index, searching, answering, indexing, watching) runs in background workers; the
+window only ever handles their results. The window talks to the engine and the indexer through their facades
+(``engine.Library``, ``indexer.Indexer``, ``indexer.watch.Watcher``) and gets plain dataclasses back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.models import HitRole, ResultsModel, SnippetDelegate
+from desktop.preview import Highlight, PreviewWidget
+from desktop.workers import Runner, Worker
+from engine.types import Answer, Entity, Progress, RunSummary, SearchHit, Status
+
+SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
+FACET_GROUPS = (("PERSON", "People"), ("ORG", "Organisations"), ("GPE", "Places"), ("LOC", "Places"),
+                ("DATE", "Dates"))  # fmt: skip
+FacetKey = tuple[str, str]  # ("type", "pdf") or ("entity", "leslie lamport")
+
+
+def human_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class _Bridge(QObject):
+    """Carries the watcher's events (from its thread) to the GUI thread."""
+
+    watched = Signal(object)
+
+
+class MainWindow(QMainWindow):
+    """The main window.
+
+    Signals:
+        search_done(list): hits shown after a search.
+        answer_done(list): answers shown after a question.
+        index_done(object): the RunSummary of an indexing run that ended.
+        status_done(object): the index Status shown in the status bar.
+    """
+
+    search_done = Signal(list)
+    answer_done = Signal(list)
+    index_done = Signal(object)
+    status_done = Signal(object)
+
+    def __init__(self, index_path: Path | None = None, library_factory: Callable[[], Any] | None = None) -> None:
+        super().__init__()
+        from engine.config import default_index_path
+
+        self.index_path = Path(index_path) if index_path else default_index_path()
+        self._library_factory = library_factory
+        self._library: Any = None
+        self.library_runner = Runner(1)
+        self.index_runner = Runner(1)
+        self.index_worker: Worker | None = None
+        self.watcher: Any = None
+        self.hits: list[SearchHit] = []
+        self.answers: list[Answer] = []
+        self.type_filter: str | None = None
+        self.entity_filter: str | None = None
+        self.last_summary: RunSummary | None = None
+        self._bridge = _Bridge()
+        self._bridge.watched.connect(self._on_watch_event)
+        self.setWindowTitle("DocSense")
+        self.resize(1400, 860)
+        self._build()
+        self._shortcuts()
+        self.refresh_status()
+
+    # -- layout -------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Search your documents, or ask a question…  (Ctrl+L)")
+        self.query.setClearButtonEnabled(True)
+        self.query.returnPressed.connect(self.run_query)
+        self.mode = QComboBox()
+        self.mode.addItems(["Search", "Ask"])
+        self.mode.setToolTip("Search: hits by meaning and keyword. Ask: the answer, highlighted where it stands.")
+        self.go = QPushButton("Go")
+        self.go.clicked.connect(self.run_query)
+        self.filter_chip = QPushButton()
+        self.filter_chip.setVisible(False)
+        self.filter_chip.setToolTip("Click to clear this filter")
+        self.filter_chip.clicked.connect(self.clear_filters)
+        bar = QHBoxLayout()
+        bar.addWidget(self.query, 1)
+        bar.addWidget(self.mode)
+        bar.addWidget(self.go)
+        bar.addWidget(self.filter_chip)
+
+        self.answer_card = QLabel()
+        self.answer_card.setObjectName("answerCard")
+        self.answer_card.setWordWrap(True)
+        self.answer_card.setTextFormat(Qt.TextFormat.RichText)
+        self.answer_card.setFrameShape(QFrame.Shape.StyledPanel)
+        self.answer_card.setStyleSheet("#answerCard { background: #fff7e6; padding: 8px; }")
+        self.answer_card.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.answer_card.setVisible(False)
+        self.answer_card.mousePressEvent = lambda _event: self.show_answer(0)  # type: ignore[method-assign]
+
+        self.model = ResultsModel(self)
+        self.results = QTreeView()
+        self.results.setModel(self.model)
+        self.results.setRootIsDecorated(False)
+        self.results.setAlternatingRowColors(True)
+        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results.setUniformRowHeights(True)
+        self.results.header().setStretchLastSection(True)
+        self.results.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.results.setItemDelegateForColumn(ResultsModel.SNIPPET_COLUMN, SnippetDelegate(self.results))
+        for column, width in enumerate((190, 45, 70, 60, 600)):
+            self.results.setColumnWidth(column, width)
+        self.results.activated.connect(lambda index: self.show_hit(index.row()))
+        self.results.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_hit(current.row()))
+        self.results_label = QLabel("")
+
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self.answer_card)
+        middle_layout.addWidget(self.results_label)
+        middle_layout.addWidget(self.results, 1)
+
+        self.facets = QTreeWidget()
+        self.facets.setHeaderLabel("Filter by")
+        self.facets.itemActivated.connect(self._facet_clicked)
+        self.facets.itemClicked.connect(self._facet_clicked)
+        self.preview = PreviewWidget()
+
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.facets)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.preview)
+        self.splitter.setSizes([220, 560, 620])
+
+        main = QWidget()
+        main_layout = QVBoxLayout(main)
+        main_layout.addLayout(bar)
+        main_layout.addWidget(self.splitter, 1)
+
+        self.welcome = self._welcome_page()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(main)
+        self.pages.addWidget(self.welcome)
+        self.main_page = main
+        self.setCentralWidget(self.pages)
+
+        self.library_dock = QDockWidget("Library", self)
+        self.library_dock.setObjectName("library")
+        self.library_dock.setWidget(self._library_panel())
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.library_dock)
+        self.resizeDocks([self.library_dock], [190], Qt.Orientation.Vertical)
+
+        self.status_label = QLabel("Opening the index…")
+        self.statusBar().addPermanentWidget(self.status_label)
+
+    def _welcome_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = QLabel(
+            "<h1>Welcome to DocSense</h1><p>Search your own documents by meaning and by keyword, ask questions "
+            "and see the answer where it stands. Everything stays on this computer.</p>"
+        )
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.add_folder_button = QPushButton("Add a folder…")
+        self.add_folder_button.clicked.connect(self.choose_folder)
+        self.samples_button = QPushButton("Try the sample documents")
+        self.samples_button.clicked.connect(self.index_samples)
+        buttons.addWidget(self.add_folder_button)
+        buttons.addWidget(self.samples_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+        return page
+
+    def _library_panel(self) -> QWidget:
+        panel = QWidget()
+        layout = QHBoxLayout(panel)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("Folders"))
+        self.folders = QListWidget()
+        left.addWidget(self.folders)
+        row = QHBoxLayout()
+        add = QPushButton("Add folder…")
+        add.clicked.connect(self.choose_folder)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected_folder)
+        self.index_button = QPushButton("Index now")
+        self.index_button.clicked.connect(lambda: self.start_indexing(None))
+        self.watch_toggle = QCheckBox("Watch for changes")
+        self.watch_toggle.toggled.connect(self.set_watching)
+        for w in (add, self.remove_button, self.index_button, self.watch_toggle):
+            row.addWidget(w)
+        left.addLayout(row)
+        right = QVBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v / %m files")
+        self.progress_label = QLabel("Idle.")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_indexing)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        right.addLayout(progress_row)
+        right.addWidget(self.progress_label)
+        right.addWidget(QLabel("Files that could not be indexed"))
+        self.failed = QListWidget()
+        right.addWidget(self.failed)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 2)
+        return panel
+
+    def _shortcuts(self) -> None:
+        def action(text: str, keys: list[QKeySequence | str], slot: Callable[[], Any]) -> QAction:
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.focus_action = action("Focus search", ["Ctrl+L", "Ctrl+F"], self.focus_search)
+        self.open_action = action("Open at page", ["Ctrl+O"], self.open_current)
+        self.reveal_action = action("Reveal in folder", ["Ctrl+Shift+R"], self.reveal_current)
+        self.copy_action = action("Copy snippet", ["Ctrl+Shift+C"], self.copy_snippet)
+        self.ask_action = action(
+            "Ask mode", ["Ctrl+K"], lambda: self.mode.setCurrentIndex(1 - self.mode.currentIndex())
+        )
+        menu = self.menuBar().addMenu("&Result")
+        for act in (self.open_action, self.reveal_action, self.copy_action):
+            menu.addAction(act)
+        view = self.menuBar().addMenu("&View")
+        view.addAction(self.focus_action)
+        view.addAction(self.ask_action)
+        view.addAction(self.library_dock.toggleViewAction())
+
+    # -- the library --------------------------------------------------------------------------------------
+
+    def library(self) -> Any:
+        """The open Library (call from worker threads only: opening it may load models)."""
+        if self._library is None:
+            if self._library_factory is not None:
+                self._library = self._library_factory()
+            else:
+                from engine import Library
+
+                self._library = Library(self.index_path)
+        return self._library
+
+    def _has_index(self) -> bool:
+        return (self.index_path / "docsense.db").exists()
+
+    def refresh_status(self) -> None:
+        if not self._has_index():
+            self.pages.setCurrentWidget(self.welcome)
+            self.status_label.setText(f"No index yet at {self.index_path}")
+            return
+
+        def job(_progress: Any, _cancelled: Any) -> Status:
+            library = self.library()
+            library.index.reload()
+            return library.status()
+
+        self.library_runner.start(job, returned=self._show_status, errored=self._error)
+
+    def _show_status(self, status: Status) -> None:
+        self.status_label.setText(
+            f"{status.documents:,} documents · {status.chunks:,} chunks · {status.device} · {status.encoder}"
+        )
+        self.folders.clear()
+        self.folders.addItems(list(status.folders))
+        self.failed.clear()
+        self.failed.addItems([f"{Path(f.path).name}: {f.reason}   ({f.path})" for f in status.failed])
+        self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
+        self.status_done.emit(status)
+
+    def _error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        self.progress_label.setText(message)
+
+    # -- search and ask -----------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.pages.setCurrentWidget(self.main_page)
+        self.query.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.query.selectAll()
+
+    def run_query(self) -> None:
+        text = self.query.text().strip()
+        if not text:
+            self.statusBar().showMessage("Type some words to search for.", 5000)
+            return
+        ask = self.mode.currentText() == "Ask"
+        types = (self.type_filter,) if self.type_filter else ()
+        entity = self.entity_filter
+
+        def job(_progress: Any, _cancelled: Any) -> tuple[list[SearchHit], list[Answer], dict[str, list[Entity]]]:
+            library = self.library()
+            hits = library.search(text, limit=50, types=types, entity=entity)
+            answers = library.ask(text) if ask else []
+            docs = list(dict.fromkeys(h.path for h in hits))
+            facets = {"entities": library.entities(documents=docs, limit=60)} if docs else {"entities": []}
+            return hits, answers, facets
+
+        self.results_label.setText("Searching…")
+        self.library_runner.start(job, returned=lambda r: self._show_results(text, ask, *r), errored=self._query_error)
+
+    def _query_error(self, message: str) -> None:
+        self.results_label.setText(message)
+        self._error(message)
+
+    def _show_results(self, query: str, ask: bool, hits: list[SearchHit], answers: list[Answer],
+                      facets: dict[str, list[Entity]]) -> None:  # fmt: skip
+        from engine.fts import content_words
+
+        self.hits, self.answers = hits, answers
+        self.model.set_hits(hits, content_words(query))
+        self.results_label.setText(f"{len(hits)} results" if hits else "No results.")
+        self._fill_facets(hits, facets["entities"])
+        if ask:
+            self._show_answer_card()
+        else:
+            self.answer_card.setVisible(False)
+        if hits and not ask:
+            self.results.setCurrentIndex(self.model.index(0, 0))
+        self.search_done.emit(hits)
+        if ask:
+            self.answer_done.emit(answers)
+
+    def _show_answer_card(self) -> None:
+        self.answer_card.setVisible(True)
+        if not self.answers:
+            self.answer_card.setText("<b>No answer found.</b> The results below may still help.")
+            return
+        import html
+
+        a = self.answers[0]
+        where = f"{Path(a.path).name}" + (f", page {a.page}" if a.page else "")
+        sentence = html.escape(a.sentence)
+        answer = html.escape(" ".join(a.answer.split()))
+        shown = sentence.replace(answer, f"<b style='background:#ffb347'>{answer}</b>", 1)
+        if shown == sentence:
+            shown = f"<b style='background:#ffb347'>{answer}</b> — {sentence}"
+        self.answer_card.setText(f"<p style='font-size:14pt'>{shown}</p><p><i>{html.escape(where)}</i> "
+                                 f"(click to see it in the document)</p>")  # fmt: skip
+        self.show_answer(0)
+
+    def show_answer(self, i: int) -> None:
+        if not 0 <= i < len(self.answers):
+            return
+        a = self.answers[i]
+        self._preview(a.path, a.doc_type, a.page, (a.sentence_start, a.sentence_end), a.sentence, (a.start, a.end),
+                      a.answer)  # fmt: skip
+
+    def show_hit(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        hit: SearchHit = self.model.index(row, 0).data(HitRole)
+        answer = next((a for a in self.answers if a.path == hit.path and hit.start <= a.start < hit.end), None)
+        self._preview(hit.path, hit.doc_type, hit.page, (hit.start, hit.end), hit.snippet,
+                      (answer.start, answer.end) if answer else None, answer.answer if answer else None)  # fmt: skip
+
+    def _preview(self, path: str, doc_type: str, page: int | None, span: tuple[int, int], span_text: str,
+                 answer: tuple[int, int] | None, answer_text: str | None) -> None:  # fmt: skip
+        title = f"<b>{Path(path).name}</b>" + (f" — page {page}" if page else "") + f"<br><small>{path}</small>"
+        if doc_type == "pdf" and page:
+            needles = [("hit", span_text)] + ([("answer", answer_text)] if answer_text else [])
+            self.preview.show_pdf(title, path, page, needles)
+            return
+
+        def job(_progress: Any, _cancelled: Any) -> tuple[str, list[Highlight]]:
+            library = self.library()
+            text = library.document_text(path) or ""
+            rows = library.index.store.conn.execute(
+                'SELECT e.start, e."end", e.label FROM entities e JOIN documents d ON d.id = e.doc_id WHERE d.path = ?',
+                (path,),
+            ).fetchall()
+            marks = [Highlight(r[0], r[1], r[2]) for r in rows]
+            marks.append(Highlight(span[0], span[1], "hit"))
+            if answer:
+                marks.append(Highlight(answer[0], answer[1], "answer"))
+            return text, marks
+
+        self.library_runner.start(job, returned=lambda r: self.preview.show_text(title, *r), errored=self._error)
+
+    # -- facets -------------------------------------------------------------------------------------------
+
+    def _fill_facets(self, hits: list[SearchHit], entities: list[Entity]) -> None:
+        self.facets.clear()
+        types: dict[str, int] = {}
+        for hit in hits:
+            types[hit.doc_type] = types.get(hit.doc_type, 0) + 1
+        groups: dict[str, QTreeWidgetItem] = {}
+
+        def group(name: str) -> QTreeWidgetItem:
+            if name not in groups:
+                groups[name] = QTreeWidgetItem(self.facets, [name])
+                groups[name].setExpanded(True)
+            return groups[name]
+
+        for kind, count in sorted(types.items(), key=lambda kv: -kv[1]):
+            item = QTreeWidgetItem(group("File types"), [f"{kind}  ({count})"])
+            item.setData(0, Qt.ItemDataRole.UserRole, ("type", kind))
+        names = dict(FACET_GROUPS)
+        for e in entities:
+            if e.label not in names:
+                continue
+            item = QTreeWidgetItem(group(names[e.label]), [f"{e.text}  ({len(e.documents)})"])
+            item.setData(0, Qt.ItemDataRole.UserRole, ("entity", e.norm))
+            item.setToolTip(0, f"{e.label}: mentioned {e.count} times in {len(e.documents)} documents")
+
+    def _facet_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole)
+        if not key:
+            return
+        self.apply_facet(key)
+
+    def apply_facet(self, key: FacetKey) -> None:
+        kind, value = key
+        if kind == "type":
+            self.type_filter = value
+        else:
+            self.entity_filter = value
+        label = " · ".join(x for x in (self.type_filter, self.entity_filter) if x)
+        self.filter_chip.setText(f"Filter: {label}  ✕")
+        self.filter_chip.setVisible(True)
+        self.run_query()
+
+    def clear_filters(self) -> None:
+        self.type_filter = self.entity_filter = None
+        self.filter_chip.setVisible(False)
+        if self.query.text().strip():
+            self.run_query()
+
+    # -- results actions ----------------------------------------------------------------------------------
+
+    def current_hit(self) -> SearchHit | None:
+        index = self.results.currentIndex()
+        return self.model.index(index.row(), 0).data(HitRole) if index.isValid() else None
+
+    def open_current(self) -> None:
+        hit = self.current_hit()
+        if hit is not None:
+            open_at_page(hit.path, hit.page)
+
+    def reveal_current(self) -> None:
+        hit = self.current_hit()
+        if hit is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(hit.path)))
+
+    def copy_snippet(self) -> None:
+        hit = self.current_hit()
+        if hit is not None:
+            QApplication.clipboard().setText(hit.snippet)
+            self.statusBar().showMessage("Snippet copied.", 3000)
+
+    # -- indexing -----------------------------------------------------------------------------------------
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to DocSense")
+        if folder:
+            self.start_indexing([folder])
+
+    def index_samples(self) -> None:
+        from platformdirs import user_data_dir
+
+        target = Path(user_data_dir("docsense", appauthor=False)) / "samples"
+        if os.environ.get("DOCSENSE_HOME"):
+            target = Path(os.environ["DOCSENSE_HOME"]) / "samples"
+        shutil.copytree(SAMPLES, target, dirs_exist_ok=True)
+        self.start_indexing([str(target)])
+
+    def remove_selected_folder(self) -> None:
+        item = self.folders.currentItem()
+        if item is None:
+            return
+        folder = item.text()
+        answer = QMessageBox.question(self, "Remove folder", f"Remove {folder} and its documents from the index?")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+
+        def job(_progress: Any, _cancelled: Any) -> int:
+            from indexer import Indexer
+
+            return Indexer(self.index_path).remove_folder(folder)
+
+        self.index_runner.start(job, returned=lambda _n: self.refresh_status(), errored=self._error)
+
+    def start_indexing(self, folders: list[str] | None) -> None:
+        if self.index_worker is not None and not self.index_worker.done.is_set():
+            self.statusBar().showMessage("Indexing is already running.", 5000)
+            return
+        if folders is None and not self._has_index():
+            self.choose_folder()
+            return
+
+        def job(progress: Callable[[Any], None], cancelled: Callable[[], bool]) -> RunSummary | None:
+            from indexer import Indexer
+
+            last: Progress | None = None
+            for last in Indexer(self.index_path, wait=True).iter_run(folders, should_stop=cancelled):
+                progress(last)
+            return last.summary if last else None
+
+        self.pages.setCurrentWidget(self.main_page)
+        self.progress.setRange(0, 0)
+        self.progress_label.setText("Looking for files…")
+        self.cancel_button.setEnabled(True)
+        self.index_button.setEnabled(False)
+        self.index_worker = self.index_runner.start(
+            job, returned=self._indexing_done, errored=self._indexing_failed, progress=self._indexing_progress
+        )
+
+    def _indexing_progress(self, p: Progress) -> None:
+        if p.phase == "index" and p.files_total:
+            self.progress.setRange(0, p.files_total)
+            self.progress.setValue(p.files_done)
+            self.progress_label.setText(
+                f"{p.files_done} of {p.files_total} files · {p.chunks_done} chunks · {p.chunks_per_s:.1f} chunks/s"
+                f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
+            )
+        elif p.phase == "save":
+            self.progress_label.setText("Saving…")
+
+    def _indexing_done(self, summary: RunSummary | None) -> None:
+        self._indexing_ended()
+        self.last_summary = summary
+        if summary is not None:
+            verb = "Cancelled after indexing" if summary.cancelled else "Indexed"
+            self.progress_label.setText(
+                f"{verb} {summary.indexed} files ({summary.chunks} chunks) in {summary.elapsed_s:.1f} s; "
+                f"{summary.unchanged} unchanged, {summary.removed} removed, {len(summary.failed)} failed."
+            )
+        self.refresh_status()
+        self.index_done.emit(summary)
+
+    def _indexing_failed(self, message: str) -> None:
+        self._indexing_ended()
+        self._error(message)
+
+    def _indexing_ended(self) -> None:
+        self.progress.setRange(0, max(1, self.progress.maximum()))
+        self.progress.setValue(self.progress.maximum())
+        self.cancel_button.setEnabled(False)
+        self.index_button.setEnabled(True)
+
+    def cancel_indexing(self) -> None:
+        if self.index_worker is not None:
+            self.index_worker.cancel()
+            self.progress_label.setText("Cancelling: finishing the current file…")
+
+    # -- watching -----------------------------------------------------------------------------------------
+
+    def set_watching(self, on: bool) -> None:
+        if not on:
+            if self.watcher is not None:
+                watcher, self.watcher = self.watcher, None
+                self.index_runner.start(lambda _p, _c: watcher.stop())
+                self.statusBar().showMessage("Stopped watching.", 3000)
+            return
+        from indexer import Indexer
+        from indexer.watch import Watcher
+
+        self.watcher = Watcher(Indexer(self.index_path, wait=True), on_event=self._bridge.watched.emit)
+        self.watcher.start()
+        self.statusBar().showMessage("Watching the indexed folders for changes…", 5000)
+
+    def _on_watch_event(self, event: Any) -> None:
+        self.progress_label.setText(f"Watch: {event.message}")
+        if event.kind == "batch":
+            QTimer.singleShot(0, self.refresh_status)
+        elif event.kind == "error":
+            self._error(event.message)
+
+    def closeEvent(self, event: Any) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+        self.index_runner.cancel_all()
+        self.index_runner.wait(60000)
+        self.library_runner.wait(30000)
+        super().closeEvent(event)
+
+
+def open_at_page(path: str, page: int | None) -> None:
+    """Open ``path`` in the system's viewer, at ``page`` when the viewer can be told (evince, okular, zathura)."""
+    if page and path.lower().endswith(".pdf"):
+        for viewer, args in (("evince", ["-i", str(page)]), ("okular", ["-p", str(page)]),
+                             ("zathura", ["-P", str(page)])):  # fmt: skip
+            exe = shutil.which(viewer)
+            if exe:
+                subprocess.Popen([exe, *args, path], start_new_session=True)
+                return
+    QDesktopServices.openUrl(QUrl.fromLocalFile(path))

@@ -1,0 +1,7 @@
+"""GUI tests run offscreen; each window is closed (and its workers joined) by qtbot."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,246 @@
+"""The window with pytest-qt, offscreen, on real indexes (the fake encoder keeps them fast)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+
+from desktop.models import HitRole, ResultsModel
+from desktop.window import MainWindow
+from engine import Library
+from indexer import Indexer
+
+WAIT = 30000
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("gui")
+    corpus = root / "corpus"
+    shutil.copytree(shared_corpus, corpus)
+    Indexer(root / "index", encoder=fake_encoder, workers=0, tagger="none").run([corpus])
+    return root / "index", corpus
+
+
+@pytest.fixture
+def window(qtbot, indexed, fake_encoder) -> MainWindow:
+    index, _corpus = indexed
+    win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.status_done, timeout=WAIT):
+        win.show()
+    return win
+
+
+def search(qtbot, win: MainWindow, text: str) -> list:
+    win.query.setText(text)
+    with qtbot.waitSignal(win.search_done, timeout=WAIT) as blocker:
+        qtbot.keyClick(win.query, Qt.Key.Key_Return)
+    return blocker.args[0]
+
+
+def test_results_model_passes_qtmodeltester(qtmodeltester, indexed, fake_encoder) -> None:
+    index, _ = indexed
+    with Library(index, encoder=fake_encoder) as lib:
+        hits = lib.search("apache virtual host", limit=20)
+    model = ResultsModel()
+    model.set_hits(hits, ["apache"])
+    qtmodeltester.check(model, force_py=True)
+    assert model.rowCount() == 20
+    assert model.index(0, 0).data(HitRole) == hits[0]
+
+
+def test_status_bar_tells_documents_chunks_device_encoder(window: MainWindow) -> None:
+    text = window.status_label.text()
+    assert "20 documents" in text
+    assert "CPU" in text
+    assert "hashing-bow-64" in text
+
+
+def test_search_shows_hits(qtbot, window: MainWindow) -> None:
+    hits = search(qtbot, window, "apache virtual hosts")
+    assert hits
+    assert window.model.rowCount() == len(hits)
+    assert window.model.index(0, 0).data() == "sect.http-web-server.html"
+    assert window.model.index(0, ResultsModel.SNIPPET_COLUMN).data(Qt.ItemDataRole.UserRole + 2).count("<b>") > 0
+    assert window.results_label.text() == f"{len(hits)} results"
+
+
+def test_preview_highlights_the_hit_span(qtbot, window: MainWindow) -> None:
+    hits = search(qtbot, window, "apache virtual hosts")
+    qtbot.waitUntil(lambda: window.preview.highlights != [], timeout=WAIT)
+    hit_marks = [h for h in window.preview.highlights if h.kind == "hit"]
+    assert [(h.start, h.end) for h in hit_marks] == [(hits[0].start, hits[0].end)]
+    selections = window.preview.text.extraSelections()
+    spans = {(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in selections}
+    assert (hits[0].start, hits[0].end) in spans  # ASCII text: Qt positions equal Python offsets
+    assert window.preview.text.textCursor().position() == hits[0].start  # scrolled to the hit
+
+
+def test_pdf_preview_highlights_on_the_rendered_page(qtbot, window: MainWindow) -> None:
+    hits = search(qtbot, window, "errata Lamport manual")
+    pdf_rows = [i for i, h in enumerate(hits) if h.doc_type == "pdf"]
+    assert pdf_rows
+    window.results.setCurrentIndex(window.model.index(pdf_rows[0], 0))
+    qtbot.waitUntil(lambda: window.preview.stack.currentWidget() is window.preview.page_area, timeout=WAIT)
+    assert window.preview.page_rects, "the snippet was not found on the rendered page"
+    assert all(kind == "hit" for kind, _ in window.preview.page_rects)
+    assert not window.preview.page.pixmap().isNull()
+    assert f"page {hits[pdf_rows[0]].page}" in window.preview.header.text()
+
+
+def test_ask_shows_an_answer_card(qtbot, window: MainWindow, indexed, fake_encoder) -> None:
+    index, _ = indexed
+    question = "How do I restrict access to a directory in Apache?"
+    with Library(index, encoder=fake_encoder) as lib:
+        expected = lib.ask(question)
+    window.mode.setCurrentText("Ask")
+    window.query.setText(question)
+    with qtbot.waitSignal(window.answer_done, timeout=WAIT) as blocker:
+        window.run_query()
+    assert [a.answer for a in blocker.args[0]] == [a.answer for a in expected]
+    assert window.answer_card.isVisible()
+    if expected:
+        assert " ".join(expected[0].answer.split()).split()[0] in window.answer_card.text()
+        qtbot.waitUntil(lambda: any(h.kind == "answer" for h in window.preview.highlights), timeout=WAIT)
+    else:
+        assert "No answer found" in window.answer_card.text()
+
+
+def test_keyboard_shortcuts(qtbot, window: MainWindow) -> None:
+    window.results.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.query.hasFocus(), timeout=5000)
+    search(qtbot, window, "slapd configuration")
+    window.results.setFocus()
+    window.results.setCurrentIndex(window.model.index(0, 0))
+    qtbot.keyClick(window.results, Qt.Key.Key_Down)
+    assert window.results.currentIndex().row() == 1
+    second = window.model.index(1, 0).data(HitRole)
+    qtbot.keyClick(window.results, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(h.kind == "hit" and h.start == second.start for h in window.preview.highlights)
+                    or bool(window.preview.page_rects), timeout=WAIT)  # fmt: skip
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.query.hasFocus(), timeout=5000)
+
+
+def test_facet_click_filters(qtbot, window: MainWindow) -> None:
+    hits = search(qtbot, window, "license errata version")
+    assert {h.doc_type for h in hits} > {"pdf"}
+    types = next(window.facets.topLevelItem(i) for i in range(window.facets.topLevelItemCount())
+                 if window.facets.topLevelItem(i).text(0) == "File types")  # fmt: skip
+    pdf = next(types.child(i) for i in range(types.childCount()) if types.child(i).text(0).startswith("pdf"))
+    with qtbot.waitSignal(window.search_done, timeout=WAIT) as blocker:
+        window.facets.itemClicked.emit(pdf, 0)
+    assert blocker.args[0]
+    assert {h.doc_type for h in blocker.args[0]} == {"pdf"}
+    assert window.filter_chip.isVisible()
+    with qtbot.waitSignal(window.search_done, timeout=WAIT) as cleared:
+        window.filter_chip.click()
+    assert {h.doc_type for h in cleared.args[0]} > {"pdf"}
+
+
+def test_window_stays_responsive_during_a_search(qtbot, indexed, fake_encoder) -> None:
+    index, _ = indexed
+
+    class SlowLibrary(Library):
+        def search(self, *args, **kwargs):  # a big index's search time, without a big index
+            time.sleep(1.5)
+            return super().search(*args, **kwargs)
+
+    win = MainWindow(index, library_factory=lambda: SlowLibrary(index, encoder=fake_encoder))
+    qtbot.addWidget(win)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    win.query.setText("apache")
+    started = time.monotonic()
+    with qtbot.waitSignal(win.search_done, timeout=WAIT):
+        win.run_query()
+    timer.stop()
+    during = [t for t in ticks if t - started < 1.4]
+    assert len(during) >= 20, f"the event loop ran only {len(during)} times during a 1.5 s search"
+    assert max(b - a for a, b in pairwise(during)) < 0.5
+
+
+@pytest.fixture
+def empty_window(qtbot, tmp_path: Path) -> MainWindow:
+    win = MainWindow(tmp_path / "new-index")
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def make_folder(root: Path, n: int, words: int = 40) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (root / f"note-{i:03d}.txt").write_text(f"note {i} about subject {i % 7} " * words)
+    return root
+
+
+def test_welcome_view_on_an_empty_index(empty_window: MainWindow) -> None:
+    assert empty_window.pages.currentWidget() is empty_window.welcome
+    assert empty_window.samples_button.isVisible()
+    assert empty_window.add_folder_button.text() == "Add a folder…"
+
+
+def test_sample_documents_are_indexed(qtbot, empty_window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
+        empty_window.samples_button.click()
+    summary = blocker.args[0]
+    assert summary.indexed == 4
+    assert summary.failed == ()
+    qtbot.waitUntil(lambda: empty_window.pages.currentWidget() is empty_window.main_page, timeout=WAIT)
+
+
+def test_indexing_progress_advances(qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    folder = make_folder(tmp_path / "notes", 300, words=200)
+    seen: list[int] = []
+    bar: list[int] = []
+    empty_window.progress.valueChanged.connect(bar.append)
+    with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
+        empty_window.start_indexing([str(folder)])
+        empty_window.index_worker.signals.progress.connect(lambda p: seen.append(p.files_done))
+    assert blocker.args[0].indexed == 300
+    assert seen == sorted(seen)
+    assert seen[-1] == 300
+    assert len(set(seen)) >= 3, f"progress did not advance in steps: {seen}"
+    assert len({v for v in bar if 0 < v < 300}) >= 2  # the bar moved while indexing ran
+    assert empty_window.progress.value() == empty_window.progress.maximum() == 300
+    assert "Indexed 300 files" in empty_window.progress_label.text()
+
+
+def test_cancel_stops_indexing(qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    folder = make_folder(tmp_path / "many", 300, words=200)
+    first = threading.Event()
+    with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
+        empty_window.start_indexing([str(folder)])
+        empty_window.index_worker.signals.progress.connect(lambda p: first.set() if p.files_done else None)
+        qtbot.waitUntil(first.is_set, timeout=WAIT)
+        assert empty_window.cancel_button.isEnabled()
+        qtbot.mouseClick(empty_window.cancel_button, Qt.MouseButton.LeftButton)
+    summary = blocker.args[0]
+    assert summary.cancelled
+    assert summary.indexed < 300
+    assert "Cancelled" in empty_window.progress_label.text()
+    assert not empty_window.cancel_button.isEnabled()
+
+
+def test_failed_files_are_listed(qtbot, empty_window: MainWindow, corpus_copy: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    with qtbot.waitSignal(empty_window.status_done, timeout=120000):
+        empty_window.start_indexing([str(corpus_copy / "broken"), str(corpus_copy / "text")])
+    items = [empty_window.failed.item(i).text() for i in range(empty_window.failed.count())]
+    assert len(items) == 5
+    assert any(i.startswith("password-protected.pdf: encrypted, no password") for i in items)
+    assert any(i.startswith("truncated.pdf: damaged PDF") for i in items)
