@@ -244,3 +244,19 @@ def test_failed_files_are_listed(qtbot, empty_window: MainWindow, corpus_copy: P
     assert len(items) == 5
     assert any(i.startswith("password-protected.pdf: encrypted, no password") for i in items)
     assert any(i.startswith("truncated.pdf: damaged PDF") for i in items)
+
+
+def test_watch_toggle_keeps_the_index_current(qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    folder = make_folder(tmp_path / "watched", 2)
+    with qtbot.waitSignal(empty_window.status_done, timeout=120000):
+        empty_window.start_indexing([str(folder)])
+    empty_window.watch_toggle.setChecked(True)
+    try:
+        assert empty_window.watcher.wait_ready(30)
+        (folder / "added.txt").write_text("a file added while the window watches")
+        qtbot.waitUntil(lambda: "3 documents" in empty_window.status_label.text(), timeout=WAIT)
+    finally:
+        empty_window.watch_toggle.setChecked(False)
+    assert empty_window.watcher is None
+    empty_window.index_runner.wait(30000)
