@@ -380,10 +380,17 @@ def status(index_path: str | None, as_json: bool) -> None:
 
 @cli.command()
 @index_option
+@click.option("--repair", is_flag=True, help="Rebuild what is inconsistent from what is intact, then check again.")
+@click.option("--wait", is_flag=True, help="With --repair: if another process is writing, wait for it.")
 @json_option
-def verify(index_path: str | None, as_json: bool) -> None:
+def verify(index_path: str | None, repair: bool, wait: bool, as_json: bool) -> None:
     """Check the index: vectors against database rows, and indexed files against the disk. Exit 1 if not ok."""
     with user_errors():
+        if repair:
+            from indexer import Indexer
+
+            for action in Indexer(index_path, wait=wait).repair():
+                click.echo(f"repair: {action}", err=True)
         result = _open_library(index_path).verify()
     if as_json:
         _emit_json({"ok": result.ok, "problems": list(result.problems)})

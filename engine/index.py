@@ -95,6 +95,11 @@ class Index:
         self._vectors = None
         self._saved_version = None
 
+    def replace_vectors(self, vectors: VectorIndex) -> None:
+        """Use ``vectors`` (rebuilt from the rows) from now on; the next save writes them whatever the version."""
+        self._vectors = vectors
+        self._saved_version = None
+
     def save_vectors(self) -> None:
         """Write the FAISS file if the vectors changed since it was loaded or last saved."""
         version = self.store.vectors_version()

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.faults import crash_point
+
 FAISS_NAME = "vectors.faiss"
 SIDECAR_NAME = "vectors.json"
 
@@ -75,8 +77,10 @@ class VectorIndex:
         folder = Path(folder)
         tmp = folder / (FAISS_NAME + ".tmp")
         self._faiss.write_index(self.index, str(tmp))
+        crash_point("faiss-written")
         _fsync_file(tmp)
         os.replace(tmp, folder / FAISS_NAME)
+        crash_point("faiss-renamed")
         sidecar = {"version": version, "count": len(self), "dim": self.dim}
         _atomic_write_text(folder / SIDECAR_NAME, json.dumps(sidecar))
         _fsync_dir(folder)

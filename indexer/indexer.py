@@ -22,6 +22,7 @@ from pathlib import Path
 from engine.config import default_index_path
 from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
+from engine.faults import crash_point
 from engine.index import Index
 from engine.lock import WriterLock
 from engine.store import DocumentRow, NewChunk, NewDocument
@@ -29,7 +30,7 @@ from engine.tagger import DEFAULT_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.extract import SUFFIX_TYPES
-from indexer.work import FileResult, FileTask, process_file
+from indexer.work import FileResult, FileTask, process_file, worker_init
 
 SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
@@ -124,6 +125,34 @@ class Indexer:
             vectors.remove(removed)
             index.save_vectors()
             return documents
+
+    def repair(self) -> list[str]:
+        """Rebuild what is inconsistent from what is intact; returns what was done, for people to read.
+
+        Rows of files that no longer exist are removed; the full-text index is rebuilt from the chunk rows; the
+        FAISS file is rebuilt from the vectors SQLite keeps (fixing a missing, stale or damaged file and orphan
+        vectors) and saved atomically.
+        """
+        actions = []
+        if not (self.index_path / "docsense.db").exists():
+            raise IndexAccessError(f"no index at {self.index_path}: nothing to repair")
+        with self._open() as (index, _lock):
+            store = index.store
+            gone = [p for p in store.document_paths() if not os.path.exists(p)]
+            with store.transaction():
+                store.delete_documents(gone)
+                store.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
+            if gone:
+                actions.append(f"removed {len(gone)} documents whose files are gone")
+            actions.append("rebuilt the keyword index from the chunks")
+            vectors = index.rebuild_vectors()
+            index.replace_vectors(vectors)
+            index.save_vectors()
+            actions.append(f"rebuilt the vector file from the database ({len(vectors)} vectors)")
+            check = store.conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                actions.append(f"the database itself is damaged ({check}): delete the index folder and index again")
+        return actions
 
     def iter_run(
         self,
@@ -234,6 +263,7 @@ class _Run:
         group = 1024 if encoder.device.startswith("cuda") else 32
         last_progress = 0.0
         for result in self._results(tasks):
+            crash_point("extracted")
             self.files_done += 1
             self.bytes_done += result.task.size
             self.current = result.task.path
@@ -400,7 +430,9 @@ class _Run:
         # spawn, never fork: forking after torch (or CUDA) has started threads can deadlock the children.
         context = multiprocessing.get_context("spawn")
         workers = min(self.owner.workers, len(tasks))
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+        ) as pool:
             queue = iter(tasks)
             running: set[cf.Future[FileResult]] = set()
             try:
@@ -439,6 +471,7 @@ class _Run:
         windows = [c.token_ids for r in results for c in r.chunks]
         started = time.monotonic()
         embedded = encoder.embed_ids(windows)
+        crash_point("embedded")
         self.embed_s += time.monotonic() - started
         self.embed_chunks += len(windows)
         removed: list[int] = []
@@ -482,6 +515,7 @@ class _Run:
                 )
                 removed += gone
                 added += new
+                crash_point("in-transaction")
         index_vectors = self.index.vectors()
         index_vectors.remove(removed)
         index_vectors.add(added, embedded)

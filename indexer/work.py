@@ -7,6 +7,10 @@ embeds and stores. Functions are top-level so that ``spawn`` workers can pickle 
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +20,11 @@ from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text
 from indexer.extract import ExtractionError, extract
+
+# Files bigger than this are not read at all; texts longer than MAX_TEXT_MB million characters are not indexed (a
+# 50 MB log line would take the CPU encoder hours and drown every search in one file).
+MAX_FILE_MB = 512
+MAX_TEXT_MB = 20
 
 
 @dataclass(frozen=True)
@@ -52,13 +61,47 @@ def _tokenizer(path: str) -> Tokenizer:
     return Tokenizer(Path(path))
 
 
+def worker_init(parent: int) -> None:
+    """Run in each pool process: die with the indexing process, however it dies.
+
+    A SIGKILLed parent cannot shut its pool down; without this its workers would wait for work forever. Linux is
+    told to send SIGKILL when the parent goes (prctl PR_SET_PDEATHSIG); elsewhere a thread watches the parent pid.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="docsense-parent-watch", daemon=True).start()
+
+
 @lru_cache(maxsize=2)
 def _tagger(name: str) -> Tagger | None:
     return load_tagger(name)
 
 
+def _limit_mb(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 def _read(path: str) -> bytes:
+    limit = _limit_mb("DOCSENSE_MAX_FILE_MB", MAX_FILE_MB)
     try:
+        size = os.path.getsize(path)
+        if size > limit * 1024 * 1024:
+            raise ExtractionError(f"too large: {size / 2**20:.0f} MB, the limit is {limit} MB (DOCSENSE_MAX_FILE_MB)")
         with open(path, "rb") as fh:
             return fh.read()
     except FileNotFoundError as exc:
@@ -80,6 +123,12 @@ def process_file(task: FileTask) -> FileResult:
             return result
         extracted = extract(task.type, data)
         del data
+        text_limit = _limit_mb("DOCSENSE_MAX_TEXT_MB", MAX_TEXT_MB)
+        if len(extracted.text) > text_limit * 1024 * 1024:
+            raise ExtractionError(
+                f"too much text: {len(extracted.text) / 2**20:.0f} M characters, the limit is {text_limit} M "
+                "(DOCSENSE_MAX_TEXT_MB)"
+            )
         result.text = extracted.text
         result.page_starts = extracted.page_starts
         result.sections = extracted.sections

@@ -1,0 +1,26 @@
+"""Fault injection for the crash tests: die by SIGKILL at a named point, the n-th time it is reached.
+
+Inert unless DOCSENSE_FAULT is set (``point`` or ``point:n``), which only the reliability tests do. The points are
+the moments a crash is most likely to hurt: between extraction and embedding, between embedding and the SQLite
+commit, inside the transaction, and halfway through writing the FAISS file and its sidecar.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+_counts: dict[str, int] = {}
+
+
+def crash_point(name: str) -> None:
+    """SIGKILL this process if DOCSENSE_FAULT names this point and this is its n-th passage."""
+    spec = os.environ.get("DOCSENSE_FAULT")
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    _counts[name] = _counts.get(name, 0) + 1
+    if _counts[name] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,72 @@
+"""SIGKILL a real `docsense index` at the moments a crash hurts most; the next run must open, resume and end with
+exactly what an uninterrupted run stores: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.conftest import docsense, snapshot, verify
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path) -> Path:
+    folder = tmp_path_factory.mktemp("crash") / "corpus"
+    shutil.copytree(shared_corpus, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    index = tmp_path_factory.mktemp("reference") / "index"
+    result = docsense("index", str(corpus), "--index", str(index), "--workers", "1", "-q")
+    assert result.returncode == 0, result.stderr
+    return snapshot(index)
+
+
+@pytest.mark.parametrize(
+    "point",
+    ["extracted:3", "embedded:2", "in-transaction:5", "faiss-written:1", "faiss-renamed:1"],
+)
+def test_killed_run_resumes_to_the_same_index(point: str, corpus: Path, reference, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    killed = docsense("index", str(corpus), "--index", str(index), "--workers", "1", "-q",
+                      env={"DOCSENSE_FAULT": point})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, f"{point} was never reached: {killed.stderr}"
+    opened = docsense("status", "--index", str(index), "--json")
+    assert opened.returncode == 0, opened.stderr  # the index opens after the crash
+    resumed = docsense("index", "--index", str(index), "-q")  # no folder: the ones the index has
+    assert resumed.returncode == 0, resumed.stderr
+    assert verify(index) == {"ok": True, "problems": []}
+    assert snapshot(index) == reference
+
+
+def test_repair_rebuilds_a_missing_or_damaged_vector_file(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    assert docsense("index", str(corpus), "--index", str(index), "-q").returncode == 0
+    (index / "vectors.faiss").write_bytes(b"\0" * 100)
+    broken = verify(index)
+    assert broken["ok"] is False
+    assert any("vectors.faiss" in p for p in broken["problems"])
+    repaired = docsense("verify", "--repair", "--index", str(index), "--json")
+    assert repaired.returncode == 0, repaired.stderr
+    assert "rebuilt the vector file" in repaired.stderr
+    assert verify(index) == {"ok": True, "problems": []}
+    hits = docsense("search", "apache virtual host", "--index", str(index), "--json")
+    assert "sect.http-web-server.html" in hits.stdout.splitlines()[0]
+
+
+def test_repair_forgets_files_that_are_gone(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    shutil.copytree(corpus / "html", folder)
+    index = tmp_path / "index"
+    assert docsense("index", str(folder), "--index", str(index), "-q").returncode == 0
+    (folder / "sect.supervision.html").unlink()
+    assert verify(index)["problems"] == [f"file gone from disk: {folder / 'sect.supervision.html'}"]
+    repaired = docsense("verify", "--repair", "--index", str(index))
+    assert repaired.returncode == 0
+    assert "removed 1 documents whose files are gone" in repaired.stderr
+    assert len(snapshot(index)["documents"]) == 4
