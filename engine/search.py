@@ -170,10 +170,10 @@ def _hits(index: Index, query: str, fused: list[Fused]) -> list[SearchHit]:
         r = by_id.get(f.id)
         if r is None:  # a vector whose row was deleted since the FAISS index was loaded
             continue
-        snippet, offset = make_snippet(r["text"], terms)
+        snippet, offset, anchor = make_snippet(r["text"], terms)
         snippet_start = r["start"] + offset
-        # The page of the snippet, not of the chunk's start: that is where the reader should land.
-        page = page_of(json.loads(r["page_starts"]), snippet_start) if r["page_starts"] else None
+        # The page of the snippet's best word, not of the chunk's start: that is where the reader should land.
+        page = page_of(json.loads(r["page_starts"]), r["start"] + anchor) if r["page_starts"] else None
         matched: Matched = "both" if len(f.sources) > 1 else ("meaning" if "meaning" in f.sources else "keyword")
         hits.append(
             SearchHit(

@@ -1,0 +1,74 @@
+"""Broken and awkward files: each is indexed correctly or skipped with its name and reason; the rest goes on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import Library
+from indexer.work import FileTask, process_file
+from tests.reliability.makefiles import write_deep_tree, write_long_line, write_pdf
+
+
+@pytest.fixture(scope="module")
+def awkward(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder):
+    from indexer import Indexer
+
+    root = tmp_path_factory.mktemp("awkward")
+    folder = root / "docs"
+    shutil.copytree(shared_corpus / "broken", folder / "broken")
+    shutil.copytree(shared_corpus / "html", folder / "html")
+    write_long_line(folder / "one-line.txt", 50)
+    write_pdf(folder / "ten-thousand-pages.pdf", 10_000)
+    deep = write_deep_tree(folder / "deep", 200)
+    bad_name = os.fsencode(folder) + b"/caf\xe9-latin1-name.txt"
+    with open(bad_name, "wb") as fh:
+        fh.write(b"a file whose name is not valid UTF-8")
+    locked = folder / "locked.txt"
+    locked.write_text("nobody may read this")
+    locked.chmod(0)
+    summary = Indexer(root / "index", encoder=fake_encoder, workers=1, tagger="none").run([folder])
+    return root / "index", folder, summary, deep
+
+
+def test_every_awkward_file_is_indexed_or_named_with_a_reason(awkward) -> None:
+    _index, _folder, summary, _deep = awkward
+    reasons = {Path(f.path).name: f.reason for f in summary.failed}
+    assert reasons["one-line.txt"].startswith("too much text: 50 M characters, the limit is 20 M")
+    assert reasons["caf\\xe9-latin1-name.txt"] == "file name is not valid UTF-8"
+    assert reasons["password-protected.pdf"] == "encrypted, no password"
+    assert reasons["empty.txt"] == "empty file"
+    if os.geteuid() != 0:  # root reads every file whatever its mode
+        assert reasons["locked.txt"] == "permission denied"
+    assert "ten-thousand-pages.pdf" not in reasons
+    assert summary.indexed >= 5 + 2  # the HTML pages, the big PDF, the deep file (and locked.txt as root)
+
+
+def test_the_big_pdf_keeps_its_pages(awkward, fake_encoder) -> None:
+    index, folder, _summary, _deep = awkward
+    with Library(index, encoder=fake_encoder) as lib:
+        pages = lib.document_pages(str(folder / "ten-thousand-pages.pdf"))
+        hits = lib.search('"Page 7777 of the long report"', limit=1, modes=("keyword",))
+    assert len(pages) == 10_000
+    assert hits[0].page == 7777
+
+
+def test_the_deep_file_is_found(awkward, fake_encoder) -> None:
+    index, _folder, _summary, deep = awkward
+    with Library(index, encoder=fake_encoder) as lib:
+        assert lib.document_text(str(deep)) == "a note kept 200 folders deep"
+
+
+def test_a_file_deleted_before_extraction_is_named(tmp_path: Path, tokenizer) -> None:
+    task = FileTask(str(tmp_path / "vanished.txt"), str(tmp_path), "txt", 10, 0, None, str(tokenizer.path), 512, 64)
+    assert process_file(task).error == "the file disappeared before it could be read"
+
+
+def test_too_large_files_are_not_even_read(tmp_path: Path, tokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCSENSE_MAX_FILE_MB", "1")
+    big = write_long_line(tmp_path / "big.txt", 2)
+    task = FileTask(str(big), str(tmp_path), "txt", big.stat().st_size, 0, None, str(tokenizer.path), 512, 64)
+    assert process_file(task).error == "too large: 2 MB, the limit is 1 MB (DOCSENSE_MAX_FILE_MB)"
