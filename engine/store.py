@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -168,6 +169,9 @@ class Store:
             uri = f"file:{self.path}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
         else:
+            if not self.path.exists():
+                # Created readable by its owner only; SQLite gives the -wal and -shm files the same mode.
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA foreign_keys=ON")

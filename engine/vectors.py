@@ -76,14 +76,23 @@ class VectorIndex:
         """Write the index and its sidecar atomically (write, fsync, rename)."""
         folder = Path(folder)
         tmp = folder / (FAISS_NAME + ".tmp")
-        self._faiss.write_index(self.index, str(tmp))
-        crash_point("faiss-written")
-        _fsync_file(tmp)
-        os.replace(tmp, folder / FAISS_NAME)
-        crash_point("faiss-renamed")
-        sidecar = {"version": version, "count": len(self), "dim": self.dim}
-        _atomic_write_text(folder / SIDECAR_NAME, json.dumps(sidecar))
-        _fsync_dir(folder)
+        try:
+            self._faiss.write_index(self.index, str(tmp))
+            os.chmod(tmp, 0o600)
+            crash_point("faiss-written")
+            _fsync_file(tmp)
+            os.replace(tmp, folder / FAISS_NAME)
+            crash_point("faiss-renamed")
+            sidecar = {"version": version, "count": len(self), "dim": self.dim}
+            _atomic_write_text(folder / SIDECAR_NAME, json.dumps(sidecar))
+            _fsync_dir(folder)
+        except (OSError, RuntimeError) as exc:  # disk full, read-only folder: the old pair stays in place
+            tmp.unlink(missing_ok=True)
+            from engine.errors import IndexAccessError
+
+            raise IndexAccessError(
+                f"cannot write the vector file in {folder}: {exc}; the index keeps its previous state"
+            ) from exc
 
     @classmethod
     def load(cls, folder: Path, dim: int) -> tuple[VectorIndex, int] | None:
@@ -124,7 +133,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())

@@ -1,0 +1,163 @@
+"""Concurrent use, a full disk, and the network: searches while a writer writes, a second writer, a write that
+runs out of space, and no connection attempted by default."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import Library
+from engine.errors import IndexAccessError
+from tests.reliability.conftest import FAST_ENV, docsense, snapshot, verify
+
+
+def make_notes(folder: Path, n: int, words: int = 200) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"note-{i:04d}.txt").write_text(f"note {i} on topic {i % 11} with findings " * words)
+    return folder
+
+
+def test_searches_work_while_another_process_indexes(tmp_path: Path, fake_encoder) -> None:
+    folder = make_notes(tmp_path / "notes", 500)
+    index = tmp_path / "index"
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "desktop.cli", "index", str(folder), "--index", str(index), "-q", "--workers", "1"],
+        env={**os.environ, **FAST_ENV}, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    searched = 0
+    try:
+        while writer.poll() is None:
+            try:
+                with Library(index, encoder=fake_encoder) as lib:
+                    lib.search("findings on topic 3", limit=5)
+                searched += 1
+            except IndexAccessError:
+                pass  # not created yet
+            time.sleep(0.05)
+    finally:
+        _out, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0, err
+    assert searched >= 3, "the writer finished before searches could run beside it"
+    with Library(index, encoder=fake_encoder) as lib:
+        assert lib.status().documents == 500
+
+
+def test_a_second_writer_waits_when_asked(tmp_path: Path) -> None:
+    folder = make_notes(tmp_path / "notes", 3, words=5)
+    index = tmp_path / "index"
+    index.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,os,sys,time; f=os.open(sys.argv[1], os.O_RDWR|os.O_CREAT);"
+         "fcntl.flock(f, fcntl.LOCK_EX); os.write(f, str(os.getpid()).encode()); print('locked', flush=True);"
+         "time.sleep(2)", str(index / "writer.lock")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    refused = docsense("index", str(folder), "--index", str(index), "-q")
+    assert refused.returncode == 1
+    assert f"is in use by process {holder.pid}" in refused.stderr
+    started = time.monotonic()
+    waited = docsense("index", str(folder), "--index", str(index), "-q", "--wait")
+    holder.wait(10)
+    assert waited.returncode == 0, waited.stderr
+    assert time.monotonic() - started > 0.5
+    assert len(snapshot(index)["documents"]) == 3
+
+
+def test_a_full_disk_is_a_clear_error_and_the_index_survives(tmp_path: Path, shared_corpus: Path) -> None:
+    folder = tmp_path / "docs"
+    shutil.copytree(shared_corpus / "html", folder)
+    index = tmp_path / "index"
+    assert docsense("index", str(folder), "--index", str(index), "-q").returncode == 0
+    before = snapshot(index)
+    make_notes(folder / "more", 200, words=400)
+    limit = max(f.stat().st_size for f in index.iterdir()) + 4096
+
+    def small_disk() -> None:  # files may not grow past `limit` bytes: writes fail as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    full = docsense("index", "--index", str(index), "-q", preexec_fn=small_disk)
+    assert full.returncode == 1
+    assert "Traceback" not in full.stderr
+    message = full.stderr.strip().splitlines()
+    assert len(message) == 1, full.stderr
+    assert message[0].startswith("Error: ")
+    # The database committed what it could; the vector file could not be saved and lags behind it, which every
+    # reader repairs in memory (it is rebuilt from the database) until the next write saves it.
+    problems = verify(index)["problems"]
+    assert all(p.startswith("vectors: ") for p in problems), problems
+    after = snapshot(index)
+    assert set(before["documents"]) <= set(after["documents"])  # nothing that was there is lost
+    hits = docsense("search", "virtual hosts apache", "--index", str(index), "--json")
+    assert hits.returncode == 0
+    assert json.loads(hits.stdout.splitlines()[0])["path"] == str(folder / "sect.http-web-server.html")
+    assert docsense("index", "--index", str(index), "-q").returncode == 0  # room again: it resumes
+    assert len(snapshot(index)["documents"]) == 205
+    assert verify(index) == {"ok": True, "problems": []}
+
+
+def test_index_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    folder = make_notes(tmp_path / "notes", 2, words=5)
+    index = tmp_path / "index"
+    assert docsense("index", str(folder), "--index", str(index), "-q").returncode == 0
+    assert stat.S_IMODE(index.stat().st_mode) == 0o700
+    for name in ("docsense.db", "vectors.faiss", "vectors.json"):
+        assert stat.S_IMODE((index / name).stat().st_mode) & 0o077 == 0, name
+
+
+def test_no_network_by_default(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Tea\n\nGreen tea is picked in spring by Anna Schmidt in Darjeeling.")
+    index = tmp_path / "index"
+    code = f"""
+import json, os, socket, sys
+attempts = []
+def refuse(self, address, *args):
+    attempts.append(repr(address))
+    raise OSError("network disabled by the test")
+socket.socket.connect = refuse
+socket.socket.connect_ex = refuse
+from indexer import Indexer
+from engine import Library
+Indexer({str(index)!r}, tagger="en_core_web_sm", workers=0).run([{str(folder)!r}])
+with Library({str(index)!r}) as lib:
+    hits = lib.search("when is green tea picked")
+    answers = lib.ask("Who picks the tea?")
+print(json.dumps({{"attempts": attempts, "offline": os.environ.get("HF_HUB_OFFLINE"),
+                   "hit": hits[0].path, "answer": answers[0].answer if answers else None}}))
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "DOCSENSE_"))}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["attempts"] == []
+    assert result["offline"] == "1"
+    assert result["hit"] == str(folder / "a.md")
+    assert result["answer"] == "Anna Schmidt"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_read_only_index_folder_is_a_clear_error(tmp_path: Path) -> None:
+    folder = make_notes(tmp_path / "notes", 2, words=5)
+    index = tmp_path / "index"
+    assert docsense("index", str(folder), "--index", str(index), "-q").returncode == 0
+    make_notes(folder, 4, words=5)
+    index.chmod(0o500)
+    try:
+        result = docsense("index", "--index", str(index), "-q")
+    finally:
+        index.chmod(0o700)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
