@@ -49,7 +49,10 @@ def user_errors() -> Iterator[None]:
     except DocSenseError as exc:
         raise click.ClickException(str(exc)) from None
     except sqlite3.Error as exc:  # a read-only folder, a full disk, a damaged database file
-        raise click.ClickException(f"cannot use the index database: {exc}") from None
+        raise click.ClickException(
+            f"cannot use the index database: {exc} (is the disk full, or the index folder read-only?); "
+            "what was stored is kept: run the command again once there is room"
+        ) from None
     except PermissionError as exc:
         raise click.ClickException(f"permission denied: {exc.filename or exc}") from None
     except OSError as exc:
