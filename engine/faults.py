@@ -13,13 +13,20 @@ import signal
 _counts: dict[str, int] = {}
 
 
-def crash_point(name: str) -> None:
-    """SIGKILL this process if DOCSENSE_FAULT names this point and this is its n-th passage."""
+def crash_point(name: str, detail: str | None = None) -> None:
+    """SIGKILL this process if DOCSENSE_FAULT names this point and this is its n-th passage.
+
+    With ``detail`` (e.g. a file name), DOCSENSE_FAULT=point:detail kills on that detail every time.
+    """
     spec = os.environ.get("DOCSENSE_FAULT")
     if not spec:
         return
     point, _, nth = spec.partition(":")
     if point != name:
+        return
+    if detail is not None:
+        if nth == detail:
+            os.kill(os.getpid(), signal.SIGKILL)
         return
     _counts[name] = _counts.get(name, 0) + 1
     if _counts[name] >= int(nth or 1):

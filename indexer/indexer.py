@@ -9,6 +9,7 @@ fully stored or absent, and the next run redoes only what is missing.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 import dataclasses
 import fnmatch
@@ -16,7 +17,7 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from engine.config import default_index_path
@@ -427,28 +428,42 @@ class _Run:
             for task in tasks:
                 yield process_file(task)
             return
+        pending = collections.deque(tasks)
+        while pending:
+            in_flight = yield from self._pool_pass(pending, min(self.owner.workers, len(pending)))
+            # A worker died (out of memory, a crash in a library): one of the files it had is to blame. Each is
+            # tried again alone; the one that kills its worker alone too is skipped and named.
+            for task in in_flight:
+                if (yield from self._pool_pass(collections.deque([task]), 1)):
+                    crashed = "the extractor crashed on this file (out of memory, or a bug in a PDF library)"
+                    yield FileResult(task, error=crashed)
+
+    def _pool_pass(
+        self, pending: collections.deque[FileTask], workers: int
+    ) -> Generator[FileResult, None, list[FileTask]]:
+        """Run ``pending`` tasks in a fresh pool, yielding results; returns the tasks in flight if the pool broke."""
         # spawn, never fork: forking after torch (or CUDA) has started threads can deadlock the children.
         context = multiprocessing.get_context("spawn")
-        workers = min(self.owner.workers, len(tasks))
         with cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
         ) as pool:
-            queue = iter(tasks)
-            running: set[cf.Future[FileResult]] = set()
+            running: dict[cf.Future[FileResult], FileTask] = {}
             try:
-                for task in queue:
-                    running.add(pool.submit(process_file, task))
-                    if len(running) >= workers * 4:
-                        break
-                while running:
-                    done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                while pending or running:
+                    while pending and len(running) < workers * 4:
+                        task = pending.popleft()
+                        running[pool.submit(process_file, task)] = task
+                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                     for future in done:
-                        for task in queue:
-                            running.add(pool.submit(process_file, task))
-                            break
-                        yield _result_of(future)
+                        try:
+                            result = future.result()  # a ModelError from the worker ends the run here
+                        except cf.process.BrokenProcessPool:
+                            return list(running.values())
+                        del running[future]
+                        yield result
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
+        return []
 
     def _store_quick(self, result: FileResult) -> None:
         """Record a failure, or note that a touched file's content did not change."""
@@ -544,12 +559,3 @@ class _Run:
             eta_s=eta,
             current=self.current,
         )
-
-
-def _result_of(future: cf.Future[FileResult]) -> FileResult:
-    try:
-        return future.result()  # a ModelError raised in the worker comes through here and ends the run
-    except cf.process.BrokenProcessPool:
-        raise IndexAccessError(
-            "an extraction worker died (out of memory?); run the same command again to resume"
-        ) from None

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from engine.errors import ModelError
+from engine.faults import crash_point
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text
@@ -115,6 +116,7 @@ def _read(path: str) -> bytes:
 def process_file(task: FileTask) -> FileResult:
     """Do all the per-file work for ``task``; never raises, failures come back as ``error``."""
     result = FileResult(task)
+    crash_point("worker", os.path.basename(task.path))
     try:
         data = _read(task.path)
         result.sha256 = hashlib.sha256(data).hexdigest()

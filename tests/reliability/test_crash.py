@@ -70,3 +70,17 @@ def test_repair_forgets_files_that_are_gone(corpus: Path, tmp_path: Path) -> Non
     assert repaired.returncode == 0
     assert "removed 1 documents whose files are gone" in repaired.stderr
     assert len(snapshot(index)["documents"]) == 4
+
+
+def test_a_file_that_kills_its_worker_is_skipped_and_named(corpus: Path, reference, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    shutil.copytree(corpus, folder)
+    (folder / "text" / "poison.txt").write_text("an ordinary text that the worker dies reading")
+    index = tmp_path / "index"
+    result = docsense("index", str(folder), "--index", str(index), "--workers", "1",
+                      env={"DOCSENSE_FAULT": "worker:poison.txt"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"skipped {folder}/text/poison.txt: the extractor crashed on this file" in result.stderr
+    got = snapshot(index)
+    assert len(got["documents"]) == len(reference["documents"])  # every other file indexed
+    assert verify(index) == {"ok": True, "problems": []}
