@@ -8,14 +8,12 @@ span (start <= end, at most ``max_answer_tokens`` long, inside the passage) is c
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from engine.errors import ModelError
+from engine.hf import load_checkpoint
 from engine.reader import Candidate, Passage
 from engine.reader.text import sentences
 
@@ -51,47 +49,18 @@ class ExtractiveReader:
         max_answer_tokens: int = 30,
         null_threshold: float = 0.0,
     ) -> None:
-        from engine.config import force_offline, pick_device
-
-        force_offline()
-        try:
-            from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-            local = os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") != "1"
-            self.tokenizer: Any = AutoTokenizer.from_pretrained(checkpoint, local_files_only=local)
-            model = AutoModelForQuestionAnswering.from_pretrained(checkpoint, local_files_only=local)
-        except Exception as exc:
-            raise ModelError(f"cannot load the question-answering model {checkpoint!r}: {exc}") from exc
-        if not getattr(self.tokenizer, "is_fast", False):
-            raise ModelError(f"{checkpoint}: a fast tokenizer (tokenizer.json) is needed for character offsets")
-        self.device = pick_device(device)
-        self.model: Any = model.to(self.device).eval()
-        path = Path(checkpoint).expanduser()
-        self.name = str(path.resolve()) if path.is_dir() else checkpoint
-        self.max_tokens = min(max_tokens, int(getattr(model.config, "max_position_embeddings", 512)))
+        self.checkpoint = load_checkpoint(checkpoint, "AutoModelForQuestionAnswering", "question-answering", device)
+        self.name = self.checkpoint.name
+        self.max_tokens = self.checkpoint.max_tokens(max_tokens)
         self.stride = stride
         self.max_answer_tokens = max_answer_tokens
         self.null_threshold = null_threshold
 
     def spans(self, question: str, text: str) -> list[tuple[int, int, float]]:
         """Every window's best (char start, char end, score over no-answer) in ``text``, best first."""
-        import torch
-
-        enc = self.tokenizer(
-            question,
-            text,
-            truncation="only_second",
-            max_length=self.max_tokens,
-            stride=self.stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding=True,
-            return_tensors="pt",
+        enc, offsets, out = self.checkpoint.run(
+            question, text, truncation="only_second", max_length=self.max_tokens, stride=self.stride
         )
-        offsets = enc.pop("offset_mapping").tolist()
-        enc.pop("overflow_to_sample_mapping", None)
-        with torch.inference_mode():
-            out = self.model(**{k: v.to(self.device) for k, v in enc.items()})
         starts = out.start_logits.float().cpu().numpy()
         ends = out.end_logits.float().cpu().numpy()
         found = []

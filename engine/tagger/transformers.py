@@ -6,12 +6,10 @@ of its first piece, B- starts an entity, I- of the same type continues it, O end
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from engine.errors import ModelError
+from engine.hf import load_checkpoint
 from engine.tagger import LABEL_ALIASES, EntitySpan, normalise, pieces
 
 # Pieces short enough that one almost always fits a 512-token window; longer ones spill into extra windows.
@@ -62,48 +60,19 @@ class TokenClassificationTagger:
     """Tags with a token-classification model from a folder (or a hub id when downloads are allowed)."""
 
     def __init__(self, checkpoint: str, device: str | None = None) -> None:
-        from engine.config import force_offline, pick_device
-
-        force_offline()
-        try:
-            from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-            local = os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") != "1"
-            self.tokenizer = AutoTokenizer.from_pretrained(checkpoint, local_files_only=local)
-            model = AutoModelForTokenClassification.from_pretrained(checkpoint, local_files_only=local)
-        except Exception as exc:
-            raise ModelError(f"cannot load the token-classification model {checkpoint!r}: {exc}") from exc
-        if not getattr(self.tokenizer, "is_fast", False):
-            raise ModelError(f"{checkpoint}: a fast tokenizer (tokenizer.json) is needed for character offsets")
-        self.device = pick_device(device)
-        self.model = model.to(self.device).eval()
-        self.id2label = {int(k): v for k, v in model.config.id2label.items()}
-        path = Path(checkpoint).expanduser()
-        self.name = str(path.resolve()) if path.is_dir() else checkpoint
-        self.max_tokens = min(512, int(getattr(model.config, "max_position_embeddings", 512)))
+        self.checkpoint = load_checkpoint(checkpoint, "AutoModelForTokenClassification", "token-classification", device)
+        self.id2label = {int(k): v for k, v in self.checkpoint.model.config.id2label.items()}
+        self.name = self.checkpoint.name
+        self.max_tokens = self.checkpoint.max_tokens(512)
 
     def tag(self, texts: list[str]) -> list[list[EntitySpan]]:
-        import torch
-
         found: list[list[EntitySpan]] = [[] for _ in texts]
         for i, text in enumerate(texts):
             for a, b in pieces(text, _PIECE_CHARS):
                 piece = text[a:b]
-                enc = self.tokenizer(
-                    piece,
-                    truncation=True,
-                    max_length=self.max_tokens,
-                    return_overflowing_tokens=True,
-                    return_offsets_mapping=True,
-                    padding=True,
-                    return_tensors="pt",
-                )
-                offsets = enc.pop("offset_mapping").tolist()
-                enc.pop("overflow_to_sample_mapping", None)
-                with torch.inference_mode():
-                    logits = self.model(**{k: v.to(self.device) for k, v in enc.items()}).logits
-                predicted = logits.argmax(-1).tolist()
+                _enc, offsets, output = self.checkpoint.run(piece, truncation=True, max_length=self.max_tokens)
+                predicted = output.logits.argmax(-1).tolist()
                 for window_offsets, window_labels in zip(offsets, predicted, strict=True):
                     labels = [self.id2label.get(int(x), "O") for x in window_labels]
-                    found[i] += aggregate([tuple(o) for o in window_offsets], labels, piece, base=a)
+                    found[i] += aggregate([(int(o[0]), int(o[1])) for o in window_offsets], labels, piece, base=a)
         return found

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from desktop.cli import cli
+from tests.helpers import hold_writer_lock
 
 
 @pytest.fixture
@@ -129,15 +130,8 @@ def test_second_writer_is_told_who_holds_the_index(runner: CliRunner, tmp_path: 
 
     index = tmp_path / "busy"
     index.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl,os,sys,time; f=os.open(sys.argv[1], os.O_RDWR|os.O_CREAT);"
-         "fcntl.flock(f, fcntl.LOCK_EX); os.write(f, str(os.getpid()).encode()); print('locked', flush=True);"
-         "time.sleep(30)", str(index / "writer.lock")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    holder = hold_writer_lock(index, 30)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "locked"
         result = runner.invoke(cli, ["index", str(corpus_copy), "--index", str(index), "-q"])
         assert result.exit_code == 1
         assert f"in use by process {holder.pid}" in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,20 +11,13 @@ import pytest
 from engine import Library
 from engine.errors import DocSenseError, EncoderMismatchError
 from engine.vectors import VectorIndex
+from tests.helpers import db_rows
 
 
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
-
-
-def db_rows(index: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(index / "docsense.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def faiss_ids(index: Path) -> list[int]:

@@ -4,7 +4,6 @@ a burst; and no thread left behind."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,20 +12,13 @@ from pathlib import Path
 import pytest
 
 from indexer.watch import Watcher, WatchEvent
+from tests.helpers import db_rows
 
 TIMEOUT = 30.0
 
 
-def rows(index: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(index / "docsense.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 def paths(index: Path) -> set[str]:
-    return {r[0] for r in rows(index, "SELECT path FROM documents")}
+    return {r[0] for r in db_rows(index, "SELECT path FROM documents")}
 
 
 def eventually(check: Callable[[], bool], what: str) -> None:
@@ -63,10 +55,10 @@ def test_catch_up_then_add_change_delete(watched, docs: Path) -> None:
     eventually(lambda: str(new) in paths(index), "a new file is indexed")
     new.write_text("# Plums\n\nplums are purple")
     eventually(
-        lambda: rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'plums'") == [(1,)],
+        lambda: db_rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'plums'") == [(1,)],
         "a changed file is re-indexed",
     )
-    assert rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'pears'") == [(0,)]
+    assert db_rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'pears'") == [(0,)]
     (docs / "first.txt").unlink()
     eventually(lambda: str(docs / "first.txt") not in paths(index), "a deleted file is removed")
     assert watcher.batches >= 3
@@ -74,10 +66,10 @@ def test_catch_up_then_add_change_delete(watched, docs: Path) -> None:
 
 def test_rename_keeps_the_chunks(watched, docs: Path) -> None:
     _watcher, index, events = watched
-    before = rows(index, "SELECT id FROM chunks ORDER BY id")
+    before = db_rows(index, "SELECT id FROM chunks ORDER BY id")
     (docs / "first.txt").rename(docs / "renamed.txt")
     eventually(lambda: paths(index) == {str(docs / "renamed.txt")}, "a renamed file shows its new path")
-    assert rows(index, "SELECT id FROM chunks ORDER BY id") == before  # nothing re-embedded
+    assert db_rows(index, "SELECT id FROM chunks ORDER BY id") == before  # nothing re-embedded
     assert any(e.summary is not None and e.summary.renamed == 1 for e in events)
 
 
@@ -88,11 +80,11 @@ def test_folder_move_and_delete(watched, docs: Path) -> None:
     for i in range(3):
         (folder / f"{i}.txt").write_text(f"project note number {i}")
     eventually(lambda: len(paths(index)) == 4, "a new folder is indexed")
-    ids = rows(index, "SELECT id FROM chunks ORDER BY id")
+    ids = db_rows(index, "SELECT id FROM chunks ORDER BY id")
     folder.rename(docs / "archive")
     expected = {str(docs / "first.txt")} | {str(docs / "archive" / f"{i}.txt") for i in range(3)}
     eventually(lambda: paths(index) == expected, "a moved folder's files show their new paths")
-    assert rows(index, "SELECT id FROM chunks ORDER BY id") == ids
+    assert db_rows(index, "SELECT id FROM chunks ORDER BY id") == ids
     shutil.rmtree(docs / "archive")
     eventually(lambda: paths(index) == {str(docs / "first.txt")}, "a deleted folder's files are removed")
 
@@ -119,7 +111,7 @@ def test_a_slow_copy_ends_up_indexed_whole(watched, docs: Path) -> None:
             fh.flush()
             time.sleep(0.1)
     sql = f"SELECT t.text FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = '{growing}'"
-    eventually(lambda: any("part 7" in r[0] for r in rows(index, sql)), "the whole of a slow copy is indexed")
+    eventually(lambda: any("part 7" in r[0] for r in db_rows(index, sql)), "the whole of a slow copy is indexed")
 
 
 def test_a_path_is_due_only_once_it_stops_changing(tmp_path: Path, make_indexer) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from engine import Library
 from engine.errors import IndexAccessError
+from tests.helpers import hold_writer_lock
 from tests.reliability.conftest import FAST_ENV, docsense, snapshot, verify
 
 
@@ -56,14 +57,7 @@ def test_a_second_writer_waits_when_asked(tmp_path: Path) -> None:
     folder = make_notes(tmp_path / "notes", 3, words=5)
     index = tmp_path / "index"
     index.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl,os,sys,time; f=os.open(sys.argv[1], os.O_RDWR|os.O_CREAT);"
-         "fcntl.flock(f, fcntl.LOCK_EX); os.write(f, str(os.getpid()).encode()); print('locked', flush=True);"
-         "time.sleep(2)", str(index / "writer.lock")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "locked"
+    holder = hold_writer_lock(index, 2)
     refused = docsense("index", str(folder), "--index", str(index), "-q")
     assert refused.returncode == 1
     assert f"is in use by process {holder.pid}" in refused.stderr
