@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
 
         def job(_progress: Any, _cancelled: Any) -> Status:
             library = self.library()
-            library.index.reload()
+            library.reload()
             return library.status()
 
         self.library_runner.start(job, returned=self._show_status, errored=self._error)
@@ -416,11 +416,7 @@ class MainWindow(QMainWindow):
         def job(_progress: Any, _cancelled: Any) -> tuple[str, list[Highlight]]:
             library = self.library()
             text = library.document_text(path) or ""
-            rows = library.index.store.conn.execute(
-                'SELECT e.start, e."end", e.label FROM entities e JOIN documents d ON d.id = e.doc_id WHERE d.path = ?',
-                (path,),
-            ).fetchall()
-            marks = [Highlight(r[0], r[1], r[2]) for r in rows]
+            marks = [Highlight(e.start, e.end, e.label) for e in library.document_entities(path)]
             marks.append(Highlight(span[0], span[1], "hit"))
             if answer:
                 marks.append(Highlight(answer[0], answer[1], "answer"))

@@ -241,6 +241,21 @@ class Library:
         ).fetchone()
         return row[0] if row else None
 
+    def document_entities(self, path: str) -> list[EntitySpan]:
+        """The entities found in a document, offsets into its extracted text, in text order."""
+        return [
+            EntitySpan(*r)
+            for r in self.index.store.conn.execute(
+                'SELECT e.start, e."end", e.label, e.text, e.norm FROM entities e JOIN documents d ON d.id = e.doc_id '
+                "WHERE d.path = ? ORDER BY e.start",
+                (path,),
+            )
+        ]
+
+    def reload(self) -> None:
+        """See what other processes (an indexer, a watcher) have written since this Library last looked."""
+        self.index.reload()
+
     def document_pages(self, path: str) -> list[int] | None:
         row = self.index.store.conn.execute(
             "SELECT t.page_starts FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = ?", (path,)
