@@ -372,7 +372,8 @@ class _Run:
         renames = self._renames(tasks, [known[p] for p in gone])
         moved = {old for old, _task in renames}
         gone = [p for p in gone if p not in moved]
-        tasks = [t for t in tasks if all(t is not task for _old, task in renames)]
+        renamed_paths = {task.path for _old, task in renames}
+        tasks = [t for t in tasks if t.path not in renamed_paths]
         with self.store.transaction():
             for old, task in renames:
                 self.store.rename_document(old, task.path, task.root, task.size, task.mtime_ns)
@@ -393,8 +394,9 @@ class _Run:
         self.index.vectors().remove(removed)
         self.removed = len(gone)
         # Failures recorded in earlier runs that still hold are part of this run's answer too.
+        retried = {t.path for t in tasks}
         for path, reason in self.store.failures():
-            if path in failures and path in found and all(t.path != path for t in tasks):
+            if path in failures and path in found and path not in retried:
                 self.failed.append(FailedFile(path, reason))
         return sorted(tasks, key=lambda t: t.path)
 
