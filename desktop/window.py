@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.query.setPlaceholderText("Search your documents, or ask a question…  (Ctrl+L)")
         self.query.setClearButtonEnabled(True)
         self.query.returnPressed.connect(self.run_query)
+        self.query.installEventFilter(self)
         self.mode = QComboBox()
         self.mode.addItems(["Search", "Ask"])
         self.mode.setToolTip("Search: hits by meaning and keyword. Ask: the answer, highlighted where it stands.")
@@ -278,6 +279,16 @@ class MainWindow(QMainWindow):
         view.addAction(self.focus_action)
         view.addAction(self.ask_action)
         view.addAction(self.library_dock.toggleViewAction())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the search field goes to the results, as in a browser's address bar."""
+        if watched is self.query and event.type() == QEvent.Type.KeyPress:
+            key = event.key()  # type: ignore[attr-defined]
+            if key == Qt.Key.Key_Down and self.model.rowCount():
+                self.results.setFocus(Qt.FocusReason.TabFocusReason)
+                self.results.setCurrentIndex(self.model.index(0, 0))
+                return True
+        return super().eventFilter(watched, event)
 
     # -- the library --------------------------------------------------------------------------------------
 

@@ -118,8 +118,10 @@ def test_keyboard_shortcuts(qtbot, window: MainWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: window.query.hasFocus(), timeout=5000)
     search(qtbot, window, "slapd configuration")
-    window.results.setFocus()
-    window.results.setCurrentIndex(window.model.index(0, 0))
+    window.results.setCurrentIndex(window.model.index(3, 0))
+    qtbot.keyClick(window.query, Qt.Key.Key_Down)  # from the field into the results, at the first one
+    assert window.results.hasFocus()
+    assert window.results.currentIndex().row() == 0
     qtbot.keyClick(window.results, Qt.Key.Key_Down)
     assert window.results.currentIndex().row() == 1
     second = window.model.index(1, 0).data(HitRole)
