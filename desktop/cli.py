@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 
 import click
 
+from desktop.format import human_time
+
 F = TypeVar("F", bound=Callable[..., Any])
+# engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
 DOC_TYPES = ("pdf", "html", "md", "txt")
 
 
@@ -84,15 +87,19 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
-def _human_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
+def _emitted(items: list[Any], as_json: bool, empty: str) -> bool:
+    """With --json, print each item as a JSON line; without, say ``empty`` when there is nothing.
+
+    Returns True when nothing is left to print (the caller then prints the items for people).
+    """
+    if as_json:
+        for item in items:
+            _emit_json(item)
+        return True
+    if not items:
+        click.echo(empty, err=True)
+        return True
+    return False
 
 
 class ProgressPrinter:
@@ -117,7 +124,7 @@ class ProgressPrinter:
         share = 100.0 * p.files_done / p.files_total if p.files_total else 100.0
         text = (
             f"[{p.files_done}/{p.files_total}] {share:5.1f}%  {p.chunks_done} chunks  "
-            f"{p.chunks_per_s:.1f} chunks/s  {p.tokens_per_s:,.0f} tokens/s  ETA {_human_time(p.eta_s)}"
+            f"{p.chunks_per_s:.1f} chunks/s  {p.tokens_per_s:,.0f} tokens/s  ETA {human_time(p.eta_s)}"
         )
         if p.failed:
             text += f"  {p.failed} failed"
@@ -232,12 +239,7 @@ def search(
     with user_errors():
         library = _open_library(index_path)
         hits = library.search(query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity)
-    if as_json:
-        for hit in hits:
-            _emit_json(hit)
-        return
-    if not hits:
-        click.echo("No results.", err=True)
+    if _emitted(hits, as_json, "No results."):
         return
     for rank, hit in enumerate(hits, start=1):
         where = f"{hit.path}:{hit.page}" if hit.page else hit.path
@@ -321,12 +323,7 @@ def ask(question: str, index_path: str | None, path_filter: str | None, limit: i
     """Answer QUESTION from your documents: the span that answers it, where it stands (document, page, offsets)."""
     with user_errors():
         answers = _open_library(index_path).ask(question, limit=limit, path=path_filter)
-    if as_json:
-        for answer in answers:
-            _emit_json(answer)
-        return
-    if not answers:
-        click.echo("No answer found in the index.", err=True)
+    if _emitted(answers, as_json, "No answer found in the index."):
         return
     for rank, a in enumerate(answers, start=1):
         where = f"{a.path}:{a.page}" if a.page else a.path
@@ -347,12 +344,7 @@ def entities(file: str | None, index_path: str | None, label: str | None, limit:
     with user_errors():
         found = _open_library(index_path).entities(path=os.path.abspath(file) if file else None, label=label,
                                                    limit=limit)  # fmt: skip
-    if as_json:
-        for entity in found:
-            _emit_json(entity)
-        return
-    if not found:
-        click.echo("No entities found (was the index built with DOCSENSE_TAGGER=none?).", err=True)
+    if _emitted(found, as_json, "No entities found (was the index built with DOCSENSE_TAGGER=none?)."):
         return
     for e in found:
         docs = f"{len(e.documents)} document{'s' if len(e.documents) != 1 else ''}"

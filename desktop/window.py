@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.format import human_time
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -51,13 +52,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 FACET_GROUPS = (("PERSON", "People"), ("ORG", "Organisations"), ("GPE", "Places"), ("LOC", "Places"),
                 ("DATE", "Dates"))  # fmt: skip
 FacetKey = tuple[str, str]  # ("type", "pdf") or ("entity", "leslie lamport")
-
-
-def human_time(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 
 class _Bridge(QObject):
@@ -514,11 +508,10 @@ class MainWindow(QMainWindow):
             self.start_indexing([folder])
 
     def index_samples(self) -> None:
-        from platformdirs import user_data_dir
+        from engine.config import default_index_path
 
-        target = Path(user_data_dir("docsense", appauthor=False)) / "samples"
-        if os.environ.get("DOCSENSE_HOME"):
-            target = Path(os.environ["DOCSENSE_HOME"]) / "samples"
+        # Beside the default index: $DOCSENSE_HOME/samples, else the user data folder's samples/.
+        target = default_index_path().parent / "samples"
         shutil.copytree(SAMPLES, target, dirs_exist_ok=True)
         self.start_indexing([str(target)])
 

@@ -29,6 +29,13 @@ def indexed(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> Path:
     return index
 
 
+def test_cli_types_are_the_engines() -> None:
+    from desktop.cli import DOC_TYPES
+    from engine.types import DOC_TYPES as ENGINE_TYPES
+
+    assert DOC_TYPES == ENGINE_TYPES
+
+
 def test_every_command_has_help(runner: CliRunner) -> None:
     for name, command in cli.commands.items():
         assert command.help, f"{name} has no help text"
