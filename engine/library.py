@@ -90,7 +90,8 @@ class Library:
         question = clean_query(question)
         hits = self.search(question, limit=passages, path=path)
         found = self.reader.read(question, self._passages(hits), limit=limit)
-        return [self._answer(c) for c in found]
+        documents: dict[str, tuple[str, str, list[int] | None]] = {}
+        return [self._answer(c, documents) for c in found]
 
     def _passages(self, hits: list[SearchHit]) -> list[Passage]:
         """One passage per document stretch: overlapping hits of a document are merged."""
@@ -124,10 +125,20 @@ class Library:
                 passages.append(Passage(doc, row["text"][start:end], start, rank, sections, entities))
         return sorted(passages, key=lambda p: p.rank)
 
-    def _answer(self, c: Candidate) -> Answer:
-        text = self.document_text(c.doc) or ""
-        pages = self.document_pages(c.doc)
-        doc_type = self.index.store.conn.execute("SELECT type FROM documents WHERE path = ?", (c.doc,)).fetchone()
+    def _answer(self, c: Candidate, documents: dict[str, tuple[str, str, list[int] | None]]) -> Answer:
+        """The Answer for a reader's candidate; ``documents`` keeps each document's (type, text, pages) read once
+        per question, since several answers often come from one document."""
+        if c.doc not in documents:
+            row = self.index.store.conn.execute(
+                "SELECT d.type, t.text, t.page_starts FROM documents d JOIN texts t ON t.doc_id = d.id "
+                "WHERE d.path = ?",
+                (c.doc,),
+            ).fetchone()
+            pages_json = row["page_starts"] if row else None
+            documents[c.doc] = (
+                (row["type"], row["text"], json.loads(pages_json) if pages_json else None) if row else ("", "", None)
+            )
+        doc_type, text, pages = documents[c.doc]
         return Answer(
             answer=text[c.start : c.end],
             path=c.doc,
@@ -138,7 +149,7 @@ class Library:
             sentence=" ".join(text[c.sentence_start : c.sentence_end].split()),
             sentence_start=c.sentence_start,
             sentence_end=c.sentence_end,
-            doc_type=doc_type[0] if doc_type else "",
+            doc_type=doc_type,
         )
 
     # -- entities -----------------------------------------------------------------------------------------
