@@ -9,6 +9,10 @@ from indexer.extract.base import Extracted, ExtractionError, join_heading_path, 
 from indexer.extract.text import decode_text
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav"}
+# Page chrome marked by its ARIA role: menus, breadcrumbs, search boxes, site banners and footers. Sphinx, MkDocs,
+# Docusaurus and most CMS themes mark them so; their words would otherwise open every chunk of every page.
+_SKIP_ROLES = {"navigation", "search", "banner", "contentinfo"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _BLOCK = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure", "footer",
     "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre", "section", "table",
@@ -24,6 +28,9 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.length = 0
+        # The element being skipped, and how deep inside nested elements of the same name the parser is.
+        # Only that name is counted: unclosed <p> or <li> inside a skipped block cannot swallow the rest of the page.
+        self.skip_tag: str | None = None
         self.skip_depth = 0
         self.pre_depth = 0
         self.title: str | None = None
@@ -46,8 +53,12 @@ class _TextParser(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "title":
             self.in_title = True
-        if tag in _SKIP:
-            self.skip_depth += 1
+        if self.skip_tag is not None:
+            if tag == self.skip_tag:
+                self.skip_depth += 1
+            return
+        if tag not in _VOID and (tag in _SKIP or dict(attrs).get("role") in _SKIP_ROLES):
+            self.skip_tag, self.skip_depth = tag, 1
             return
         if tag == "pre":
             self.pre_depth += 1
@@ -61,8 +72,11 @@ class _TextParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
-        if tag in _SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
+        if self.skip_tag is not None:
+            if tag == self.skip_tag:
+                self.skip_depth -= 1
+                if self.skip_depth == 0:
+                    self.skip_tag = None
             return
         if tag == "pre":
             self.pre_depth = max(0, self.pre_depth - 1)
@@ -78,7 +92,7 @@ class _TextParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.in_title:
             self.title = _SPACES.sub(" ", (self.title or "") + data).strip() or None
-        if self.skip_depth:
+        if self.skip_tag is not None:
             return
         if not self.pre_depth:
             data = _SPACES.sub(" ", data)

