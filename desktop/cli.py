@@ -63,10 +63,10 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(f"{exc.strerror or exc}{where}") from None
 
 
-def _open_library(index_path: str | None) -> Any:
+def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
     from engine import Library
 
-    return Library(index_path)
+    return Library(index_path, reranker=reranker)
 
 
 def _emit_json(obj: Any) -> None:
@@ -223,6 +223,11 @@ def index(
     help="Search by meaning, by keyword, or both fused.",
 )
 @click.option("--entity", metavar="TEXT", help="Only documents that mention this entity (see `docsense entities`).")
+@click.option(
+    "--reranker",
+    metavar="MODEL",
+    help="Re-order the best hits with this cross-encoder (a local folder; default: DOCSENSE_RERANKER, else none).",
+)
 @json_option
 def search(
     query: str,
@@ -232,12 +237,13 @@ def search(
     types: tuple[str, ...],
     mode: str,
     entity: str | None,
+    reranker: str | None,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY, by meaning and by keyword."""
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     with user_errors():
-        library = _open_library(index_path)
+        library = _open_library(index_path, reranker)
         hits = library.search(query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity)
     if _emitted(hits, as_json, "No results."):
         return

@@ -14,6 +14,7 @@ from engine.errors import ModelError
 from engine.index import Index
 from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
+from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, search
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
@@ -37,10 +38,14 @@ class Library:
         encoder: Encoder | str | None = None,
         reader: str | None = None,
         tagger: Tagger | str | None = None,
+        reranker: str | None = None,
     ) -> None:
         self.index = Index(Path(path) if path else default_index_path(), encoder=encoder)
         self._reader_name = reader
         self._reader: Reader | None = None
+        self._reranker_name = reranker
+        self._reranker: CrossEncoderReranker | None = None
+        self._reranker_loaded = False
         self._tagger_arg = tagger
 
     @property
@@ -58,7 +63,15 @@ class Library:
     ) -> list[SearchHit]:
         """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity."""
         filters = Filters(path, tuple(types), entity)
-        return search(self.index, query, limit=limit, filters=filters, modes=modes)
+        return search(self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker)
+
+    @property
+    def reranker(self) -> CrossEncoderReranker | None:
+        """The cross-encoder configured (``reranker=`` or DOCSENSE_RERANKER), loaded on first use; None if none."""
+        if not self._reranker_loaded:
+            self._reranker = load_reranker(self._reranker_name)
+            self._reranker_loaded = True
+        return self._reranker
 
     # -- questions ----------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from engine.fts import build_fts_query, content_words
 from engine.fusion import Fused, reciprocal_rank_fusion
 from engine.index import Index
 from engine.pages import page_of
+from engine.rerank import CrossEncoderReranker
 from engine.snippet import make_snippet
 from engine.tagger import normalise
 from engine.types import DOC_TYPES, Matched, SearchHit
@@ -125,6 +126,7 @@ def search(
     limit: int = 10,
     filters: Filters | None = None,
     modes: Sequence[str] = ("meaning", "keyword"),
+    reranker: CrossEncoderReranker | None = None,
 ) -> list[SearchHit]:
     """Search ``index`` by meaning and by keyword and fuse the two.
 
@@ -134,6 +136,7 @@ def search(
         limit: how many hits to return.
         filters: which documents may be returned.
         modes: "meaning", "keyword", or both (the default).
+        reranker: a cross-encoder that re-orders the best fused windows (at least ``limit``, at most its depth).
 
     Raises:
         QueryError: the query is empty, or a filter or limit is invalid.
@@ -149,8 +152,21 @@ def search(
         rankings["keyword"] = _keyword_ids(index, query, where, params, k)
     if "meaning" in modes:
         rankings["meaning"] = _dense_ids(index, query, filters, where, params, k)
-    fused = reciprocal_rank_fusion(rankings)[:limit]
-    return _hits(index, query, fused)
+    fused = reciprocal_rank_fusion(rankings)
+    if reranker is not None and fused:
+        fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
+    return _hits(index, query, fused[:limit])
+
+
+def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: list[Fused]) -> list[Fused]:
+    """The candidates ordered by the cross-encoder's score of (query, window text); the score becomes the hit's."""
+    ids = [f.id for f in fused]
+    rows = index.store.conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+    texts = {r[0]: r[1] for r in rows}
+    present = [f for f in fused if f.id in texts]
+    scores = reranker.scores(query, [texts[f.id] for f in present])
+    order = sorted(range(len(present)), key=lambda i: (-scores[i], i))
+    return [Fused(present[i].id, float(scores[i]), present[i].sources) for i in order]
 
 
 def _hits(index: Index, query: str, fused: list[Fused]) -> list[SearchHit]:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertForQuestionAnswering, BertForTokenClassification
+from transformers import BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
 
 from engine.encoder import packaged_model_dir
 
@@ -15,9 +15,10 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 
 def _config(**kwargs: object) -> BertConfig:
+    kwargs.setdefault("num_hidden_layers", 0)
     return BertConfig(
-        vocab_size=30522, hidden_size=32, num_hidden_layers=0, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=512, **kwargs,
+        vocab_size=30522, hidden_size=32, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512,
+        **kwargs,
     )  # fmt: skip
 
 
@@ -71,6 +72,15 @@ def make_ner_model(folder: Path, entity_word: str) -> Path:
     _point_at(model.classifier, model.bert.embeddings, _token_id(entity_word), [1])
     with torch.no_grad():
         model.classifier.bias[0] = 5.0  # O wins wherever the B-PER logit is not large
+    model.save_pretrained(folder)
+    _copy_tokenizer(folder)
+    return folder
+
+
+def make_cross_encoder(folder: Path) -> Path:
+    """A one-logit cross-encoder with random weights and one transformer layer, so that [CLS] sees both texts."""
+    torch.manual_seed(1)
+    model = BertForSequenceClassification(_config(num_hidden_layers=1, num_labels=1))
     model.save_pretrained(folder)
     _copy_tokenizer(folder)
     return folder
