@@ -1,6 +1,5 @@
-"""PDF text extraction: pypdf (the default) against pypdfium2, on the texlive-latex-base-doc PDFs (Debian package).
+"""PDF text extraction: pypdf against pypdfium2 (the default), on the texlive-latex-base-doc PDFs (Debian package).
 
-    .venv/bin/pip install pypdfium2        # or: pip install -e '.[bench]'
     .venv/bin/python bench/pdf_extract.py [--limit N]
 
 For each engine: PDFs read, failures, pages, seconds, pages/s; and a quality proxy without a gold text: the share of

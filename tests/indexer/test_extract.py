@@ -19,11 +19,51 @@ def test_pdf_keeps_every_page_and_where_it_starts(shared_corpus: Path) -> None:
     assert got.page_starts[0] == 0
     assert got.page_starts == sorted(got.page_starts)
     assert got.text.startswith("The LATEX Project Public License")
-    # The text of page 2 begins where the page map says it does.
-    from pypdf import PdfReader
+    # The text of page 2 begins where the page map says it does: pdfium's text of that page, the text QtPdf has.
+    import pypdfium2 as pdfium
 
-    page2 = PdfReader(shared_corpus / "pdf/lppl.pdf").pages[1].extract_text()
-    assert got.text[got.page_starts[1] : got.page_starts[1] + 60] == page2[:60]
+    page2 = pdfium.PdfDocument(shared_corpus / "pdf/lppl.pdf")[1].get_textpage().get_text_range()
+    assert got.text[got.page_starts[1] : got.page_starts[1] + 60] == page2.replace("\r\n", "\n")[:60]
+    assert "\r" not in got.text
+    assert "\ufffe" not in got.text  # pdfium's mark of a word hyphenated at a line end
+
+
+def test_pdf_words_hyphenated_at_a_line_end_are_joined(shared_corpus: Path) -> None:
+    import pypdfium2 as pdfium
+
+    raw = pdfium.PdfDocument(shared_corpus / "pdf/lppl.pdf")[0].get_textpage().get_text_range()
+    head, _mark, tail = raw.partition("\ufffe")
+    assert tail, "lppl.pdf page 1 has a word hyphenated at a line end"
+    word = head.split()[-1] + tail.split()[0]
+    assert word == "freedom"
+    got = extract("pdf", read(shared_corpus, "pdf/lppl.pdf"))
+    assert (head[-20:] + tail[:15]).replace("\r\n", "\n") in got.text  # "...give you the freedom to make"
+
+
+def test_pdf_pypdf_reads_what_pdfium_refuses(shared_corpus: Path) -> None:
+    """A catalog pdfium cannot find (a damaged /Root key): pypdf's lenient reader still gets the text."""
+    damaged = read(shared_corpus, "pdf/ltnews01.pdf").replace(b"/Root", b"/Roxx")
+    import pypdfium2 as pdfium
+
+    with pytest.raises(pdfium.PdfiumError):
+        pdfium.PdfDocument(damaged)
+    got = extract("pdf", damaged)
+    assert "Welcome to LATEX News" in " ".join(got.text.split())
+
+
+def test_pdf_engine_can_be_chosen(shared_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.extract.pdf import extract_pypdf
+
+    monkeypatch.setenv("DOCSENSE_PDF", "pypdf")
+    assert (
+        extract("pdf", read(shared_corpus, "pdf/xr.pdf")).text == extract_pypdf(read(shared_corpus, "pdf/xr.pdf")).text
+    )
+    monkeypatch.delenv("DOCSENSE_PDF")
+    by_default = extract("pdf", read(shared_corpus, "pdf/xr.pdf")).text
+    with_pypdf = extract_pypdf(read(shared_corpus, "pdf/xr.pdf")).text
+    assert by_default != with_pypdf  # the two engines lay text out differently; pdfium is the default
+    shared = set(by_default.split()) & set(with_pypdf.split())
+    assert len(shared) / len(set(by_default.split()) | set(with_pypdf.split())) > 0.8  # but read the same words
 
 
 def test_pdf_encrypted_with_empty_password_is_read(shared_corpus: Path) -> None:
