@@ -37,6 +37,10 @@ def qt_position(text: str, index: int) -> int:
     return index + sum(1 for ch in head if ord(ch) > 0xFFFF)
 
 
+_PAGE_WORD = re.compile(r"(?:[^\s\ufffe]|\ufffe\s*)+")
+_HYPHEN_BREAK = re.compile(r"\ufffe\s*")
+
+
 def find_on_page(page_text: str, needle: str) -> tuple[int, int] | None:
     """Where ``needle`` stands in a page's text, ignoring differences in whitespace; (start, length) in page_text.
 
@@ -46,8 +50,9 @@ def find_on_page(page_text: str, needle: str) -> tuple[int, int] | None:
     words = _SPACES.sub(" ", needle.replace("\u2026", " ")).strip().split(" ")
     if not words or not words[0]:
         return None
-    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", page_text)]
-    tokens = [page_text[a:b] for a, b in spans]
+    # pdfium marks a word hyphenated at a line end with U+FFFE ("free\ufffe\r\ndom"); the index joined it.
+    spans = [(m.start(), m.end()) for m in _PAGE_WORD.finditer(page_text)]
+    tokens = [_HYPHEN_BREAK.sub("", page_text[a:b]) for a, b in spans]
     for size in (len(words), min(len(words), 12), min(len(words), 6), min(len(words), 3)):
         probe = words[:size] if size == len(words) else words[1 : size + 1] or words[:size]
         for i in range(len(tokens) - len(probe) + 1):

@@ -262,3 +262,14 @@ def test_watch_toggle_keeps_the_index_current(qtbot, empty_window: MainWindow, t
         empty_window.watch_toggle.setChecked(False)
     assert empty_window.watcher is None
     empty_window.index_runner.wait(30000)
+
+
+def test_find_on_page_matches_words_pdfium_hyphenated() -> None:
+    from desktop.preview import find_on_page
+
+    page = "the conditions below give you the free\ufffe\r\ndom to make and distribute"
+    found = find_on_page(page, "give you the freedom to make")
+    assert found is not None
+    start, length = found
+    assert page[start : start + length] == "give you the free\ufffe\r\ndom to make"
+    assert find_on_page(page, "nothing like this here") is None
