@@ -121,7 +121,7 @@ class DocumentRow:
 
 @dataclass(frozen=True)
 class NewChunk:
-    """A chunk ready to store: its place in the document and its vector."""
+    """A chunk ready to store: its place in the document and its vectors, one per view ((views, dim))."""
 
     ord: int
     start: int
@@ -398,17 +398,14 @@ class Store:
     def failures(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT path, reason FROM failures ORDER BY path")]
 
-    def all_vectors(self, dim: int) -> tuple[np.ndarray, np.ndarray]:
-        """Every chunk id and its vector, for rebuilding the FAISS index."""
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Every chunk id and its vectors (a (views, dim) matrix), for rebuilding the FAISS index."""
         ids: list[int] = []
-        blobs: list[bytes] = []
+        mats: list[np.ndarray] = []
         for r in self.conn.execute("SELECT id, vector FROM chunks ORDER BY id"):
             ids.append(r[0])
-            blobs.append(r[1])
-        if not ids:
-            return np.zeros(0, dtype=np.int64), np.zeros((0, dim), dtype=np.float32)
-        vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
-        return np.asarray(ids, dtype=np.int64), vecs
+            mats.append(np.frombuffer(r[1], dtype=np.float32).reshape(-1, dim))
+        return np.asarray(ids, dtype=np.int64), mats
 
     def chunk_ids(self) -> np.ndarray:
         return np.asarray([r[0] for r in self.conn.execute("SELECT id FROM chunks")], dtype=np.int64)

@@ -1,4 +1,8 @@
-"""The FAISS half of an index: exact inner-product search over unit vectors, ids = chunk row ids.
+"""The FAISS half of an index: exact inner-product search over unit vectors, each naming the chunk it belongs to.
+
+A chunk has one or more vectors (its views, see indexer.chunk); FAISS id ``chunk_id * VIEWS_PER_CHUNK + k`` is view
+``k`` of chunk ``chunk_id``, so no table maps views to chunks, and a search answers with chunks scored by their best
+view.
 
 The file is written beside a small JSON sidecar naming the store's ``vectors_version`` it matches; both are
 written to temporary files, fsynced and renamed into place, so a crash leaves either the old pair or the new one,
@@ -19,6 +23,25 @@ from engine.faults import crash_point
 
 FAISS_NAME = "vectors.faiss"
 SIDECAR_NAME = "vectors.json"
+VIEWS_PER_CHUNK = 16  # a 512-token window has at most 6 views of 128 tokens
+
+
+def view_ids(chunk_ids: Sequence[int] | np.ndarray, counts: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The FAISS ids of the first ``counts[i]`` views of each chunk."""
+    chunk_ids = np.asarray(chunk_ids, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    if len(chunk_ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if counts.max(initial=0) > VIEWS_PER_CHUNK:
+        raise ValueError(f"a chunk may have at most {VIEWS_PER_CHUNK} vectors")
+    owners = np.repeat(chunk_ids, counts)
+    firsts = np.repeat(np.cumsum(counts) - counts, counts)
+    return owners * VIEWS_PER_CHUNK + (np.arange(len(owners)) - firsts)
+
+
+def all_view_ids(chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Every id a view of these chunks could have."""
+    return view_ids(chunk_ids, np.full(len(chunk_ids), VIEWS_PER_CHUNK))
 
 
 class VectorIndex:
@@ -32,28 +55,36 @@ class VectorIndex:
         self.index: Any = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
     def __len__(self) -> int:
+        """How many vectors (views), not chunks."""
         return int(self.index.ntotal)
 
     def ids(self) -> np.ndarray:
-        return np.asarray(self._faiss.vector_to_array(self.index.id_map), dtype=np.int64)
+        """The chunk ids that have vectors, ascending."""
+        views = np.asarray(self._faiss.vector_to_array(self.index.id_map), dtype=np.int64)
+        return np.unique(views // VIEWS_PER_CHUNK)
 
-    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
-        if len(ids) == 0:
+    def add(self, chunk_ids: Sequence[int] | np.ndarray, vectors: Sequence[np.ndarray] | np.ndarray) -> None:
+        """Add each chunk's vectors: ``vectors[i]`` is one vector or a (views, dim) matrix for ``chunk_ids[i]``."""
+        if len(chunk_ids) == 0:
             return
-        vecs = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), self.dim)
-        self.index.add_with_ids(vecs, np.asarray(ids, dtype=np.int64))
+        mats = [np.asarray(v, dtype=np.float32).reshape(-1, self.dim) for v in vectors]
+        if len(mats) != len(chunk_ids):
+            raise ValueError("one vector or matrix per chunk id")
+        ids = view_ids(chunk_ids, [len(m) for m in mats])
+        self.index.add_with_ids(np.ascontiguousarray(np.concatenate(mats)), ids)
 
-    def remove(self, ids: Sequence[int] | np.ndarray) -> None:
-        if len(ids) == 0:
+    def remove(self, chunk_ids: Sequence[int] | np.ndarray) -> None:
+        """Remove every vector of these chunks."""
+        if len(chunk_ids) == 0:
             return
-        self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+        self.index.remove_ids(all_view_ids(chunk_ids))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The ``k`` nearest chunk ids to ``query`` with their cosine scores, best first.
+        """The ``k`` chunks nearest to ``query``, each scored by the cosine of its best view, best first.
 
         Args:
             query: one unit vector.
-            k: how many to return at most.
+            k: how many chunks to return at most.
             allowed: if given, only these chunk ids are considered.
         """
         if len(self) == 0 or k <= 0:
@@ -61,14 +92,22 @@ class VectorIndex:
         if allowed is not None and len(allowed) == 0:
             return []
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        k = min(k, len(self) if allowed is None else len(allowed))
-        if allowed is None:
-            scores, ids = self.index.search(q, k)
-        else:
-            selector = self._faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        params = None
+        if allowed is not None:
+            selector = self._faiss.IDSelectorBatch(all_view_ids(allowed))
             params = self._faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
-            scores, ids = self.index.search(q, k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        depth = k * 4
+        while True:
+            # Views of one chunk come in runs: look deeper until k distinct chunks are found, or all were seen.
+            want = min(depth, len(self))
+            scores, ids = self.index.search(q, want) if params is None else self.index.search(q, want, params=params)
+            best: dict[int, float] = {}
+            for i, score in zip(ids[0], scores[0], strict=True):
+                if i >= 0:
+                    best.setdefault(int(i) // VIEWS_PER_CHUNK, float(score))
+            if len(best) >= k or want >= len(self) or int((ids[0] >= 0).sum()) < want:
+                return list(best.items())[:k]
+            depth *= 4
 
     # -- files --------------------------------------------------------------------------------------------
 

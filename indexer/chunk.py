@@ -1,13 +1,16 @@
 """Windows of at most 512 encoder tokens (special tokens included), overlapping, mapped back to characters and pages.
 
-Each chunk keeps the token ids the encoder will embed (with [CLS] and [SEP]), its [start, end) span in the document
-text, the pages it covers and the heading in force at its start.
+Each chunk keeps its token ids (with [CLS] and [SEP]), its [start, end) span in the document text, the pages it
+covers and the heading in force at its start. It also keeps its *views*: the token ids the encoder embeds for it.
+all-MiniLM-L6-v2 was trained on short texts, and one vector for 512 tokens blurs them; so a window is embedded as
+sub-windows of about 128 tokens, each led by its context (the heading path in force there, else the document's
+title), and search scores the window by its best view (docs/BENCHMARKS.md, issue 6).
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +19,9 @@ from engine.tokenizer import Tokenizer
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_OVERLAP = 64
+VIEW_TOKENS = 128  # a view's length, [CLS] and [SEP] included
+CONTEXT_TOKENS = 32  # the most of a view that its context may take
+VIEW_SCHEME = f"context-{VIEW_TOKENS}"  # recorded in the index: vectors made another way are made again
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,7 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     heading: str | None
+    views: list[list[int]] = field(default_factory=list)
 
 
 def heading_at(sections: list[tuple[int, str]], start: int, end: int) -> str | None:
@@ -80,17 +87,31 @@ def chunk_text(
     sections: list[tuple[int, str]] | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     overlap: int = DEFAULT_OVERLAP,
+    title: str | None = None,
+    view_tokens: int | None = VIEW_TOKENS,
 ) -> list[Chunk]:
-    """Cut ``text`` into overlapping windows of at most ``max_tokens`` tokens, [CLS] and [SEP] included."""
+    """Cut ``text`` into overlapping windows of at most ``max_tokens`` tokens, [CLS] and [SEP] included.
+
+    Each window gets its views (see the module's doc): sub-windows of ``view_tokens`` led by their context, the
+    heading path in force at the view's start or else ``title``. ``view_tokens=None`` makes the window its only view.
+    """
     if max_tokens < 3:
         raise ValueError("max_tokens must leave room for [CLS], [SEP] and one token")
     ids, offsets = tokenizer.encode(text)
+    word_start = tokenizer.word_start[ids]
     body = max_tokens - 2
     chunks = []
-    windows = token_windows(len(ids), body, min(overlap, body - 1), tokenizer.word_start[ids])
+    contexts: dict[str, list[int]] = {}
+    windows = token_windows(len(ids), body, min(overlap, body - 1), word_start)
     for number, (a, b) in enumerate(windows):
         start, end = int(offsets[a, 0]), int(offsets[b - 1, 1])
         window = np.concatenate(([tokenizer.cls_id], ids[a:b], [tokenizer.sep_id])).astype(int).tolist()
+        views = [window]
+        if view_tokens is not None:
+            views = []
+            for va, vb, context in _view_ranges(a, b, offsets, word_start, sections or [], title, view_tokens,
+                                                tokenizer, contexts):  # fmt: skip
+                views.append([tokenizer.cls_id, *context, *ids[va:vb].tolist(), tokenizer.sep_id])
         chunks.append(
             Chunk(
                 ord=number,
@@ -100,6 +121,46 @@ def chunk_text(
                 page_start=page_of(page_starts, start) if page_starts else None,
                 page_end=page_of(page_starts, max(start, end - 1)) if page_starts else None,
                 heading=heading_at(sections or [], start, end),
+                views=views,
             )
         )
     return chunks
+
+
+def _view_ranges(
+    a: int,
+    b: int,
+    offsets: np.ndarray,
+    word_start: np.ndarray,
+    sections: list[tuple[int, str]],
+    title: str | None,
+    size: int,
+    tokenizer: Tokenizer,
+    contexts: dict[str, list[int]],
+) -> list[tuple[int, int, list[int]]]:
+    """[va, vb) token ranges tiling [a, b) on word boundaries, each with its context's token ids ([SEP]-ended)."""
+
+    def context_ids(text: str | None) -> list[int]:
+        if not text:
+            return []
+        if text not in contexts:
+            found = tokenizer.encode(text)[0][:CONTEXT_TOKENS].tolist()
+            contexts[text] = [*found, tokenizer.sep_id] if found else []
+        return contexts[text]
+
+    out: list[tuple[int, int, list[int]]] = []
+    va = a
+    while va < b:
+        context = context_ids(heading_at(sections, int(offsets[va, 0]), int(offsets[va, 0]) + 1) or title)
+        room = size - 2 - len(context)
+        ranges = token_windows(b - va, room, 0, word_start[va:b])
+        vb = va + ranges[0][1]
+        if out and vb >= b and vb - va < room // 4:
+            pa, _pb, pc = out.pop()  # a short tail joins the view before it when the two fit together
+            if b - pa <= size - 2 - len(pc):
+                out.append((pa, b, pc))
+                break
+            out.append((pa, _pb, pc))
+        out.append((va, vb, context))
+        va = vb
+    return out

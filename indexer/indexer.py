@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from engine.config import default_index_path
 from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
@@ -29,6 +31,7 @@ from engine.lock import WriterLock
 from engine.store import DocumentRow, NewChunk, NewDocument
 from engine.tagger import DEFAULT_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
+from indexer.chunk import VIEW_SCHEME
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file, worker_init
@@ -226,6 +229,7 @@ class _Run:
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
         self.embed_chunks = 0
+        self.embed_tokens = 0
         self.embed_s = 0.0
         self.last_save = time.monotonic()
         self.current: str | None = None
@@ -250,6 +254,11 @@ class _Run:
         self.index.vectors()  # load (or rebuild) before the run changes anything
         with self.store.transaction():
             self.index.record_encoder()
+            if self.store.get_meta("views") != VIEW_SCHEME:
+                # Vectors made another way (an index from before views): each document is embedded again when
+                # the run sees it. Until then its old vectors still answer searches.
+                self.store.conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = ''")
+                self.store.set_meta("views", VIEW_SCHEME)
             self.store.set_meta("tagger", self.tagger)
             for root in self.roots:
                 self.store.add_folder(root)
@@ -486,11 +495,15 @@ class _Run:
         if not results:
             return
         windows = [c.token_ids for r in results for c in r.chunks]
+        views = [c.views or [c.token_ids] for r in results for c in r.chunks]
         started = time.monotonic()
-        embedded = encoder.embed_ids(windows)
+        flat = encoder.embed_ids([v for chunk_views in views for v in chunk_views])
         crash_point("embedded")
         self.embed_s += time.monotonic() - started
         self.embed_chunks += len(windows)
+        self.embed_tokens += sum(len(v) for chunk_views in views for v in chunk_views)
+        bounds = np.cumsum([0, *(len(v) for v in views)])
+        embedded = [flat[bounds[i] : bounds[i + 1]] for i in range(len(views))]
         removed: list[int] = []
         added: list[int] = []
         row = 0

@@ -143,6 +143,8 @@ def process_file(task: FileTask) -> FileResult:
             extracted.sections,
             max_tokens=task.max_tokens,
             overlap=task.overlap,
+            # A view with no heading in force is led by the document's title, else its file name.
+            title=extracted.title or Path(task.path).stem.replace("_", " ").replace("-", " "),
         )
         if not result.chunks:
             result.error = "no text to index"

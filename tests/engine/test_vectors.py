@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine.vectors import VectorIndex
 
@@ -65,3 +66,39 @@ def test_load_refuses_damaged_or_mismatched_files(tmp_path: Path) -> None:
     assert VectorIndex.load(tmp_path, 16) is None  # another dimension
     (tmp_path / "vectors.faiss").write_bytes(b"garbage")
     assert VectorIndex.load(tmp_path, 8) is None
+
+
+def test_a_chunk_is_scored_by_its_best_view() -> None:
+    dim = 16
+    rng_vecs = unit_rows(60, dim, 7)
+    views = [rng_vecs[i * 6 : i * 6 + 1 + i % 6] for i in range(10)]  # chunk i has 1 + i % 6 views
+    chunk_ids = np.arange(100, 110, dtype=np.int64)
+    index = VectorIndex(dim)
+    index.add(chunk_ids, views)
+    assert len(index) == sum(len(v) for v in views)
+    assert index.ids().tolist() == chunk_ids.tolist()
+    for q in unit_rows(10, dim, 8):
+        best = np.array([float((v @ q).max()) for v in views])
+        order = np.argsort(-best, kind="stable")
+        got = index.search(q, 4)
+        assert [c for c, _ in got] == [int(chunk_ids[i]) for i in order[:4]]  # each chunk once, by its best view
+        assert [s for _, s in got] == pytest.approx([float(best[i]) for i in order[:4]], abs=1e-6)
+        allowed = chunk_ids[[1, 5, 8]]
+        assert [c for c, _ in index.search(q, 10, allowed)] == [int(c) for c in chunk_ids[order] if c in allowed]
+    index.remove(chunk_ids[5:])
+    assert index.ids().tolist() == chunk_ids[:5].tolist()
+    assert len(index) == sum(len(v) for v in views[:5])
+
+
+def test_many_views_of_one_chunk_do_not_hide_the_others() -> None:
+    """The best k chunks come back even when the nearest vectors all belong to one chunk."""
+    dim = 8
+    q = unit_rows(1, dim, 9)[0]
+    near = np.tile(q, (16, 1))  # 16 views, all equal to the query
+    far = unit_rows(30, dim, 10)
+    index = VectorIndex(dim)
+    index.add([1, *range(2, 32)], [near, *far])
+    got = index.search(q, 5)
+    assert len(got) == 5
+    assert got[0][0] == 1
+    assert [c for c, _ in got[1:]] == [int(c) for c in np.argsort(-(far @ q), kind="stable")[:4] + 2]

@@ -99,3 +99,38 @@ def test_word_windows_never_stall() -> None:
     assert windows[-1][1] == 100
     assert all(b > a for a, b in windows)
     assert [a for a, _ in windows] == sorted({a for a, _ in windows})
+
+
+def test_views_tile_the_window_each_led_by_its_heading(shared_corpus: Path, tokenizer) -> None:
+    from indexer.chunk import CONTEXT_TOKENS, VIEW_TOKENS
+
+    got = extract("html", (shared_corpus / "html/sect.ldap-directory.html").read_bytes())
+    chunks = chunk_text(got.text, tokenizer, None, got.sections, title="Fallback title")
+    assert len(chunks) > 1
+    seen_contexts = set()
+    for c in chunks:
+        assert 2 <= len(c.views) <= 6
+        body: list[int] = []
+        for view in c.views:
+            assert len(view) <= VIEW_TOKENS
+            assert view[0] == tokenizer.cls_id
+            assert view[-1] == tokenizer.sep_id
+            sep = view.index(tokenizer.sep_id)  # the context ends with [SEP], then the view's own tokens follow
+            assert 0 < sep <= CONTEXT_TOKENS + 1
+            seen_contexts.add(tuple(view[1:sep]))
+            body += view[sep + 1 : -1]
+        assert body == c.token_ids[1:-1]  # the views cover the window, in order, once
+    headings = {tuple(tokenizer.encode(h)[0][:CONTEXT_TOKENS].tolist()) for _, h in got.sections}
+    assert seen_contexts <= headings | {tuple(tokenizer.encode("Fallback title")[0].tolist())}
+    assert len(seen_contexts & headings) > 1  # views under different sections are led by different headings
+
+
+def test_views_fall_back_to_the_title_and_can_be_turned_off(tokenizer) -> None:
+    text = "plain words without any heading " * 100
+    (chunk,) = chunk_text(text, tokenizer, title="Notes on apples")
+    title_ids = tokenizer.encode("Notes on apples")[0].tolist()
+    assert all(v[1 : 1 + len(title_ids)] == title_ids for v in chunk.views)
+    (untitled,) = chunk_text(text, tokenizer)
+    assert all(v[1] != tokenizer.sep_id for v in untitled.views)  # no context at all: the view is the text
+    (whole,) = chunk_text(text, tokenizer, view_tokens=None)
+    assert whole.views == [whole.token_ids]

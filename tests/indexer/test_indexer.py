@@ -43,6 +43,34 @@ def test_first_run_indexes_and_second_run_does_nothing(make_indexer, docs: Path,
     assert faiss_ids(index) == chunk_ids(index)
 
 
+def test_each_chunk_stores_one_vector_per_view(make_indexer, docs: Path, tmp_path: Path) -> None:
+    write(docs / "long.txt", "words about orchards and the apples that grow in them " * 120)
+    make_indexer().run([docs])
+    index = tmp_path / "index"
+    rows = db_rows(index, "SELECT length(vector) / (4 * 64) FROM chunks ORDER BY id")
+    assert len(rows) > 1
+    assert all(2 <= n <= 6 for (n,) in rows)  # 512-token windows as 128-token views
+    loaded = VectorIndex.load(index, 64)
+    assert loaded is not None
+    assert len(loaded[0]) == sum(n for (n,) in rows)
+
+
+def test_an_index_from_before_views_is_embedded_again(make_indexer, docs: Path, tmp_path: Path) -> None:
+    write(docs / "a.txt", "apples and oranges " * 200)
+    write(docs / "b.txt", "pears")
+    make_indexer().run([docs])
+    index = tmp_path / "index"
+    import sqlite3
+
+    with sqlite3.connect(index / "docsense.db") as conn:  # as an index written before views were recorded
+        conn.execute("DELETE FROM meta WHERE key = 'views'")
+    again = make_indexer().run()
+    assert (again.indexed, again.unchanged) == (2, 0)
+    assert db_rows(index, "SELECT value FROM meta WHERE key = 'views'") == [("context-128",)]
+    assert faiss_ids(index) == chunk_ids(index)
+    assert (make_indexer().run().indexed, make_indexer().run().unchanged) == (0, 2)
+
+
 def test_changed_file_is_reembedded_and_others_are_not(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:
     a = write(docs / "a.txt", "apples and oranges")
     write(docs / "b.txt", "bananas are yellow")
