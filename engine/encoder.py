@@ -92,6 +92,7 @@ class SentenceEncoder(_EncoderBase):
         self.token_budget = int(os.environ.get("DOCSENSE_TOKEN_BUDGET", 0)) or (
             65536 if self._device.startswith("cuda") else 8192
         )
+        self.pipelined = False  # prepare the next batch in a thread even on a CPU (always on a GPU)
 
     @property
     def device(self) -> str:
@@ -119,40 +120,76 @@ class SentenceEncoder(_EncoderBase):
             self._model = model
         return self._model
 
+    def batches(self, windows: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Indices of ``windows`` grouped into batches: sorted by length, each padded batch within the token budget."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        out: list[list[int]] = []
+        pos = 0
+        while pos < len(order):
+            # Sorted ascending, so the last of the batch is its longest: grow while the padded batch fits.
+            end = pos + 1
+            while end < len(order) and (end - pos + 1) * len(windows[order[end]]) <= self.token_budget:
+                end += 1
+            out.append(order[pos:end])
+            pos = end
+        return out
+
+    def _tensors(self, windows: Sequence[Sequence[int]], batch: list[int]) -> dict[str, Any]:
+        """A batch's padded ids and mask as tensors, in pinned memory when they go to a GPU."""
+        import torch
+
+        longest = len(windows[batch[-1]])
+        ids = np.full((len(batch), longest), self.tokenizer.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), longest), dtype=np.int64)
+        for row, i in enumerate(batch):
+            w = windows[i]
+            ids[row, : len(w)] = w
+            mask[row, : len(w)] = 1
+        tensors = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        if self._device.startswith("cuda"):
+            tensors = {k: v.pin_memory() for k, v in tensors.items()}
+        return tensors
+
     def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
+        """Embed windows of token ids, length-sorted and batched by a token budget.
+
+        On a GPU the work is pipelined: a thread pads the next batch into pinned memory while the current one runs,
+        copies go host-to-device without blocking, and the vectors stay on the device until the end (one copy back,
+        no synchronisation per batch). On a CPU the same batches run in turn.
+        """
         import torch
 
         model = self._load()
         out = np.zeros((len(windows), self.dim), dtype=np.float32)
         if not windows:
             return out
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        pad = self.tokenizer.pad_id
-        pos = 0
+        batches = self.batches(windows)
+        results: list[Any] = []
         with torch.inference_mode():
-            while pos < len(order):
-                # Sorted ascending, so the last of the batch is its longest: grow while the padded batch fits.
-                end = pos + 1
-                while end < len(order) and (end - pos + 1) * len(windows[order[end]]) <= self.token_budget:
-                    end += 1
-                batch = order[pos:end]
-                longest = len(windows[batch[-1]])
-                ids = np.full((len(batch), longest), pad, dtype=np.int64)
-                mask = np.zeros((len(batch), longest), dtype=np.int64)
-                for row, i in enumerate(batch):
-                    w = windows[i]
-                    ids[row, : len(w)] = w
-                    mask[row, : len(w)] = 1
-                features = {
-                    "input_ids": torch.from_numpy(ids).to(self._device, non_blocking=True),
-                    "attention_mask": torch.from_numpy(mask).to(self._device, non_blocking=True),
-                    "token_type_ids": torch.zeros((len(batch), longest), dtype=torch.long, device=self._device),
-                }
-                emb = model(features)["sentence_embedding"].float()
-                emb = torch.nn.functional.normalize(emb, dim=1)
-                out[batch] = emb.cpu().numpy()
-                pos = end
+            if self._device.startswith("cuda") or self.pipelined:
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsense-batches") as prep:
+                    upcoming = prep.submit(self._tensors, windows, batches[0])
+                    for n in range(len(batches)):
+                        tensors = upcoming.result()
+                        if n + 1 < len(batches):
+                            upcoming = prep.submit(self._tensors, windows, batches[n + 1])
+                        results.append(self._forward(model, tensors))
+            else:
+                for batch in batches:
+                    results.append(self._forward(model, self._tensors(windows, batch)))
+            vectors = torch.cat(results).float().cpu().numpy()
+        out[np.concatenate([np.asarray(b, dtype=np.int64) for b in batches])] = vectors
         return out
+
+    def _forward(self, model: Any, tensors: dict[str, Any]) -> Any:
+        import torch
+
+        features = {k: v.to(self._device, non_blocking=True) for k, v in tensors.items()}
+        features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+        emb = model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(emb.float(), dim=1)
 
 
 class HashingEncoder(_EncoderBase):

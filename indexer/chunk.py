@@ -10,6 +10,7 @@ title), and search scores the window by its best view (docs/BENCHMARKS.md, issue
 from __future__ import annotations
 
 import bisect
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,11 @@ class Chunk:
     page_end: int | None
     heading: str | None
     views: list[list[int]] = field(default_factory=list)
+
+
+def view_title(title: str | None, path: str) -> str:
+    """What leads a view with no heading in force: the document's title, else its file name in words."""
+    return title or os.path.splitext(os.path.basename(path))[0].replace("_", " ").replace("-", " ")
 
 
 def heading_at(sections: list[tuple[int, str]], start: int, end: int) -> str | None:

@@ -19,7 +19,7 @@ from engine.errors import ModelError
 from engine.faults import crash_point
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tokenizer import Tokenizer
-from indexer.chunk import Chunk, chunk_text
+from indexer.chunk import Chunk, chunk_text, view_title
 from indexer.extract import ExtractionError, extract
 
 # Files bigger than this are not read at all; texts longer than MAX_TEXT_MB million characters are not indexed (a
@@ -143,8 +143,7 @@ def process_file(task: FileTask) -> FileResult:
             extracted.sections,
             max_tokens=task.max_tokens,
             overlap=task.overlap,
-            # A view with no heading in force is led by the document's title, else its file name.
-            title=extracted.title or Path(task.path).stem.replace("_", " ").replace("-", " "),
+            title=view_title(extracted.title, task.path),
         )
         if not result.chunks:
             result.error = "no text to index"

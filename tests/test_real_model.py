@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -65,12 +66,40 @@ def test_meaning_finds_what_keywords_cannot(real_index) -> None:
 def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_encoder) -> None:
     index, _corpus, _summary = real_index
     with Library(index) as lib:
-        rows = lib.index.store.conn.execute("SELECT text, vector FROM chunks ORDER BY id LIMIT 6").fetchall()
-    model = real_encoder._load()
-    expected = model.encode([r["text"] for r in rows], normalize_embeddings=True)
-    stored = np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
-    cosines = (expected * stored).sum(axis=1)
-    assert cosines.min() > 0.995
+        texts = [r[0] for r in lib.index.store.conn.execute("SELECT text FROM chunks ORDER BY id LIMIT 6")]
+    tok = real_encoder.tokenizer
+    windows = [tok.with_specials(tok.encode(t)[0], 512) for t in texts]
+    ours = real_encoder.embed_ids(windows)
+    expected = real_encoder._load().encode(texts, normalize_embeddings=True)
+    assert (expected * ours).sum(axis=1).min() > 0.995
+    real_encoder.pipelined = True  # the GPU's path (next batch prepared in a thread), run on the CPU
+    try:
+        piped = real_encoder.embed_ids(windows[::-1])[::-1]
+    finally:
+        real_encoder.pipelined = False
+    np.testing.assert_allclose(piped, ours, atol=1e-5)
+
+
+def test_stored_vectors_are_the_views_of_each_window(real_index, real_encoder) -> None:
+    from indexer.chunk import chunk_text, view_title
+
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        doc = lib.index.store.conn.execute(
+            "SELECT d.id, d.path, d.title, t.text, t.sections FROM documents d JOIN texts t ON t.doc_id = d.id "
+            "WHERE d.path LIKE '%sect.ldap-directory.html'"
+        ).fetchone()
+        blobs = [r[0] for r in lib.index.store.conn.execute("SELECT vector FROM chunks WHERE doc_id = ? ORDER BY ord",
+                                                             (doc["id"],))]  # fmt: skip
+    sections = [tuple(s) for s in json.loads(doc["sections"])]
+    chunks = chunk_text(
+        doc["text"], real_encoder.tokenizer, None, sections, title=view_title(doc["title"], doc["path"])
+    )
+    assert len(chunks) == len(blobs) > 1
+    for chunk, blob in zip(chunks, blobs, strict=True):
+        stored = np.frombuffer(blob, dtype=np.float32).reshape(-1, 384)
+        assert len(stored) == len(chunk.views) > 1
+        assert (stored * real_encoder.embed_ids(chunk.views)).sum(axis=1).min() > 0.999
 
 
 def test_status_and_verify(real_index) -> None:
