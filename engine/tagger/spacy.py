@@ -1,4 +1,4 @@
-"""spaCy's small English pipeline, with only what entity tagging needs (tok2vec and ner)."""
+"""spaCy's small English pipeline, with only what entity tagging needs: the ner component alone."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 from engine.errors import ModelError
 from engine.tagger import DEFAULT_TAGGER, EntitySpan, normalise, pieces, plausible
 
-# Components entity tagging does not need: leaving them out roughly halves the time per text.
-_EXCLUDE = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter"]
+# Components entity tagging does not need. In en_core_web_sm the ner component embeds its own tok2vec (it does not
+# listen to the shared one), so the shared tok2vec only feeds the tagger and parser: without it the entities are the
+# same and tagging takes about 30 % less time (docs/BENCHMARKS.md).
+_EXCLUDE = ["parser", "lemmatizer", "attribute_ruler", "tagger", "senter", "tok2vec"]
 _SKIP_LABELS = {"ORDINAL"}
 # Footnote marks glued to names in PDFs ("David Carlisle\u2020") are not part of the name.
 _FOOTNOTE_MARKS = "\u2020\u2021\u2217*\u00a7"

