@@ -30,3 +30,38 @@ def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], k: int = RRF_K
             sources.setdefault(item, set()).add(name)
     order = sorted(scores, key=lambda i: (-scores[i], best_rank[i], i))
     return [Fused(i, scores[i], frozenset(sources[i])) for i in order]
+
+
+DENSE_WEIGHT = 0.7
+NORM_DEPTH = 100
+
+
+def score_fusion(
+    scored: Mapping[str, Sequence[tuple[int, float]]],
+    weights: Mapping[str, float] | None = None,
+    norm_depth: int = NORM_DEPTH,
+) -> list[Fused]:
+    """Fuse lists of (id, score), each best first, by their normalised scores, weighted; best first.
+
+    Each list's scores are mapped to [0, 1]: its best is 1 and its ``norm_depth``-th is 0 (deeper ones are clipped at
+    0), so that a query with one clear match on one side and a flat list on the other keeps the clear match on top,
+    where reciprocal ranks would treat both lists alike. Default weights: meaning 0.7, keyword 0.3 (measured on
+    the dev set, docs/BENCHMARKS.md). Ties are broken by the id's best rank, then by the id.
+    """
+    weights = weights or {"meaning": DENSE_WEIGHT, "keyword": 1.0 - DENSE_WEIGHT}
+    scores: dict[int, float] = {}
+    best_rank: dict[int, int] = {}
+    sources: dict[int, set[str]] = {}
+    for name, items in scored.items():
+        if not items:
+            continue
+        top = items[0][1]
+        floor = items[min(norm_depth, len(items)) - 1][1]
+        span = top - floor
+        for rank, (item, score) in enumerate(items, start=1):
+            norm = max(0.0, (score - floor) / span) if span > 0 else 1.0
+            scores[item] = scores.get(item, 0.0) + weights.get(name, 1.0) * norm
+            best_rank[item] = min(best_rank.get(item, rank), rank)
+            sources.setdefault(item, set()).add(name)
+    order = sorted(scores, key=lambda i: (-scores[i], best_rank[i], i))
+    return [Fused(i, scores[i], frozenset(sources[i])) for i in order]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from engine.errors import QueryError
 from engine.fts import build_fts_query, content_words
-from engine.fusion import Fused, reciprocal_rank_fusion
+from engine.fusion import NORM_DEPTH, Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
 from engine.pages import page_of
 from engine.rerank import CrossEncoderReranker
@@ -90,21 +90,25 @@ def clean_query(query: str) -> str:
     return cleaned
 
 
-def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: int) -> list[int]:
+def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: int) -> list[tuple[int, float]]:
+    """The best ``k`` chunks by BM25 (text, and the heading path at double weight), with scores (higher better)."""
     fts_query = build_fts_query(query)
     if fts_query is None:
         return []
     sql = (
-        "SELECT f.rowid FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
-        f"WHERE chunks_fts MATCH ? AND {where} ORDER BY bm25(chunks_fts, 1.0, 2.0) LIMIT ?"
+        "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+        f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
     )
     try:
-        return [r[0] for r in index.store.conn.execute(sql, [fts_query, *params, k])]
+        return [(r[0], -float(r[1])) for r in index.store.conn.execute(sql, [fts_query, *params, k])]
     except sqlite3.OperationalError as exc:  # the builder should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
 
 
-def _dense_ids(index: Index, query: str, filters: Filters, where: str, params: list[object], k: int) -> list[int]:
+def _dense_ids(
+    index: Index, query: str, filters: Filters, where: str, params: list[object], k: int
+) -> list[tuple[int, float]]:
+    """The best ``k`` chunks by the cosine of their best view to the query."""
     vectors = index.vectors()
     if len(vectors) == 0:
         return []
@@ -117,7 +121,7 @@ def _dense_ids(index: Index, query: str, filters: Filters, where: str, params: l
         )
         allowed = np.asarray([r[0] for r in rows], dtype=np.int64)
     q = index.encoder.embed_texts([query])[0]
-    return [i for i, _ in vectors.search(q, k, allowed)]
+    return vectors.search(q, k, allowed)
 
 
 def search(
@@ -146,13 +150,16 @@ def search(
         raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}")
     filters = filters or Filters()
     where, params = filters.sql()
-    k = max(limit * 5, 50)
-    rankings: dict[str, list[int]] = {}
+    k = max(limit * 5, NORM_DEPTH)
+    scored: dict[str, list[tuple[int, float]]] = {}
     if "keyword" in modes:
-        rankings["keyword"] = _keyword_ids(index, query, where, params, k)
+        scored["keyword"] = _keyword_ids(index, query, where, params, k)
     if "meaning" in modes:
-        rankings["meaning"] = _dense_ids(index, query, filters, where, params, k)
-    fused = reciprocal_rank_fusion(rankings)
+        scored["meaning"] = _dense_ids(index, query, filters, where, params, k)
+    if os.environ.get("DOCSENSE_FUSION") == "rrf":  # the fusion before issue 6, kept for comparison
+        fused = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in scored.items()})
+    else:
+        fused = score_fusion(scored)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
     return _hits(index, query, fused[:limit])

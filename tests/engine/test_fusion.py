@@ -23,3 +23,32 @@ def test_rrf_ties_are_deterministic() -> None:
 
 def test_rrf_empty() -> None:
     assert reciprocal_rank_fusion({"meaning": [], "keyword": []}) == []
+
+
+def test_score_fusion_normalises_each_side_then_weighs_them() -> None:
+    from engine.fusion import score_fusion
+
+    meaning = [(1, 0.9), (2, 0.8), (3, 0.5)]
+    keyword = [(3, 12.0), (4, 6.0), (5, 2.0)]
+    fused = score_fusion({"meaning": meaning, "keyword": keyword}, weights={"meaning": 0.7, "keyword": 0.3})
+    by_id = {f.id: f for f in fused}
+    assert by_id[1].score == pytest.approx(0.7)  # best of meaning: 1, times its weight
+    assert by_id[2].score == pytest.approx(0.7 * (0.8 - 0.5) / (0.9 - 0.5))
+    assert by_id[3].score == pytest.approx(0.3)  # last of meaning (0) and best of keyword (1)
+    assert by_id[4].score == pytest.approx(0.3 * (6 - 2) / (12 - 2))
+    assert by_id[5].score == 0
+    assert by_id[3].sources == {"meaning", "keyword"}
+    assert [f.id for f in fused] == [1, 2, 3, 4, 5]
+
+
+def test_score_fusion_clips_below_the_normalisation_depth() -> None:
+    from engine.fusion import score_fusion
+
+    items = [(i, 1.0 - i / 10) for i in range(8)]
+    fused = score_fusion({"meaning": items}, norm_depth=3)
+    assert [f.score for f in fused][:3] == pytest.approx([1.0 * 0.7, 0.5 * 0.7, 0.0])
+    assert all(f.score == 0 for f in fused[3:])
+    assert [f.id for f in fused] == list(range(8))  # ties keep the list's order
+    assert score_fusion({"meaning": [], "keyword": []}) == []
+    (single,) = score_fusion({"keyword": [(7, 3.0)]})
+    assert single.score == pytest.approx(0.3)
