@@ -13,7 +13,8 @@ Dense variants (a window is scored by its best vector):
 - late64, late128: mean of the window's own token vectors over 64- or 128-token segments (no extra model work).
 - views128: 128-token sub-windows of the window; views128-title: each led by the page title and [SEP];
   views128-heading: each led by the heading path of its window; views64-title: 64-token sub-windows with title.
-- views128-title-int8: views128-title with torch dynamic int8 quantisation of every Linear layer (issue 7).
+- views128-title-int8: views128-title with torch dynamic int8 quantisation of every Linear layer (issue 7);
+  views128-title-int8ffn: of the feed-forward layers only.
 Fusion rows combine a dense variant with BM25 over the windows (FTS5, porter, heading weight 2): reciprocal-rank
 fusion (k = 60) and the product's score fusion (0.7 meaning, normalised by the 100th score).
 """
@@ -39,7 +40,7 @@ from bench.corpora import DATA, SHARED, python_doc_corpus
 CACHE = DATA / "variants"
 K = 10
 DENSE = ["window", "late64", "late128", "views128", "views128-title", "views128-heading", "views64-title"]
-EXTRA = ["views128-title-int8"]
+EXTRA = ["views128-title-int8", "views128-title-int8ffn"]
 
 
 def chunks() -> list[dict]:
@@ -126,10 +127,13 @@ def embed_variant(name: str, rows: list[dict]) -> None:
     enc = SentenceEncoder(device="cpu")
     model = enc._load()
     tok = enc.tokenizer
-    if name.endswith("-int8"):
+    if "-int8" in name:
         import torch
 
-        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        layers: set = {torch.nn.Linear}
+        if name.endswith("-int8ffn"):  # only the feed-forward layers; attention stays fp32
+            layers = {n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and "attention" not in n}
+        model = torch.ao.quantization.quantize_dynamic(model, layers, dtype=torch.qint8)
         enc._model = model
     queries = [q["query"] for q in spec()["queries"]]
     started = time.time()

@@ -107,8 +107,8 @@ def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: 
 
 def _dense_ids(
     index: Index, query: str, filters: Filters, where: str, params: list[object], k: int
-) -> list[tuple[int, float]]:
-    """The best ``k`` chunks by the cosine of their best view to the query."""
+) -> list[tuple[int, float, int]]:
+    """The best ``k`` chunks by the cosine of their best view to the query: (chunk id, score, view)."""
     vectors = index.vectors()
     if len(vectors) == 0:
         return []
@@ -121,7 +121,7 @@ def _dense_ids(
         )
         allowed = np.asarray([r[0] for r in rows], dtype=np.int64)
     q = index.encoder.embed_texts([query])[0]
-    return vectors.search(q, k, allowed)
+    return vectors.search_views(q, k, allowed)
 
 
 def search(
@@ -154,15 +154,18 @@ def search(
     scored: dict[str, list[tuple[int, float]]] = {}
     if "keyword" in modes:
         scored["keyword"] = _keyword_ids(index, query, where, params, k)
+    best_views: dict[int, int] = {}
     if "meaning" in modes:
-        scored["meaning"] = _dense_ids(index, query, filters, where, params, k)
+        dense = _dense_ids(index, query, filters, where, params, k)
+        scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
+        best_views = {chunk: view for chunk, _score, view in dense}
     if os.environ.get("DOCSENSE_FUSION") == "rrf":  # the fusion before issue 6, kept for comparison
         fused = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in scored.items()})
     else:
         fused = score_fusion(scored)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
-    return _hits(index, query, fused[:limit])
+    return _hits(index, query, fused[:limit], best_views)
 
 
 def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: list[Fused]) -> list[Fused]:
@@ -176,12 +179,12 @@ def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: lis
     return [Fused(present[i].id, float(scores[i]), present[i].sources) for i in order]
 
 
-def _hits(index: Index, query: str, fused: list[Fused]) -> list[SearchHit]:
+def _hits(index: Index, query: str, fused: list[Fused], best_views: dict[int, int]) -> list[SearchHit]:
     if not fused:
         return []
     ids = [f.id for f in fused]
     rows = index.store.conn.execute(
-        'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, d.path, d.type, t.page_starts '
+        'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, t.page_starts '
         "FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
         f"WHERE c.id IN ({','.join('?' * len(ids))})",
         ids,
@@ -193,11 +196,22 @@ def _hits(index: Index, query: str, fused: list[Fused]) -> list[SearchHit]:
         r = by_id.get(f.id)
         if r is None:  # a vector whose row was deleted since the FAISS index was loaded
             continue
-        snippet, offset, anchor = make_snippet(r["text"], terms)
+        matched: Matched = "both" if len(f.sources) > 1 else ("meaning" if "meaning" in f.sources else "keyword")
+        best = _best_span(r["views"], best_views.get(f.id))
+        if best is not None and matched == "meaning":
+            # Found by meaning alone: show the part that matched, not the chunk's best stretch of query words.
+            a, b = best[0] - r["start"], best[1] - r["start"]
+            snippet, offset, anchor = make_snippet(r["text"][a:b], terms)
+            offset, anchor = offset + a, anchor + a
+            if offset > 0 and not snippet.startswith("…"):
+                snippet = "…" + snippet
+            if r["start"] + b < r["end"] and not snippet.endswith("…"):
+                snippet += "…"
+        else:
+            snippet, offset, anchor = make_snippet(r["text"], terms)
         snippet_start = r["start"] + offset
         # The page of the snippet's best word, not of the chunk's start: that is where the reader should land.
         page = page_of(json.loads(r["page_starts"]), r["start"] + anchor) if r["page_starts"] else None
-        matched: Matched = "both" if len(f.sources) > 1 else ("meaning" if "meaning" in f.sources else "keyword")
         hits.append(
             SearchHit(
                 path=r["path"],
@@ -210,6 +224,18 @@ def _hits(index: Index, query: str, fused: list[Fused]) -> list[SearchHit]:
                 matched=matched,
                 doc_type=r["type"],
                 snippet_start=snippet_start,
+                best_start=best[0] if best else None,
+                best_end=best[1] if best else None,
             )
         )
     return hits
+
+
+def _best_span(views: str | None, view: int | None) -> tuple[int, int] | None:
+    """The [start, end) of view number ``view`` of a chunk, from the chunk's stored view spans."""
+    if views is None or view is None:
+        return None
+    spans = json.loads(views)
+    if not 0 <= view < len(spans):
+        return None
+    return int(spans[view][0]), int(spans[view][1])

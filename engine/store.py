@@ -103,8 +103,13 @@ _M002_ENTITIES = """
         CREATE INDEX entities_norm ON entities(norm, label);
 """
 
+# Where each view of a chunk stands in the document: JSON [[start, end], ...], NULL for chunks stored before views.
+_M003_VIEW_SPANS = """
+        ALTER TABLE chunks ADD COLUMN views TEXT;
+"""
+
 # Numbered migrations, each an SQL script run in one transaction: append, never edit one that has shipped.
-MIGRATIONS: list[str] = [_M001_CREATE_TABLES, _M002_ENTITIES]
+MIGRATIONS: list[str] = [_M001_CREATE_TABLES, _M002_ENTITIES, _M003_VIEW_SPANS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -132,6 +137,7 @@ class NewChunk:
     text: str
     n_tokens: int
     vector: np.ndarray
+    view_spans: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -309,8 +315,8 @@ class Store:
         added: list[int] = []
         for c in doc.chunks:
             cur = self.conn.execute(
-                'INSERT INTO chunks(doc_id, ord, start, "end", page_start, page_end, heading, text, n_tokens, vector) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                'INSERT INTO chunks(doc_id, ord, start, "end", page_start, page_end, heading, text, n_tokens, vector, '
+                "views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     doc_id,
                     c.ord,
@@ -322,6 +328,7 @@ class Store:
                     c.text,
                     c.n_tokens,
                     np.ascontiguousarray(c.vector, dtype=np.float32).tobytes(),
+                    json.dumps(c.view_spans) if c.view_spans else None,
                 ),
             )
             added.append(int(cur.lastrowid or 0))

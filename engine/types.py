@@ -24,6 +24,9 @@ class SearchHit:
         matched: which side found the chunk: "meaning" (dense), "keyword" (BM25) or "both".
         doc_type: one of pdf, html, md, txt.
         snippet_start: offset of the snippet in the document's extracted text.
+        best_start: where the part of the chunk that matched the query's meaning best (its best view, about 128
+            tokens) starts in the document's extracted text; None when the meaning side did not find the chunk.
+        best_end: where that part ends.
     """
 
     path: str
@@ -36,6 +39,8 @@ class SearchHit:
     matched: Matched
     doc_type: str
     snippet_start: int = 0
+    best_start: int | None = None
+    best_end: int | None = None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,12 @@ class VectorIndex:
             k: how many chunks to return at most.
             allowed: if given, only these chunk ids are considered.
         """
+        return [(chunk, score) for chunk, score, _view in self.search_views(query, k, allowed)]
+
+    def search_views(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float, int]]:
+        """Like ``search``, with the number of each chunk's best view: (chunk id, score, view)."""
         if len(self) == 0 or k <= 0:
             return []
         if allowed is not None and len(allowed) == 0:
@@ -101,12 +107,12 @@ class VectorIndex:
             # Views of one chunk come in runs: look deeper until k distinct chunks are found, or all were seen.
             want = min(depth, len(self))
             scores, ids = self.index.search(q, want) if params is None else self.index.search(q, want, params=params)
-            best: dict[int, float] = {}
+            best: dict[int, tuple[float, int]] = {}
             for i, score in zip(ids[0], scores[0], strict=True):
                 if i >= 0:
-                    best.setdefault(int(i) // VIEWS_PER_CHUNK, float(score))
+                    best.setdefault(int(i) // VIEWS_PER_CHUNK, (float(score), int(i) % VIEWS_PER_CHUNK))
             if len(best) >= k or want >= len(self) or int((ids[0] >= 0).sum()) < want:
-                return list(best.items())[:k]
+                return [(chunk, score, view) for chunk, (score, view) in list(best.items())[:k]]
             depth *= 4
 
     # -- files --------------------------------------------------------------------------------------------

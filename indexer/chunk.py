@@ -35,6 +35,7 @@ class Chunk:
     page_end: int | None
     heading: str | None
     views: list[list[int]] = field(default_factory=list)
+    view_spans: list[tuple[int, int]] = field(default_factory=list)  # each view's own text: [start, end) in the text
 
 
 def view_title(title: str | None, path: str) -> str:
@@ -113,11 +114,13 @@ def chunk_text(
         start, end = int(offsets[a, 0]), int(offsets[b - 1, 1])
         window = np.concatenate(([tokenizer.cls_id], ids[a:b], [tokenizer.sep_id])).astype(int).tolist()
         views = [window]
+        spans = [(start, end)]
         if view_tokens is not None:
-            views = []
+            views, spans = [], []
             for va, vb, context in _view_ranges(a, b, offsets, word_start, sections or [], title, view_tokens,
                                                 tokenizer, contexts):  # fmt: skip
                 views.append([tokenizer.cls_id, *context, *ids[va:vb].tolist(), tokenizer.sep_id])
+                spans.append((int(offsets[va, 0]), int(offsets[vb - 1, 1])))
         chunks.append(
             Chunk(
                 ord=number,
@@ -128,6 +131,7 @@ def chunk_text(
                 page_end=page_of(page_starts, max(start, end - 1)) if page_starts else None,
                 heading=heading_at(sections or [], start, end),
                 views=views,
+                view_spans=spans,
             )
         )
     return chunks

@@ -522,6 +522,7 @@ class _Run:
                             text=r.text[c.start : c.end],
                             n_tokens=len(c.token_ids),
                             vector=embedded[row],
+                            view_spans=tuple(c.view_spans),
                         )
                     )
                     row += 1

@@ -127,3 +127,21 @@ def test_status_and_verify_tell_the_truth(library) -> None:
         assert result.problems == (f"file gone from disk: {victim}",)
     finally:
         victim.write_bytes(saved)
+
+
+def test_meaning_hits_point_at_their_best_view(library) -> None:
+    hits = library.search("virtual hosts apache", limit=5, modes=("meaning",))
+    assert hits
+    for hit in hits:
+        assert hit.best_start is not None
+        assert hit.best_end is not None
+        assert hit.start <= hit.best_start < hit.best_end <= hit.end
+        assert hit.best_start <= hit.snippet_start < hit.best_end  # the snippet is taken from the best view
+    web = [h for h in hits if h.path.endswith("sect.http-web-server.html")]
+    assert web, [h.path for h in hits]
+    top = web[0]
+    assert top.end - top.start > 2 * (top.best_end - top.best_start)  # a view is a part of the window, not all
+    text = library.document_text(top.path)
+    assert "virtual host" in text[top.best_start : top.best_end].lower()
+    keyword_only = library.search("virtual hosts apache", limit=5, modes=("keyword",))
+    assert all(h.best_start is None for h in keyword_only)
