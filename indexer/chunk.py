@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +23,7 @@ DEFAULT_MAX_TOKENS = 512
 DEFAULT_OVERLAP = 64
 VIEW_TOKENS = 128  # a view's length, [CLS] and [SEP] included
 CONTEXT_TOKENS = 32  # the most of a view that its context may take
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
 VIEW_SCHEME = f"context-{VIEW_TOKENS}"  # recorded in the index: vectors made another way are made again
 
 
@@ -38,9 +40,16 @@ class Chunk:
     view_spans: list[tuple[int, int]] = field(default_factory=list)  # each view's own text: [start, end) in the text
 
 
-def view_title(title: str | None, path: str) -> str:
-    """What leads a view with no heading in force: the document's title, else its file name in words."""
-    return title or os.path.splitext(os.path.basename(path))[0].replace("_", " ").replace("-", " ")
+def view_title(title: str | None, path: str) -> str | None:
+    """What leads a view with no heading in force: the document's title, else its file name in words when it reads
+    as words ("tax-return_2023" yes; a hash, a camera's "IMG_20230101" or a mail's "00002.ca96f740..." no)."""
+    if title and title.strip():
+        return title.strip()
+    stem = os.path.splitext(os.path.basename(path))[0]
+    alnum = [ch for ch in stem if ch.isalnum()]
+    if not alnum or sum(ch.isalpha() for ch in alnum) * 2 < len(alnum) or _HEX_RUN.search(stem):
+        return None
+    return " ".join(stem.replace("_", " ").replace("-", " ").replace(".", " ").split())
 
 
 def heading_at(sections: list[tuple[int, str]], start: int, end: int) -> str | None:

@@ -134,3 +134,13 @@ def test_views_fall_back_to_the_title_and_can_be_turned_off(tokenizer) -> None:
     assert all(v[1] != tokenizer.sep_id for v in untitled.views)  # no context at all: the view is the text
     (whole,) = chunk_text(text, tokenizer, view_tokens=None)
     assert whole.views == [whole.token_ids]
+
+
+def test_view_title_uses_file_names_only_when_they_read_as_words() -> None:
+    from indexer.chunk import view_title
+
+    assert view_title("The xr package", "/x/y.pdf") == "The xr package"
+    assert view_title(None, "/notes/tax-return_2023.md") == "tax return 2023"
+    assert view_title("  ", "/notes/meeting.notes.txt") == "meeting notes"
+    assert view_title(None, "/mail/00002.ca96f74042d05c1a1d29ca30467cfcd5.txt") is None
+    assert view_title(None, "/photos/IMG_20230101.txt") is None
