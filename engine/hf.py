@@ -55,6 +55,9 @@ def load_checkpoint(checkpoint: str, auto_class: str, what: str, device: str | N
     from engine.config import force_offline, pick_device
 
     force_offline()
+    path = Path(checkpoint).expanduser()
+    if checkpoint.startswith(("/", ".", "~")) and not path.is_dir():
+        raise ModelError(f"cannot load the {what} model {checkpoint!r}: no such folder")
     try:
         import transformers
 
@@ -66,6 +69,5 @@ def load_checkpoint(checkpoint: str, auto_class: str, what: str, device: str | N
     if not getattr(tokenizer, "is_fast", False):
         raise ModelError(f"{checkpoint}: a fast tokenizer (tokenizer.json) is needed for character offsets")
     chosen = pick_device(device)
-    path = Path(checkpoint).expanduser()
     name = str(path.resolve()) if path.is_dir() else checkpoint
     return Checkpoint(name, tokenizer, model.to(chosen).eval(), chosen)

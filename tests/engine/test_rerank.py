@@ -87,5 +87,5 @@ def test_a_missing_reranker_is_a_clear_error(index: Path, tmp_path: Path) -> Non
         cli, ["search", "network", "--index", str(index), "--reranker", str(tmp_path / "nowhere")]
     )
     assert result.exit_code == 1
-    assert "cannot load the reranker model" in result.output
+    assert f"cannot load the reranker model '{tmp_path / 'nowhere'}': no such folder" in result.output
     assert "Traceback" not in result.output
