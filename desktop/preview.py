@@ -12,6 +12,7 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
 
 HIT_COLOUR = QColor(255, 236, 140)
+BEST_COLOUR = QColor(255, 213, 79)  # the part of the hit that matched the meaning best: a deeper yellow
 ANSWER_COLOUR = QColor(255, 170, 80)
 ENTITY_COLOURS = {
     "PERSON": QColor(190, 220, 255),
@@ -75,6 +76,7 @@ class PreviewWidget(QWidget):
                 f'<span style="background:{c.name()}">&nbsp;{label}&nbsp;</span>' for label, c in ENTITY_COLOURS.items()
             )
             + f' <span style="background:{HIT_COLOUR.name()}">&nbsp;hit&nbsp;</span>'
+            f' <span style="background:{BEST_COLOUR.name()}">&nbsp;best match&nbsp;</span>'
             f' <span style="background:{ANSWER_COLOUR.name()}">&nbsp;answer&nbsp;</span>'
         )
         self.text = QTextEdit()
@@ -97,14 +99,17 @@ class PreviewWidget(QWidget):
         self.page_rects: list[tuple[str, QRectF]] = []
 
     def show_text(self, title: str, text: str, highlights: list[Highlight]) -> None:
-        """Show ``text`` with its highlights; scrolls to the answer, else to the hit."""
+        """Show ``text`` with its highlights; scrolls to the answer, else to the hit's best part, else to the hit."""
         self.stack.setCurrentWidget(self.text)
         self.header.setText(title)
         self.text.setPlainText(text)
         self.highlights = highlights
         selections = []
-        for h in sorted(highlights, key=lambda h: h.kind in ("hit", "answer")):  # hit and answer drawn on top
-            colour = {"hit": HIT_COLOUR, "answer": ANSWER_COLOUR}.get(h.kind) or ENTITY_COLOURS.get(h.kind)
+        layer = {"hit": 1, "best": 2, "answer": 3}  # entities first; the hit, its best part and the answer on top
+        for h in sorted(highlights, key=lambda h: layer.get(h.kind, 0)):
+            colour = {"hit": HIT_COLOUR, "best": BEST_COLOUR, "answer": ANSWER_COLOUR}.get(
+                h.kind
+            ) or ENTITY_COLOURS.get(h.kind)
             if colour is None:
                 continue
             selection = QTextEdit.ExtraSelection()
@@ -119,9 +124,7 @@ class PreviewWidget(QWidget):
             selection.format = fmt
             selections.append(selection)
         self.text.setExtraSelections(selections)
-        target = next((h for h in highlights if h.kind == "answer"), None) or next(
-            (h for h in highlights if h.kind == "hit"), None
-        )
+        target = next((h for kind in ("answer", "best", "hit") for h in highlights if h.kind == kind), None)
         if target is not None:
             cursor = QTextCursor(self.text.document())
             cursor.setPosition(qt_position(text, min(target.end, len(text))))

@@ -407,11 +407,14 @@ class MainWindow(QMainWindow):
             return
         hit: SearchHit = self.model.index(row, 0).data(HitRole)
         answer = next((a for a in self.answers if a.path == hit.path and hit.start <= a.start < hit.end), None)
-        self._preview(hit.path, hit.doc_type, hit.page, (hit.start, hit.end), hit.snippet,
-                      (answer.start, answer.end) if answer else None, answer.answer if answer else None)  # fmt: skip
+        best = (hit.best_start, hit.best_end) if hit.best_start is not None and hit.best_end is not None else None
+        found = (answer.start, answer.end) if answer else None
+        self._preview(hit.path, hit.doc_type, hit.page, (hit.start, hit.end), hit.snippet, found,
+                      answer.answer if answer else None, best)  # fmt: skip
 
     def _preview(self, path: str, doc_type: str, page: int | None, span: tuple[int, int], span_text: str,
-                 answer: tuple[int, int] | None, answer_text: str | None) -> None:  # fmt: skip
+                 answer: tuple[int, int] | None, answer_text: str | None,
+                 best: tuple[int, int] | None = None) -> None:  # fmt: skip
         title = f"<b>{Path(path).name}</b>" + (f" — page {page}" if page else "") + f"<br><small>{path}</small>"
         if doc_type == "pdf" and page:
             needles = [("hit", span_text)] + ([("answer", answer_text)] if answer_text else [])
@@ -423,6 +426,8 @@ class MainWindow(QMainWindow):
             text = library.document_text(path) or ""
             marks = [Highlight(e.start, e.end, e.label) for e in library.document_entities(path)]
             marks.append(Highlight(span[0], span[1], "hit"))
+            if best:
+                marks.append(Highlight(best[0], best[1], "best"))
             if answer:
                 marks.append(Highlight(answer[0], answer[1], "answer"))
             return text, marks

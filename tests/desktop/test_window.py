@@ -80,7 +80,13 @@ def test_preview_highlights_the_hit_span(qtbot, window: MainWindow) -> None:
     selections = window.preview.text.extraSelections()
     spans = {(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in selections}
     assert (hits[0].start, hits[0].end) in spans  # ASCII text: Qt positions equal Python offsets
-    assert window.preview.text.textCursor().position() == hits[0].start  # scrolled to the hit
+    # The part that matched the meaning best is marked inside the hit, and the preview scrolls to it.
+    assert hits[0].best_start is not None
+    best_marks = [(h.start, h.end) for h in window.preview.highlights if h.kind == "best"]
+    assert best_marks == [(hits[0].best_start, hits[0].best_end)]
+    assert hits[0].start <= hits[0].best_start < hits[0].best_end <= hits[0].end
+    assert (hits[0].best_start, hits[0].best_end) in spans
+    assert window.preview.text.textCursor().position() == hits[0].best_start
 
 
 def test_pdf_preview_highlights_on_the_rendered_page(qtbot, window: MainWindow) -> None:
