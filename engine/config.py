@@ -18,6 +18,19 @@ def default_index_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "index"
 
 
+def cache_dir() -> Path:
+    """Where derived files live (converted models): $DOCSENSE_CACHE, else $DOCSENSE_HOME/cache, else the user cache
+    dir."""
+    if os.environ.get("DOCSENSE_CACHE"):
+        return Path(os.environ["DOCSENSE_CACHE"]).expanduser()
+    home = os.environ.get("DOCSENSE_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
 def force_offline() -> None:
     """Keep Hugging Face libraries from reaching a hub unless the user allowed downloads.
 

@@ -78,7 +78,13 @@ class SentenceEncoder(_EncoderBase):
     model runs in fp16.
     """
 
-    def __init__(self, model_dir: Path | None = None, device: str | None = None, name: str = DEFAULT_ENCODER):
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        device: str | None = None,
+        name: str = DEFAULT_ENCODER,
+        backend: str | None = None,
+    ):
         from engine.config import force_offline, pick_device
 
         force_offline()
@@ -93,12 +99,21 @@ class SentenceEncoder(_EncoderBase):
             65536 if self._device.startswith("cuda") else 8192
         )
         self.pipelined = False  # prepare the next batch in a thread even on a CPU (always on a GPU)
+        # On a CPU the model runs in OpenVINO when it is installed: about 4x torch's speed on the same fp32 vectors
+        # (docs/BENCHMARKS.md). DOCSENSE_BACKEND=torch keeps torch.
+        wanted = backend or os.environ.get("DOCSENSE_BACKEND") or ("openvino" if self._device == "cpu" else "torch")
+        if wanted not in ("torch", "openvino"):
+            raise ModelError(f"unknown backend {wanted!r}: use torch or openvino")
+        self.backend = wanted
+        self.backend_note = ""  # why OpenVINO was not used, when it was wanted
+        self._compiled: Any = None
 
     @property
     def device(self) -> str:
         return self._device
 
     def _load(self) -> Any:
+        """The sentence-transformers model (torch); also what an OpenVINO model is converted from."""
         if self._model is None:
             try:
                 from sentence_transformers import SentenceTransformer
@@ -159,11 +174,19 @@ class SentenceEncoder(_EncoderBase):
         """
         import torch
 
-        model = self._load()
         out = np.zeros((len(windows), self.dim), dtype=np.float32)
         if not windows:
             return out
         batches = self.batches(windows)
+        if self.backend == "openvino" and self._openvino() is not None:
+            request = self._compiled.create_infer_request()  # one per call: safe beside another thread's call
+            for batch in batches:
+                tensors = self._tensors(windows, batch)
+                request.infer({"input_ids": tensors["input_ids"].numpy(),
+                               "attention_mask": tensors["attention_mask"].numpy()})  # fmt: skip
+                out[batch] = request.get_output_tensor(0).data
+            return out
+        model = self._load()
         results: list[Any] = []
         with torch.inference_mode():
             if self._device.startswith("cuda") or self.pipelined:
@@ -182,6 +205,17 @@ class SentenceEncoder(_EncoderBase):
             vectors = torch.cat(results).float().cpu().numpy()
         out[np.concatenate([np.asarray(b, dtype=np.int64) for b in batches])] = vectors
         return out
+
+    def _openvino(self) -> Any:
+        """The compiled OpenVINO model, converted once into the cache folder; None (torch is used) if it cannot be."""
+        if self._compiled is None and self.backend == "openvino":
+            from engine.ov_encoder import compile_encoder
+
+            try:
+                self._compiled = compile_encoder(self.model_dir, self._load)
+            except Exception as exc:  # never worse than torch: say why and go on with torch
+                self.backend, self.backend_note = "torch", f"OpenVINO not used: {exc}"
+        return self._compiled
 
     def _forward(self, model: Any, tensors: dict[str, Any]) -> Any:
         import torch

@@ -222,7 +222,8 @@ class Library:
             failed=tuple(FailedFile(p, r) for p, r in store.failures()),
             folders=tuple(store.folders()),
             encoder=encoder.name,
-            device=device_label(encoder.device),
+            device=device_label(encoder.device)
+            + (" (OpenVINO)" if getattr(encoder, "backend", "") == "openvino" else ""),
             size_bytes=self.index.size_bytes(),
             schema_version=store.schema_version(),
         )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = Path(os.environ.get("DOCSENSE_TEST_CORPUS", REPO.parent / "shared" / "corpus"))
+
+
+_SESSION_CACHE = Path(tempfile.mkdtemp(prefix="docsense-test-cache-"))
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +24,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DOCSENSE_INDEX", raising=False)
     # Tagging costs seconds per corpus; the tests that are about entities ask for the tagger themselves.
     monkeypatch.setenv("DOCSENSE_TAGGER", "none")
+    # Converted models (OpenVINO) are cached once per test session, not once per test's DOCSENSE_HOME.
+    monkeypatch.setenv("DOCSENSE_CACHE", str(_SESSION_CACHE))
+    monkeypatch.delenv("DOCSENSE_BACKEND", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -133,10 +133,12 @@ print(json.dumps({{"attempts": attempts, "offline": os.environ.get("HF_HUB_OFFLI
                    "hit": hits[0].path, "answer": answers[0].answer if answers else None}}))
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "DOCSENSE_"))}
+    env["DOCSENSE_CACHE"] = str(tmp_path / "cache")  # an empty cache: the OpenVINO conversion runs here too
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["attempts"] == []
+    assert list((tmp_path / "cache" / "openvino").glob("*/model.xml"))  # converted, with the network refused
     assert result["offline"] == "1"
     assert result["hit"] == str(folder / "a.md")
     assert result["answer"] == "Anna Schmidt"
