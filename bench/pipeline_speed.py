@@ -8,7 +8,8 @@ Stages, each timed alone over the same files, one process:
 - extract: bytes to text (pdfium / html.parser / ...): pages/s (an HTML or text file counts as one page).
 - chunk: tokenize, cut 512-token windows and their 128-token views: tokens/s, windows/s.
 - tag: spaCy entities (DOCSENSE_TAGGER, default en_core_web_sm): tokens/s.
-- embed: the encoder on the views' token ids: tokens/s (of the windows), windows/s, views/s.
+- embed: the encoder on the views' token ids: tokens/s (of the windows), windows/s, views/s; on a CPU with the
+  default backend (OpenVINO) and with torch.
 - pipeline: `Indexer.run` into a fresh index (extraction processes, tagging, embedding, SQLite, FAISS).
 - baseline: the naive way, for comparison (issue 7): the extracted text cut into 512-token windows, each window's
   text given to SentenceTransformer.encode (fp32, batch 32), which tokenizes it again.
@@ -80,10 +81,13 @@ def measure(files: list[Path], device: str) -> list[dict]:
         rows.append(row(f"tag ({tagger_name})", time.perf_counter() - started, tokens, len(windows), pages))
 
     views = [v for c in windows for v in c.views]
-    encoder.embed_ids(views[:64])  # warm-up: first-call costs (kernels, allocations) are start-up too
-    started = time.perf_counter()
-    encoder.embed_ids(views)
-    rows.append(row(f"embed views ({device})", time.perf_counter() - started, tokens, len(windows), pages, len(views)))
+    backends = [encoder] + ([SentenceEncoder(device=device, backend="torch")] if encoder.backend != "torch" else [])
+    for enc in backends:
+        enc.embed_ids(views[:64])  # warm-up: conversion, first-call costs (kernels, allocations) are start-up too
+        started = time.perf_counter()
+        enc.embed_ids(views)
+        took = time.perf_counter() - started
+        rows.append(row(f"embed views ({device}, {enc.backend})", took, tokens, len(windows), pages, len(views)))
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
@@ -93,7 +97,8 @@ def measure(files: list[Path], device: str) -> list[dict]:
         started = time.perf_counter()
         summary = Indexer(Path(tmp) / "index", encoder=encoder).run([corpus])
         took = time.perf_counter() - started
-        rows.append(row(f"pipeline ({device})", took, summary.tokens, summary.chunks, summary.pages or pages))
+        rows.append(row(f"pipeline ({device}, {encoder.backend})", took, summary.tokens, summary.chunks,
+                        summary.pages or pages))  # fmt: skip
 
     texts = [x.text[c.start : c.end] for x, cs in zip(extracted, chunks, strict=True) for c in cs]
     model.encode(texts[:32], batch_size=32)
