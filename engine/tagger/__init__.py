@@ -56,7 +56,16 @@ def plausible(text: str, label: str) -> bool:
         # "SMTP", "msgid": one all-capitals or all-lower-case word is a keyword, not a person.
         one_word = " " not in text.strip()
         return not (one_word and text.isupper()) and text != text.lower()
+    if label == "DATE":
+        # A date names a month, day, season or period in words, or has a year or a full numeric date: "78701" (a
+        # postcode) and "0 18" (a version) are numbers spaCy guessed were dates.
+        return bool(_DATE_WORD.search(text) or _YEAR.search(text) or _NUMERIC_DATE.search(text))
     return True
+
+
+_DATE_WORD = re.compile(r"[^\W\d_]{3,}")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_NUMERIC_DATE = re.compile(r"(?<!\d)\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?!\d)")
 
 
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")

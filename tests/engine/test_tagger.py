@@ -93,3 +93,12 @@ def test_spacy_runs_ner_alone_and_finds_what_the_full_pipeline_finds(shared_corp
     # Every entity kept (after the plausibility filter) is one the whole pipeline found, at the same place.
     assert {(e.start, e.end, e.label) for e in found} <= expected | {(s, e - 1, lab) for s, e, lab in expected}
     assert len(found) > len(expected) // 3
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("7 May 2002", True), ("2002", True), ("the 1990s", True), ("2002-05-07", True), ("spring", True),
+     ("Tuesday", True), ("78701", False), ("0 18", False), ("12", False), ("3.11", False)],
+)  # fmt: skip
+def test_dates_must_look_like_dates(text: str, ok: bool) -> None:
+    assert plausible(text, "DATE") is ok
