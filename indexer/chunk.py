@@ -3,8 +3,9 @@
 Each chunk keeps its token ids (with [CLS] and [SEP]), its [start, end) span in the document text, the pages it
 covers and the heading in force at its start. It also keeps its *views*: the token ids the encoder embeds for it.
 all-MiniLM-L6-v2 was trained on short texts, and one vector for 512 tokens blurs them; so a window is embedded as
-sub-windows of about 128 tokens, each led by its context (the heading path in force there, else the document's
-title), and search scores the window by its best view (docs/BENCHMARKS.md, issue 6).
+sub-windows of about 128 tokens, each led by its context (the top-level heading in force there, that is the page's or
+chapter's title, else the document's title), and search scores the window by its best view (docs/BENCHMARKS.md,
+issue 6: the top-level title scored better than the whole heading path, and is shorter).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ DEFAULT_OVERLAP = 64
 VIEW_TOKENS = 128  # a view's length, [CLS] and [SEP] included
 CONTEXT_TOKENS = 32  # the most of a view that its context may take
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
-VIEW_SCHEME = f"context-{VIEW_TOKENS}"  # recorded in the index: vectors made another way are made again
+VIEW_SCHEME = f"title-{VIEW_TOKENS}"  # recorded in the index: vectors made another way are made again
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def chunk_text(
     """Cut ``text`` into overlapping windows of at most ``max_tokens`` tokens, [CLS] and [SEP] included.
 
     Each window gets its views (see the module's doc): sub-windows of ``view_tokens`` led by their context, the
-    heading path in force at the view's start or else ``title``. ``view_tokens=None`` makes the window its only view.
+    top-level heading in force at the view's start or else ``title``. ``view_tokens=None`` makes the window its only
+    view.
     """
     if max_tokens < 3:
         raise ValueError("max_tokens must leave room for [CLS], [SEP] and one token")
@@ -170,7 +172,8 @@ def _view_ranges(
     out: list[tuple[int, int, list[int]]] = []
     va = a
     while va < b:
-        context = context_ids(heading_at(sections, int(offsets[va, 0]), int(offsets[va, 0]) + 1) or title)
+        heading = heading_at(sections, int(offsets[va, 0]), int(offsets[va, 0]) + 1)
+        context = context_ids(heading.split(" > ")[0] if heading else title)
         room = size - 2 - len(context)
         ranges = token_windows(b - va, room, 0, word_start[va:b])
         vb = va + ranges[0][1]

@@ -66,7 +66,7 @@ def test_an_index_from_before_views_is_embedded_again(make_indexer, docs: Path, 
         conn.execute("DELETE FROM meta WHERE key = 'views'")
     again = make_indexer().run()
     assert (again.indexed, again.unchanged) == (2, 0)
-    assert db_rows(index, "SELECT value FROM meta WHERE key = 'views'") == [("context-128",)]
+    assert db_rows(index, "SELECT value FROM meta WHERE key = 'views'") == [("title-128",)]
     assert faiss_ids(index) == chunk_ids(index)
     assert (make_indexer().run().indexed, make_indexer().run().unchanged) == (0, 2)
 
