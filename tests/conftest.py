@@ -16,6 +16,13 @@ SHARED_CORPUS = Path(os.environ.get("DOCSENSE_TEST_CORPUS", REPO.parent / "share
 _SESSION_CACHE = Path(tempfile.mkdtemp(prefix="docsense-test-cache-"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_session_cache():
+    """The converted models of the session go with it."""
+    yield
+    shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's real index or config."""
