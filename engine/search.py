@@ -198,17 +198,9 @@ def _hits(index: Index, query: str, fused: list[Fused], best_views: dict[int, in
             continue
         matched: Matched = "both" if len(f.sources) > 1 else ("meaning" if "meaning" in f.sources else "keyword")
         best = _best_span(r["views"], best_views.get(f.id))
-        if best is not None and matched == "meaning":
-            # Found by meaning alone: show the part that matched, not the chunk's best stretch of query words.
-            a, b = best[0] - r["start"], best[1] - r["start"]
-            snippet, offset, anchor = make_snippet(r["text"][a:b], terms)
-            offset, anchor = offset + a, anchor + a
-            if offset > 0 and not snippet.startswith("…"):
-                snippet = "…" + snippet
-            if r["start"] + b < r["end"] and not snippet.endswith("…"):
-                snippet += "…"
-        else:
-            snippet, offset, anchor = make_snippet(r["text"], terms)
+        # Found by meaning alone: show the part that matched, not the chunk's best stretch of query words.
+        within = (best[0] - r["start"], best[1] - r["start"]) if best is not None and matched == "meaning" else None
+        snippet, offset, anchor = make_snippet(r["text"], terms, within=within)
         snippet_start = r["start"] + offset
         # The page of the snippet's best word, not of the chunk's start: that is where the reader should land.
         page = page_of(json.loads(r["page_starts"]), r["start"] + anchor) if r["page_starts"] else None

@@ -52,9 +52,17 @@ def best_window(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tupl
     return start, end, best_anchor
 
 
-def make_snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> tuple[str, int, int]:
-    """A one-line snippet of ``text`` around its best part, the offset in ``text`` where it starts, and its anchor."""
-    start, end, anchor = best_window(text, terms, width)
+def make_snippet(
+    text: str, terms: list[str], width: int = SNIPPET_CHARS, within: tuple[int, int] | None = None
+) -> tuple[str, int, int]:
+    """A one-line snippet of ``text`` around its best part, the offset in ``text`` where it starts, and its anchor.
+
+    With ``within`` ([a, b) in ``text``), the snippet is taken from that part only; offsets stay offsets in ``text``
+    and the ellipses say whether ``text`` goes on before or after it.
+    """
+    a, b = within or (0, len(text))
+    start, end, anchor = best_window(text[a:b], terms, width)
+    start, end, anchor = start + a, end + a, anchor + a
     piece = _SPACES.sub(" ", text[start:end]).strip()
     if start > 0:
         piece = "…" + piece

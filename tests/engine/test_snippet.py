@@ -34,3 +34,16 @@ def test_the_rarest_word_anchors_the_snippet() -> None:
     snippet, _start, anchor = make_snippet(text, ["page", "7", "long", "report"])
     assert text[anchor : anchor + 2] == "7 "  # "7" occurs once; "page", "long", "report" on every line
     assert "Page 7 of the long report" in snippet
+
+
+def test_snippet_within_a_part_of_the_text() -> None:
+    text = "apples grow on trees. " * 5 + "pears are green and sweet. " + "plums are purple. " * 5
+    a = text.index("pears")
+    b = a + len("pears are green and sweet.")
+    snippet, start, anchor = make_snippet(text, ["apples"], within=(a, b))
+    assert a <= start < b  # taken from the part, though the word asked for is elsewhere
+    assert anchor == a
+    assert snippet == "…pears are green and sweet.…"
+    whole, start, _anchor = make_snippet(text, ["apples"])
+    assert start == 0
+    assert whole.startswith("apples grow")
