@@ -53,11 +53,14 @@ def view_title(title: str | None, path: str) -> str | None:
     return " ".join(stem.replace("_", " ").replace("-", " ").replace(".", " ").split())
 
 
-def heading_at(sections: list[tuple[int, str]], start: int, end: int) -> str | None:
-    """The heading in force at ``start``; if none is yet, the first one that begins before ``end``."""
+def heading_at(sections: list[tuple[int, str]], start: int, end: int, starts: list[int] | None = None) -> str | None:
+    """The heading in force at ``start``; if none is yet, the first one that begins before ``end``.
+
+    ``starts`` (the sections' offsets) may be given by a caller that asks many times about one document.
+    """
     if not sections:
         return None
-    starts = [s for s, _ in sections]
+    starts = starts if starts is not None else [s for s, _ in sections]
     i = bisect.bisect_right(starts, start) - 1
     if i >= 0:
         return sections[i][1]
@@ -82,12 +85,7 @@ def token_windows(
     windows: list[tuple[int, int]] = []
     start = 0
     while True:
-        end = min(start + size, n_tokens)
-        if end < n_tokens:
-            back = end
-            while back > start + size // 2 and not is_start(back):
-                back -= 1
-            end = back if is_start(back) else end
+        end = window_end(start, n_tokens, size, word_start)
         windows.append((start, end))
         if end >= n_tokens:
             return windows
@@ -95,6 +93,18 @@ def token_windows(
         while nxt < end and not is_start(nxt):
             nxt += 1
         start = nxt
+
+
+def window_end(start: int, n_tokens: int, size: int, word_start: np.ndarray | None = None) -> int:
+    """Where a window of at most ``size`` tokens from ``start`` ends: on a word boundary when one is in its second
+    half (see ``token_windows``)."""
+    end = min(start + size, n_tokens)
+    if end < n_tokens and word_start is not None:
+        back = end
+        while back > start + size // 2 and not word_start[back]:
+            back -= 1
+        end = back if word_start[back] else end
+    return end
 
 
 def chunk_text(
@@ -120,6 +130,7 @@ def chunk_text(
     body = max_tokens - 2
     chunks = []
     contexts: dict[str, list[int]] = {}
+    starts = [s for s, _ in sections or []]
     windows = token_windows(len(ids), body, min(overlap, body - 1), word_start)
     for number, (a, b) in enumerate(windows):
         start, end = int(offsets[a, 0]), int(offsets[b - 1, 1])
@@ -128,8 +139,8 @@ def chunk_text(
         spans = [(start, end)]
         if view_tokens is not None:
             views, spans = [], []
-            for va, vb, context in _view_ranges(a, b, offsets, word_start, sections or [], title, view_tokens,
-                                                tokenizer, contexts):  # fmt: skip
+            for va, vb, context in _view_ranges(a, b, offsets, word_start, sections or [], starts, title,
+                                                view_tokens, tokenizer, contexts):  # fmt: skip
                 views.append([tokenizer.cls_id, *context, *ids[va:vb].tolist(), tokenizer.sep_id])
                 spans.append((int(offsets[va, 0]), int(offsets[vb - 1, 1])))
         chunks.append(
@@ -140,7 +151,7 @@ def chunk_text(
                 token_ids=window,
                 page_start=page_of(page_starts, start) if page_starts else None,
                 page_end=page_of(page_starts, max(start, end - 1)) if page_starts else None,
-                heading=heading_at(sections or [], start, end),
+                heading=heading_at(sections or [], start, end, starts),
                 views=views,
                 view_spans=spans,
             )
@@ -154,6 +165,7 @@ def _view_ranges(
     offsets: np.ndarray,
     word_start: np.ndarray,
     sections: list[tuple[int, str]],
+    starts: list[int],
     title: str | None,
     size: int,
     tokenizer: Tokenizer,
@@ -172,17 +184,15 @@ def _view_ranges(
     out: list[tuple[int, int, list[int]]] = []
     va = a
     while va < b:
-        heading = heading_at(sections, int(offsets[va, 0]), int(offsets[va, 0]) + 1)
+        heading = heading_at(sections, int(offsets[va, 0]), int(offsets[va, 0]) + 1, starts)
         context = context_ids(heading.split(" > ")[0] if heading else title)
         room = size - 2 - len(context)
-        ranges = token_windows(b - va, room, 0, word_start[va:b])
-        vb = va + ranges[0][1]
+        vb = va + window_end(0, b - va, room, word_start[va:b])
         if out and vb >= b and vb - va < room // 4:
-            pa, _pb, pc = out.pop()  # a short tail joins the view before it when the two fit together
-            if b - pa <= size - 2 - len(pc):
-                out.append((pa, b, pc))
+            pa, _pb, pc = out[-1]
+            if b - pa <= size - 2 - len(pc):  # a short tail joins the view before it when the two fit together
+                out[-1] = (pa, b, pc)
                 break
-            out.append((pa, _pb, pc))
         out.append((va, vb, context))
         va = vb
     return out
