@@ -149,10 +149,8 @@ class SentenceEncoder(_EncoderBase):
             pos = end
         return out
 
-    def _tensors(self, windows: Sequence[Sequence[int]], batch: list[int]) -> dict[str, Any]:
-        """A batch's padded ids and mask as tensors, in pinned memory when they go to a GPU."""
-        import torch
-
+    def _padded(self, windows: Sequence[Sequence[int]], batch: list[int]) -> dict[str, np.ndarray]:
+        """A batch's ids padded to its longest window, and the attention mask."""
         longest = len(windows[batch[-1]])
         ids = np.full((len(batch), longest), self.tokenizer.pad_id, dtype=np.int64)
         mask = np.zeros((len(batch), longest), dtype=np.int64)
@@ -160,7 +158,13 @@ class SentenceEncoder(_EncoderBase):
             w = windows[i]
             ids[row, : len(w)] = w
             mask[row, : len(w)] = 1
-        tensors = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
+        return {"input_ids": ids, "attention_mask": mask}
+
+    def _tensors(self, windows: Sequence[Sequence[int]], batch: list[int]) -> dict[str, Any]:
+        """``_padded`` as torch tensors, in pinned memory when they go to a GPU."""
+        import torch
+
+        tensors = {k: torch.from_numpy(v) for k, v in self._padded(windows, batch).items()}
         if self._device.startswith("cuda"):
             tensors = {k: v.pin_memory() for k, v in tensors.items()}
         return tensors
@@ -172,8 +176,6 @@ class SentenceEncoder(_EncoderBase):
         copies go host-to-device without blocking, and the vectors stay on the device until the end (one copy back,
         no synchronisation per batch). On a CPU the same batches run in turn.
         """
-        import torch
-
         out = np.zeros((len(windows), self.dim), dtype=np.float32)
         if not windows:
             return out
@@ -181,11 +183,11 @@ class SentenceEncoder(_EncoderBase):
         if self.backend == "openvino" and self._openvino() is not None:
             request = self._compiled.create_infer_request()  # one per call: safe beside another thread's call
             for batch in batches:
-                tensors = self._tensors(windows, batch)
-                request.infer({"input_ids": tensors["input_ids"].numpy(),
-                               "attention_mask": tensors["attention_mask"].numpy()})  # fmt: skip
+                request.infer(self._padded(windows, batch))
                 out[batch] = request.get_output_tensor(0).data
             return out
+        import torch
+
         model = self._load()
         results: list[Any] = []
         with torch.inference_mode():
