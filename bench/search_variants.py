@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -66,32 +67,21 @@ def chunks() -> list[dict]:
     return pickle.loads(path.read_bytes())
 
 
-def forward(model: object, windows: list[list[int]], want_tokens: bool = False, budget: int = 8192) -> list:
+def forward(enc: Any, model: Any, windows: list[list[int]], want_tokens: bool = False) -> list:
+    """(sentence vector, token vectors or None) per window, batched as the encoder batches them (``model`` may be a
+    quantised copy of the encoder's own)."""
     import torch
 
-    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
     out: list = [None] * len(windows)
-    pos = 0
     with torch.inference_mode():
-        while pos < len(order):
-            end = pos + 1
-            while end < len(order) and (end - pos + 1) * len(windows[order[end]]) <= budget:
-                end += 1
-            batch = order[pos:end]
-            width = len(windows[batch[-1]])
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(batch):
-                ids[r, : len(windows[i])] = windows[i]
-                mask[r, : len(windows[i])] = 1
-            t_ids = torch.from_numpy(ids)
-            o = model({"input_ids": t_ids, "attention_mask": torch.from_numpy(mask),  # type: ignore[operator]
-                       "token_type_ids": torch.zeros_like(t_ids)})  # fmt: skip
+        for batch in enc.batches(windows):
+            features = enc._tensors(windows, batch)
+            features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+            o = model(features)
             sent = o["sentence_embedding"].float().numpy()
             toks = o["token_embeddings"].float().numpy() if want_tokens else None
             for r, i in enumerate(batch):
                 out[i] = (sent[r], toks[r, : len(windows[i])] if toks is not None else None)
-            pos = end
     return out
 
 
@@ -141,7 +131,7 @@ def embed_variant(name: str, rows: list[dict]) -> None:
         size = int(name[4:]) if name.startswith("late") else 0
         vecs, owner = [], []
         for k in range(0, len(rows), 256):
-            for j, (sent, toks) in enumerate(forward(model, [r["ids"] for r in rows[k : k + 256]], bool(size))):
+            for j, (sent, toks) in enumerate(forward(enc, model, [r["ids"] for r in rows[k : k + 256]], bool(size))):
                 if not size:
                     vecs.append(sent)
                     owner.append(k + j)
@@ -175,7 +165,7 @@ def embed_variant(name: str, rows: list[dict]) -> None:
                 windows.append([tok.cls_id, *pre, *piece, tok.sep_id])
                 owner.append(i)
         if "-int8" in name:
-            vecs = [s for k in range(0, len(windows), 2048) for s, _ in forward(model, windows[k : k + 2048])]
+            vecs = [s for k in range(0, len(windows), 2048) for s, _ in forward(enc, model, windows[k : k + 2048])]
         else:  # the default CPU backend (OpenVINO): the same vectors (cosine 0.99998), 4x sooner
             vecs = list(SentenceEncoder(device="cpu").embed_ids(windows))
     np.savez(path, v=unit(vecs), o=np.asarray(owner), q=enc.embed_texts(queries))
@@ -239,29 +229,20 @@ class Bench:
         return float(means[0]), float(means[1]), float(means[2])
 
 
-def rrf(a: np.ndarray, b: np.ndarray, k: int = 60, depth: int = 1000) -> np.ndarray:
-    out = np.zeros(len(a))
-    for s in (a, b):
-        order = np.argsort(-s, kind="stable")[:depth]
-        order = order[np.isfinite(s[order])]
-        out[order] += 1 / (k + np.arange(1, len(order) + 1))
-    out[out == 0] = -np.inf
-    return out
+def fuse(dense: np.ndarray, keyword: np.ndarray, how: str, depth: int = 1000) -> np.ndarray:
+    """The product's fusion (engine.fusion) of the top ``depth`` of each side, as scores whose order is its order."""
+    from engine.fusion import reciprocal_rank_fusion, score_fusion
 
-
-def score_fusion(a: np.ndarray, b: np.ndarray, w: float = 0.7, norm: int = 100, depth: int = 1000) -> np.ndarray:
-    out = np.zeros(len(a))
-    seen = np.zeros(len(a), dtype=bool)
-    for s, weight in ((a, w), (b, 1 - w)):
+    lists = {}
+    for name, s in (("meaning", dense), ("keyword", keyword)):
         order = np.argsort(-s, kind="stable")[:depth]
-        order = order[np.isfinite(s[order])]
-        if len(order) == 0:
-            continue
-        v = s[order]
-        hi, lo = v[0], v[min(norm, len(v)) - 1]
-        out[order] += weight * (np.clip((v - lo) / (hi - lo), 0, None) if hi > lo else 1.0)
-        seen[order] = True
-    out[~seen] = -np.inf
+        lists[name] = [(int(i), float(s[i])) for i in order if np.isfinite(s[i])]
+    if how == "rrf":
+        fused = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in lists.items()})
+    else:
+        fused = score_fusion(lists)
+    out = np.full(len(dense), -np.inf)
+    out[[f.id for f in fused]] = -np.arange(len(fused), dtype=np.float64)  # rank order, ties broken as the product does
     return out
 
 
@@ -281,8 +262,8 @@ def main() -> None:
     for name in names:
         d = bench.dense(name)
         show(f"dense: {name}", bench.evaluate(lambda i, d=d: d[i]))
-        show(f"{name} + BM25, RRF k=60", bench.evaluate(lambda i, d=d: rrf(d[i], bench.bm25[i])))
-        show(f"{name} + BM25, score fusion 0.7", bench.evaluate(lambda i, d=d: score_fusion(d[i], bench.bm25[i])))
+        show(f"{name} + BM25, RRF k=60", bench.evaluate(lambda i, d=d: fuse(d[i], bench.bm25[i], "rrf")))
+        show(f"{name} + BM25, score fusion 0.7", bench.evaluate(lambda i, d=d: fuse(d[i], bench.bm25[i], "score")))
 
 
 if __name__ == "__main__":
