@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import pickle
 import sqlite3
 import sys
@@ -37,9 +36,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpora import DATA, SHARED, python_doc_corpus
+from bench.retrieval import K, scores
 
 CACHE = DATA / "variants"
-K = 10
 DENSE = ["window", "late64", "late128", "views128", "views128-title", "views128-heading", "views64-title"]
 EXTRA = ["views128-title-int8", "views128-title-int8ffn", "views128-title-overlap"]
 
@@ -221,10 +220,7 @@ class Bench:
                     ranked.append(str(self.docs[j]))
                     if len(ranked) == K:
                         break
-            dcg = sum(1 / math.log2(r + 2) for r, d in enumerate(ranked) if d in relevant)
-            ideal = sum(1 / math.log2(r + 2) for r in range(min(len(relevant), K)))
-            mrr = next((1 / (r + 1) for r, d in enumerate(ranked) if d in relevant), 0.0)
-            rows.append((dcg / ideal, mrr, len(relevant & set(ranked)) / len(relevant)))
+            rows.append(scores(ranked, relevant))
         means = np.mean(rows, axis=0)
         return float(means[0]), float(means[1]), float(means[2])
 
