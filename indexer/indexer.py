@@ -229,7 +229,6 @@ class _Run:
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
         self.embed_chunks = 0
-        self.embed_tokens = 0
         self.embed_s = 0.0
         self.last_save = time.monotonic()
         self.current: str | None = None
@@ -501,7 +500,6 @@ class _Run:
         crash_point("embedded")
         self.embed_s += time.monotonic() - started
         self.embed_chunks += len(windows)
-        self.embed_tokens += sum(len(v) for chunk_views in views for v in chunk_views)
         bounds = np.cumsum([0, *(len(v) for v in views)])
         embedded = [flat[bounds[i] : bounds[i + 1]] for i in range(len(views))]
         removed: list[int] = []
