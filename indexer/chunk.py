@@ -37,7 +37,7 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     heading: str | None
-    views: list[list[int]] = field(default_factory=list)
+    views: list[list[int]] = field(default_factory=list)  # never empty from chunk_text: the window itself at least
     view_spans: list[tuple[int, int]] = field(default_factory=list)  # each view's own text: [start, end) in the text
 
 

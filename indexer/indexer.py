@@ -494,7 +494,7 @@ class _Run:
         if not results:
             return
         windows = [c.token_ids for r in results for c in r.chunks]
-        views = [c.views or [c.token_ids] for r in results for c in r.chunks]
+        views = [c.views for r in results for c in r.chunks]
         started = time.monotonic()
         flat = encoder.embed_ids([v for chunk_views in views for v in chunk_views])
         crash_point("embedded")
