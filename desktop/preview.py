@@ -164,6 +164,9 @@ class PreviewWidget(QWidget):
                 self.page_rects.append((kind, scaled))
         painter.end()
         self.page.setPixmap(QPixmap.fromImage(image))
+        # The scroll range follows the new page only once the layout has run; without this, scrolling to a rect
+        # further down than the previous page's height was clamped, and the hit stayed out of view.
+        self.page.resize(self.page.sizeHint().expandedTo(self.page_area.viewport().size()))
         if self.page_rects:
             first = min((r for k, r in self.page_rects if k == "answer"), default=self.page_rects[0][1],
                         key=lambda r: r.top())  # fmt: skip

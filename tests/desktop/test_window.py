@@ -97,6 +97,10 @@ def test_pdf_preview_highlights_on_the_rendered_page(qtbot, window: MainWindow) 
     qtbot.waitUntil(lambda: window.preview.stack.currentWidget() is window.preview.page_area, timeout=WAIT)
     assert window.preview.page_rects, "the snippet was not found on the rendered page"
     assert all(kind == "hit" for kind, _ in window.preview.page_rects)
+    # Scrolled so that the highlight is in view, however far down the page it is.
+    top = min(r.top() for _, r in window.preview.page_rects)
+    scroll = window.preview.page_area.verticalScrollBar().value()
+    assert scroll <= top < scroll + window.preview.page_area.viewport().height()
     assert not window.preview.page.pixmap().isNull()
     assert f"page {hits[pdf_rows[0]].page}" in window.preview.header.text()
 
@@ -279,3 +283,20 @@ def test_find_on_page_matches_words_pdfium_hyphenated() -> None:
     start, length = found
     assert page[start : start + length] == "give you the free\ufffe\r\ndom to make"
     assert find_on_page(page, "nothing like this here") is None
+
+
+def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, shared_corpus: Path) -> None:
+    from desktop.preview import PreviewWidget
+
+    preview = PreviewWidget()
+    qtbot.addWidget(preview)
+    preview.resize(600, 500)
+    preview.show()
+    needle = "believe that the conditions below give you the freedom to make and distribute modified versions"
+    preview.show_pdf("lppl", str(shared_corpus / "pdf/lppl.pdf"), 1, [("hit", needle)])
+    assert preview.page_rects
+    top = min(r.top() for _, r in preview.page_rects)
+    viewport = preview.page_area.viewport().height()
+    assert top > viewport  # the highlight starts below the first screenful of the page
+    scroll = preview.page_area.verticalScrollBar().value()
+    assert scroll <= top < scroll + viewport
