@@ -10,6 +10,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.errors import QueryError
 from engine.fts import build_fts_query, content_words
 from engine.fusion import NORM_DEPTH, Fused, reciprocal_rank_fusion, score_fusion
@@ -114,14 +116,49 @@ def _dense_ids(
         return []
     allowed = None
     if filters.active:
-        import numpy as np
-
         rows = index.store.conn.execute(
             f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params
         )
         allowed = np.asarray([r[0] for r in rows], dtype=np.int64)
     q = index.encoder.embed_texts([query])[0]
-    return vectors.search_views(q, k, allowed)
+    return _with_document_evidence(index, q, vectors.search_views(q, k, allowed), k)
+
+
+DOC_VIEWS = 10  # a document's evidence is the mean score of its best this-many views ...
+DOC_WEIGHT = 0.5  # ... and counts this much beside a window's own best view (measured: docs/BENCHMARKS.md)
+
+
+def _with_document_evidence(
+    index: Index, query: np.ndarray, found: list[tuple[int, float, int]], k: int
+) -> list[tuple[int, float, int]]:
+    """The dense candidates re-scored: a window's best view plus DOC_WEIGHT x its document's evidence.
+
+    A page about what the query asks tends to match it in many places, a page that mentions it in passing in one;
+    the evidence (the mean of the document's best DOC_VIEWS view scores, fewer if it has fewer views) ranks the
+    first above the second when their best windows score alike. Every window of the candidates' documents is
+    scored, not only those found, so a page's second window can rise with it. Returns the best ``k``.
+    """
+    if not found or DOC_WEIGHT <= 0:
+        return found
+    ids = [chunk for chunk, _score, _view in found]
+    rows = index.store.conn.execute(
+        "SELECT id, doc_id FROM chunks WHERE doc_id IN "
+        f"(SELECT doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))}))",
+        ids,
+    )
+    doc_of = {r[0]: r[1] for r in rows}
+    chunks, views, scores = index.vectors().view_scores(query, list(doc_of))
+    best: dict[int, tuple[float, int]] = {}
+    tops: dict[int, list[float]] = {}
+    for chunk, view, score in zip(chunks.tolist(), views.tolist(), scores.tolist(), strict=True):  # best first
+        best.setdefault(chunk, (score, view))
+        top = tops.setdefault(doc_of[chunk], [])
+        if len(top) < DOC_VIEWS:
+            top.append(score)
+    evidence = {doc: sum(top) / len(top) for doc, top in tops.items()}
+    rescored = [(chunk, score + DOC_WEIGHT * evidence[doc_of[chunk]], view) for chunk, (score, view) in best.items()]
+    rescored.sort(key=lambda r: (-r[1], r[0]))
+    return rescored[:k]
 
 
 def search(

@@ -115,6 +115,21 @@ class VectorIndex:
                 return [(chunk, score, view) for chunk, (score, view) in list(best.items())[:k]]
             depth *= 4
 
+    def view_scores(
+        self, query: np.ndarray, chunk_ids: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The score of every view of these chunks: (chunk ids, view numbers, scores), best first."""
+        possible = all_view_ids(np.unique(np.asarray(chunk_ids, dtype=np.int64)))
+        if len(self) == 0 or len(possible) == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0, dtype=np.float32)
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        params = self._faiss.SearchParameters(sel=self._faiss.IDSelectorBatch(possible))  # type: ignore[call-arg]
+        scores, ids = self.index.search(q, min(len(possible), len(self)), params=params)
+        found = ids[0] >= 0
+        views = ids[0][found]
+        return views // VIEWS_PER_CHUNK, views % VIEWS_PER_CHUNK, scores[0][found]
+
     # -- files --------------------------------------------------------------------------------------------
 
     def save(self, folder: Path, version: int) -> None:

@@ -155,3 +155,57 @@ def test_meaning_hits_point_at_their_best_view(library, fake_encoder) -> None:
         assert tuple(spans[int(np.argmax(vectors @ q))]) == (hit.best_start, hit.best_end)
     keyword_only = library.search(query, limit=5, modes=("keyword",))
     assert all(h.best_start is None for h in keyword_only)
+
+
+FILLER = (  # noqa: SIM905 (a list literal of 42 words is harder to read)
+    "garden river window paper orange music silver letter forest candle market pencil ocean ladder mirror "
+    "basket thunder violin harbor meadow castle bridge rocket saddle lantern feather marble island engine "
+    "blanket compass dragon elbow fabric glacier hammer igloo jacket kitten lemon magnet napkin oyster"
+).split()
+
+
+def _paragraph(rng, topic: str, filler_words: int) -> str:
+    words = [FILLER[int(i)] for i in rng.integers(0, len(FILLER), filler_words)]
+    return " ".join([topic, *words]) + "."
+
+
+def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, fake_encoder, monkeypatch) -> None:
+    """A window's meaning score adds its document's evidence (the mean of its best views): a page that matches in
+    many places beats one whose single best passage is a little closer."""
+    import numpy as np
+
+    import engine.search as search_module
+
+    rng = np.random.default_rng(5)
+    topic = "kettle boiling water"
+    # once.txt: one passage close to the query, the rest elsewhere; about.txt: every passage about it, less closely.
+    (docs / "once.txt").write_text(
+        "\n\n".join([_paragraph(rng, " ".join([topic] * 4), 40)] + [_paragraph(rng, "", 90) for _ in range(7)])
+    )
+    (docs / "about.txt").write_text("\n\n".join(_paragraph(rng, topic, 40) for _ in range(8)))
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        with monkeypatch.context() as m:
+            m.setattr(search_module, "DOC_WEIGHT", 0.0)
+            by_best_view = lib.search(topic, limit=1, modes=("meaning",))
+        with_evidence = lib.search(topic, limit=3, modes=("meaning",))
+        # The scores before fusion: best view + DOC_WEIGHT x mean of the document's best DOC_VIEWS views, checked
+        # against the vectors SQLite keeps.
+        q = fake_encoder.embed_texts([topic])[0]
+        dense = search_module._dense_ids(lib.index, topic, search_module.Filters(), "1", [], 10)
+        sql = "SELECT c.id, c.vector, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"
+        views = {
+            r[0]: (np.frombuffer(r[1], dtype=np.float32).reshape(-1, fake_encoder.dim) @ q, r[2])
+            for r in lib.index.store.conn.execute(sql)
+        }
+    assert Path(by_best_view[0].path).name == "once.txt"
+    assert Path(with_evidence[0].path).name == "about.txt"
+    per_doc: dict[str, list[float]] = {}
+    for scores, path in views.values():
+        per_doc.setdefault(path, []).extend(scores.tolist())
+    evidence = {p: float(np.mean(sorted(s, reverse=True)[: search_module.DOC_VIEWS])) for p, s in per_doc.items()}
+    expected = sorted(
+        ((float(s.max()) + search_module.DOC_WEIGHT * evidence[p], c) for c, (s, p) in views.items()), reverse=True
+    )
+    assert [c for c, _, _ in dense] == [c for _, c in expected[: len(dense)]]
+    assert [s for _, s, _ in dense] == pytest.approx([s for s, _ in expected[: len(dense)]], abs=1e-5)
