@@ -93,18 +93,47 @@ def clean_query(query: str) -> str:
 
 
 def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: int) -> list[tuple[int, float]]:
-    """The best ``k`` chunks by BM25 (text, and the heading path at double weight), with scores (higher better)."""
+    """The best ``k`` chunks by BM25 (text, and the heading path at double weight) plus their document's keyword
+    evidence, with scores (higher better)."""
     fts_query = build_fts_query(query)
     if fts_query is None:
         return []
     sql = (
-        "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
-        f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
+        "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank, c.doc_id FROM chunks_fts f "
+        "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
+        f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
     )
     try:
-        return [(r[0], -float(r[1])) for r in index.store.conn.execute(sql, [fts_query, *params, k])]
+        found = [(r[0], -float(r[1]), r[2]) for r in index.store.conn.execute(sql, [fts_query, *params, k])]
     except sqlite3.OperationalError as exc:  # the builder should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+    return _with_keyword_evidence(index, found)
+
+
+KEYWORD_DOC_WINDOWS = 10  # a document's keyword evidence: the sum of its best this-many BM25 scores among the
+# windows found, over this many (or its number of windows, if fewer), so that one match in a long document counts
+# little and matches all through it count fully (measured: docs/BENCHMARKS.md)
+
+
+def _with_keyword_evidence(index: Index, found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
+    """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence."""
+    tops: dict[int, list[float]] = {}
+    for _chunk, score, doc in found:
+        top = tops.setdefault(doc, [])
+        if len(top) < KEYWORD_DOC_WINDOWS:
+            top.append(score)
+    if not tops:
+        return []
+    docs = list(tops)
+    sizes = dict(
+        index.store.conn.execute(
+            f"SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(docs))}) GROUP BY doc_id", docs
+        ).fetchall()
+    )
+    evidence = {doc: sum(top) / min(KEYWORD_DOC_WINDOWS, max(sizes.get(doc, 1), len(top))) for doc, top in tops.items()}
+    rescored = [(chunk, score + evidence[doc]) for chunk, score, doc in found]
+    rescored.sort(key=lambda r: -r[1])  # stable: equal scores keep BM25's order
+    return rescored
 
 
 def _dense_ids(

@@ -209,3 +209,41 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
     )
     assert [c for c, _, _ in dense] == [c for _, c in expected[: len(dense)]]
     assert [s for _, s, _ in dense] == pytest.approx([s for s, _ in expected[: len(dense)]], abs=1e-5)
+
+
+def test_keyword_hits_add_their_documents_evidence(make_indexer, docs, fake_encoder) -> None:
+    """BM25 plus the document's keyword evidence: a word all through a page beats it piled up in one window of a
+    long page about something else; the scores are checked against FTS5's own BM25 of every window."""
+    import numpy as np
+
+    import engine.search as search_module
+
+    rng = np.random.default_rng(6)
+    (docs / "once.txt").write_text(
+        "\n\n".join([_paragraph(rng, " ".join(["kettle"] * 8), 60)] + [_paragraph(rng, "", 90) for _ in range(30)])
+    )
+    (docs / "about.txt").write_text("\n\n".join(_paragraph(rng, "kettle", 90) for _ in range(30)))
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        hits = lib.search("kettle", limit=2, modes=("keyword",))
+        conn = lib.index.store.conn
+        sql = (
+            "SELECT f.rowid, -bm25(chunks_fts, 1.0, 2.0), d.path FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
+            "JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH '\"kettle\"' ORDER BY 2 DESC"
+        )
+        bm25 = conn.execute(sql).fetchall()
+        sizes = dict(
+            conn.execute("SELECT d.path, count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id GROUP BY d.path")
+        )
+        got = search_module._keyword_ids(lib.index, "kettle", "1", [], 100)
+    assert Path(bm25[0][2]).name == "once.txt"  # by BM25 alone, the window where the word piles up wins
+    assert Path(hits[0].path).name == "about.txt"
+    assert sizes[str(docs / "once.txt")] >= 5  # many windows, one of them with the word
+    tops: dict[str, list[float]] = {}
+    for _rowid, score, path in bm25:
+        tops.setdefault(path, []).append(score)
+    n = search_module.KEYWORD_DOC_WINDOWS
+    evidence = {p: sum(s[:n]) / min(n, sizes[p]) for p, s in tops.items()}
+    expected = sorted(((score + evidence[path], rowid) for rowid, score, path in bm25), reverse=True)
+    assert [c for c, _ in got] == [rowid for _, rowid in expected]
+    assert [s for _, s in got] == pytest.approx([s for s, _ in expected], rel=1e-6)
