@@ -16,7 +16,9 @@ Dense variants (a window is scored by its best vector):
 - views128-title-int8: views128-title with torch dynamic int8 quantisation of every Linear layer (issue 7);
   views128-title-int8ffn: of the feed-forward layers only; views128-title-overlap: a view every half view.
 Fusion rows combine a dense variant with BM25 over the windows (FTS5, porter, heading weight 2): reciprocal-rank
-fusion (k = 60) and the product's score fusion (0.7 meaning, normalised by the 100th score).
+fusion (k = 60) and the product's score fusion (0.7 meaning, normalised by the 100th score). Evidence rows add
+each document's evidence as engine.search does: to a window's best view, half the mean of its document's best 10
+views; to a window's BM25, the sum of its document's best 10 BM25 scores found, over min(10, its windows).
 """
 
 from __future__ import annotations
@@ -181,6 +183,8 @@ class Bench:
 
         self.rows = rows
         self.docs = np.array([r["doc"] for r in rows])
+        self.doc_ids = np.unique(self.docs, return_inverse=True)[1]
+        self._cache: dict[str, Any] = {}
         queries = spec()["queries"]
         self.queries = [q["query"] for q in queries]
         self.relevant = [set(q["relevant"]) for q in queries]
@@ -199,8 +203,13 @@ class Bench:
                 s[rid] = -score
             self.bm25.append(s)
 
+    def cache(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = dict(np.load(CACHE / f"{name}.npz"))
+        return self._cache[name]
+
     def dense(self, name: str) -> list[np.ndarray]:
-        z = np.load(CACHE / f"{name}.npz")
+        z = self.cache(name)
         out = []
         for q in z["q"]:
             best = np.full(len(self.rows), -np.inf)
@@ -242,6 +251,36 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, how: str, depth: int = 1000) ->
     return out
 
 
+def with_evidence(bench: Bench, name: str, i: int, depth: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Query ``i``'s dense and keyword scores with document evidence, over the best ``depth`` windows of each side,
+    as engine.search computes them (its constants)."""
+    from engine.search import DOC_VIEWS, DOC_WEIGHT, KEYWORD_DOC_WINDOWS
+
+    z = bench.cache(name)
+    views = z["v"] @ z["q"][i]
+    owner_doc = bench.doc_ids[z["o"]]
+    best = np.full(len(bench.rows), -np.inf)
+    np.maximum.at(best, z["o"], views)
+    dense = np.full(len(bench.rows), -np.inf)
+    for d in np.unique(bench.doc_ids[np.argsort(-best)[:depth]]):
+        mine = bench.doc_ids == d
+        dense[mine] = best[mine] + DOC_WEIGHT * np.sort(views[owner_doc == d])[::-1][:DOC_VIEWS].mean()
+    dense[np.argsort(-dense)[depth:]] = -np.inf
+    bm25 = bench.bm25[i]
+    found = [j for j in np.argsort(-bm25, kind="stable")[:depth] if np.isfinite(bm25[j])]
+    tops: dict[int, list[float]] = {}
+    for j in found:
+        top = tops.setdefault(int(bench.doc_ids[j]), [])
+        if len(top) < KEYWORD_DOC_WINDOWS:
+            top.append(float(bm25[j]))
+    sizes = np.bincount(bench.doc_ids)
+    keyword = np.full(len(bench.rows), -np.inf)
+    for j in found:
+        d = int(bench.doc_ids[j])
+        keyword[j] = bm25[j] + sum(tops[d]) / min(KEYWORD_DOC_WINDOWS, max(int(sizes[d]), len(tops[d])))
+    return dense, keyword
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", action="append", help=f"variants to run (default: {', '.join(DENSE)})")
@@ -260,6 +299,11 @@ def main() -> None:
         show(f"dense: {name}", bench.evaluate(lambda i, d=d: d[i]))
         show(f"{name} + BM25, RRF k=60", bench.evaluate(lambda i, d=d: fuse(d[i], bench.bm25[i], "rrf")))
         show(f"{name} + BM25, score fusion 0.7", bench.evaluate(lambda i, d=d: fuse(d[i], bench.bm25[i], "score")))
+        both = [with_evidence(bench, name, i) for i in range(len(bench.queries))]
+        show(f"dense: {name} + document evidence", bench.evaluate(lambda i, e=both: e[i][0]))
+        show(f"{name} + evidence, BM25 + evidence, score fusion 0.7",
+             bench.evaluate(lambda i, e=both: fuse(e[i][0], e[i][1], "score")))  # fmt: skip
+    show("BM25 (windows) + evidence", bench.evaluate(lambda i, e=both: e[i][1]))
 
 
 if __name__ == "__main__":
