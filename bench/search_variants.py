@@ -18,7 +18,7 @@ Dense variants (a window is scored by its best vector):
 Fusion rows combine a dense variant with BM25 over the windows (FTS5, porter, heading weight 2): reciprocal-rank
 fusion (k = 60) and the product's score fusion (0.7 meaning, normalised by the 100th score). Evidence rows add
 each document's evidence as engine.search does: to a window's best view, half the mean of its document's best 10
-views; to a window's BM25, the sum of its document's best 10 BM25 scores found, over min(10, its windows).
+views; to a window's BM25, the sum of its document's best 10 BM25 scores among the windows found, over 10.
 """
 
 from __future__ import annotations
@@ -251,7 +251,7 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, how: str, depth: int = 1000) ->
     return out
 
 
-def with_evidence(bench: Bench, name: str, i: int, depth: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def with_evidence(bench: Bench, name: str, i: int, depth: int = 250) -> tuple[np.ndarray, np.ndarray]:
     """Query ``i``'s dense and keyword scores with document evidence, over the best ``depth`` windows of each side,
     as engine.search computes them (its constants)."""
     from engine.search import DOC_VIEWS, DOC_WEIGHT, KEYWORD_DOC_WINDOWS
@@ -273,11 +273,9 @@ def with_evidence(bench: Bench, name: str, i: int, depth: int = 100) -> tuple[np
         top = tops.setdefault(int(bench.doc_ids[j]), [])
         if len(top) < KEYWORD_DOC_WINDOWS:
             top.append(float(bm25[j]))
-    sizes = np.bincount(bench.doc_ids)
     keyword = np.full(len(bench.rows), -np.inf)
     for j in found:
-        d = int(bench.doc_ids[j])
-        keyword[j] = bm25[j] + sum(tops[d]) / min(KEYWORD_DOC_WINDOWS, max(int(sizes[d]), len(tops[d])))
+        keyword[j] = bm25[j] + sum(tops[int(bench.doc_ids[j])]) / KEYWORD_DOC_WINDOWS
     return dense, keyword
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.errors import QueryError
 from engine.fts import build_fts_query, content_words
-from engine.fusion import NORM_DEPTH, Fused, reciprocal_rank_fusion, score_fusion
+from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
 from engine.pages import page_of
 from engine.rerank import CrossEncoderReranker
@@ -23,6 +23,9 @@ from engine.tagger import normalise
 from engine.types import DOC_TYPES, Matched, SearchHit
 
 MAX_QUERY_CHARS = 2000
+# Each side's candidates: at least this many windows, so that the first hits (and the document evidence behind them)
+# are the same for any limit up to 50: the window's 50, the CLI's 10 and the reader's 3. At least fusion's 100.
+CANDIDATES = 250
 MAX_LIMIT = 1000
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -107,31 +110,21 @@ def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: 
         found = [(r[0], -float(r[1]), r[2]) for r in index.store.conn.execute(sql, [fts_query, *params, k])]
     except sqlite3.OperationalError as exc:  # the builder should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
-    return _with_keyword_evidence(index, found)
+    return _with_keyword_evidence(found)
 
 
 KEYWORD_DOC_WINDOWS = 10  # a document's keyword evidence: the sum of its best this-many BM25 scores among the
-# windows found, over this many (or its number of windows, if fewer), so that one match in a long document counts
-# little and matches all through it count fully (measured: docs/BENCHMARKS.md)
+# windows found, over this many: matches all through a document count more than one (measured: docs/BENCHMARKS.md)
 
 
-def _with_keyword_evidence(index: Index, found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
+def _with_keyword_evidence(found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
     """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence."""
     tops: dict[int, list[float]] = {}
     for _chunk, score, doc in found:
         top = tops.setdefault(doc, [])
         if len(top) < KEYWORD_DOC_WINDOWS:
             top.append(score)
-    if not tops:
-        return []
-    docs = list(tops)
-    sizes = dict(
-        index.store.conn.execute(
-            f"SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(docs))}) GROUP BY doc_id", docs
-        ).fetchall()
-    )
-    evidence = {doc: sum(top) / min(KEYWORD_DOC_WINDOWS, max(sizes.get(doc, 1), len(top))) for doc, top in tops.items()}
-    rescored = [(chunk, score + evidence[doc]) for chunk, score, doc in found]
+    rescored = [(chunk, score + sum(tops[doc]) / KEYWORD_DOC_WINDOWS) for chunk, score, doc in found]
     rescored.sort(key=lambda r: -r[1])  # stable: equal scores keep BM25's order
     return rescored
 
@@ -172,22 +165,26 @@ def _with_document_evidence(
     ids = [chunk for chunk, _score, _view in found]
     rows = index.store.conn.execute(
         "SELECT id, doc_id FROM chunks WHERE doc_id IN "
-        f"(SELECT doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))}))",
+        f"(SELECT doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))})) ORDER BY id",
         ids,
-    )
-    doc_of = {r[0]: r[1] for r in rows}
-    chunks, views, scores = index.vectors().view_scores(query, list(doc_of))
-    best: dict[int, tuple[float, int]] = {}
-    tops: dict[int, list[float]] = {}
-    for chunk, view, score in zip(chunks.tolist(), views.tolist(), scores.tolist(), strict=True):  # best first
-        best.setdefault(chunk, (score, view))
-        top = tops.setdefault(doc_of[chunk], [])
-        if len(top) < DOC_VIEWS:
-            top.append(score)
-    evidence = {doc: sum(top) / len(top) for doc, top in tops.items()}
-    rescored = [(chunk, score + DOC_WEIGHT * evidence[doc_of[chunk]], view) for chunk, (score, view) in best.items()]
-    rescored.sort(key=lambda r: (-r[1], r[0]))
-    return rescored[:k]
+    ).fetchall()
+    known = np.asarray([r[0] for r in rows], dtype=np.int64)
+    chunks, views, scores = index.vectors().view_scores(query, known)  # best first
+    docs = np.asarray([r[1] for r in rows], dtype=np.int64)[np.searchsorted(known, chunks)]
+    # Each document's best DOC_VIEWS scores: group by document keeping the order, number each group's members.
+    order = np.argsort(docs, kind="stable")
+    grouped = docs[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = order[rank < DOC_VIEWS]
+    doc_list, slot = np.unique(docs[keep], return_inverse=True)
+    evidence = np.bincount(slot, weights=scores[keep]) / np.bincount(slot)
+    # Each chunk's best view is its first in the best-first order.
+    _, first = np.unique(chunks, return_index=True)
+    own = scores[first] + DOC_WEIGHT * evidence[np.searchsorted(doc_list, docs[first])]
+    ranked = sorted(zip(own.tolist(), chunks[first].tolist(), views[first].tolist(), strict=True),
+                    key=lambda r: (-r[0], r[1]))[:k]  # fmt: skip
+    return [(chunk, score, view) for score, chunk, view in ranked]
 
 
 def search(
@@ -216,7 +213,7 @@ def search(
         raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}")
     filters = filters or Filters()
     where, params = filters.sql()
-    k = max(limit * 5, NORM_DEPTH)
+    k = max(limit * 5, CANDIDATES)
     scored: dict[str, list[tuple[int, float]]] = {}
     if "keyword" in modes:
         scored["keyword"] = _keyword_ids(index, query, where, params, k)
