@@ -323,12 +323,22 @@ def watch(
 @click.argument("question")
 @index_option
 @click.option("--path", "path_filter", metavar="FILE|FOLDER", help="Only this document (or folder, or glob).")
+@click.option("--type", "types", multiple=True, type=click.Choice(DOC_TYPES), help="Only this type (repeatable).")
+@click.option("--entity", metavar="TEXT", help="Only documents that mention this entity (see `docsense entities`).")
 @click.option("--limit", "-n", default=3, show_default=True, type=click.IntRange(1, 20), help="Answers to show.")
 @json_option
-def ask(question: str, index_path: str | None, path_filter: str | None, limit: int, as_json: bool) -> None:
+def ask(
+    question: str,
+    index_path: str | None,
+    path_filter: str | None,
+    types: tuple[str, ...],
+    entity: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Answer QUESTION from your documents: the span that answers it, where it stands (document, page, offsets)."""
     with user_errors():
-        answers = _open_library(index_path).ask(question, limit=limit, path=path_filter)
+        answers = _open_library(index_path).ask(question, limit=limit, path=path_filter, types=types, entity=entity)
     if _emitted(answers, as_json, "No answer found in the index."):
         return
     for rank, a in enumerate(answers, start=1):

@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         def job(_progress: Any, _cancelled: Any) -> tuple[list[SearchHit], list[Answer], dict[str, list[Entity]]]:
             library = self.library()
             hits = library.search(text, limit=50, types=types, entity=entity)
-            answers = library.ask(text) if ask else []
+            answers = library.ask(text, hits=hits) if ask else []  # the same hits, filters and all: no second search
             docs = list(dict.fromkeys(h.path for h in hits))
             facets = {"entities": library.entities(documents=docs, limit=60)} if docs else {"entities": []}
             return hits, answers, facets

@@ -91,22 +91,35 @@ class Library:
         except ModelError:
             return None
 
-    def ask(self, question: str, limit: int = 3, path: str | None = None, passages: int = 3) -> list[Answer]:
+    def ask(
+        self,
+        question: str,
+        limit: int = 3,
+        path: str | None = None,
+        passages: int = 3,
+        types: Sequence[str] = (),
+        entity: str | None = None,
+        hits: Sequence[SearchHit] | None = None,
+    ) -> list[Answer]:
         """Answers to ``question`` from the index, best first; empty when nothing is good enough.
 
         Args:
             question: a question in plain language.
             limit: answers to return at most.
-            path: only this document (or folder, or glob).
+            path, types, entity: which documents may answer, as for ``search``.
             passages: how many search hits the reader reads.
+            hits: the question's search hits when the caller has them already (searched with the same filters):
+                the reader reads the first ``passages`` of them instead of searching again.
         """
         question = clean_query(question)
-        hits = self.search(question, limit=passages, path=path)
+        if hits is None:
+            hits = self.search(question, limit=passages, path=path, types=types, entity=entity)
+        hits = list(hits)[:passages]
         found = self.reader.read(question, self._passages(hits), limit=limit)
         documents: dict[str, tuple[str, str, list[int] | None]] = {}
         return [self._answer(c, documents) for c in found]
 
-    def _passages(self, hits: list[SearchHit]) -> list[Passage]:
+    def _passages(self, hits: Sequence[SearchHit]) -> list[Passage]:
         """One passage per document stretch: overlapping hits of a document are merged."""
         spans: dict[str, list[list[int]]] = {}
         for rank, hit in enumerate(hits):

@@ -201,3 +201,21 @@ def test_watch_command_indexes_a_new_file_and_stops_cleanly(corpus_copy: Path, t
         rest = proc.communicate(timeout=30)[1]
     assert proc.returncode == 0
     assert "Stopped watching." in rest
+
+
+def test_ask_answers_with_where_and_keeps_type_filters(runner: CliRunner, indexed: Path) -> None:
+    question = "How do I restrict access to a directory in Apache?"
+    text = runner.invoke(cli, ["ask", question, "--index", str(indexed)])
+    assert text.exit_code == 0, text.output
+    assert text.stdout.startswith("1. ")
+    assert "score" in text.stdout.splitlines()[1]
+    lines = runner.invoke(cli, ["ask", question, "--index", str(indexed), "--json"]).stdout.splitlines()
+    anywhere = [json.loads(line) for line in lines]  # one JSON object a line
+    assert {Path(a["path"]).suffix for a in anywhere} - {".pdf"}
+    in_pdfs = runner.invoke(cli, ["ask", question, "--index", str(indexed), "--type", "pdf", "--json"])
+    assert in_pdfs.exit_code == 0, in_pdfs.output
+    answers = [json.loads(line) for line in in_pdfs.stdout.splitlines()]
+    assert answers
+    assert {Path(a["path"]).suffix for a in answers} == {".pdf"}
+    bad = runner.invoke(cli, ["ask", question, "--index", str(indexed), "--type", "docx"])
+    assert bad.exit_code == 2

@@ -123,6 +123,21 @@ def test_ask_shows_an_answer_card(qtbot, window: MainWindow, indexed, fake_encod
         assert "No answer found" in window.answer_card.text()
 
 
+def test_ask_answers_from_the_filtered_documents(qtbot, window: MainWindow, indexed, fake_encoder) -> None:
+    """Ask reads the hits the window shows, so a type filter applies to the answers too."""
+    index, _ = indexed
+    question = "How do I restrict access to a directory in Apache?"
+    with Library(index, encoder=fake_encoder) as lib:
+        assert {a.doc_type for a in lib.ask(question)} - {"pdf"}  # unfiltered, not only PDFs answer
+    window.mode.setCurrentText("Ask")
+    window.query.setText(question)
+    with qtbot.waitSignal(window.answer_done, timeout=WAIT) as blocker:
+        window.apply_facet(("type", "pdf"))  # as a click on "pdf" under File types does
+    assert blocker.args[0]
+    assert {a.doc_type for a in blocker.args[0]} == {"pdf"}
+    assert {h.doc_type for h in window.hits} == {"pdf"}
+
+
 def test_keyboard_shortcuts(qtbot, window: MainWindow) -> None:
     window.results.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
