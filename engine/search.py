@@ -228,7 +228,33 @@ def search(
         fused = score_fusion(scored)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
-    return _hits(index, query, fused[:limit], best_views)
+    return _hits(index, query, _spread(index, fused)[:limit], best_views)
+
+
+PER_DOCUMENT = 3  # windows of one document before the windows of other documents get their turn
+
+
+def _spread(index: Index, fused: list[Fused]) -> list[Fused]:
+    """``fused`` with each document's windows after its PER_DOCUMENT best moved below the others' windows.
+
+    The document evidence lifts all windows of a good page together, which would fill the first hits with one page;
+    a user looks for documents first. Documents keep the order of their best windows, and the windows held back
+    follow in their own order (all of them, when one document is all there is).
+    """
+    if len(fused) <= PER_DOCUMENT:
+        return fused
+    ids = [f.id for f in fused]
+    doc_of = dict(
+        index.store.conn.execute(f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+    )
+    first: list[Fused] = []
+    later: list[Fused] = []
+    taken: dict[int, int] = {}
+    for f in fused:
+        doc = doc_of.get(f.id, -f.id)
+        taken[doc] = taken.get(doc, 0) + 1
+        (first if taken[doc] <= PER_DOCUMENT else later).append(f)
+    return first + later
 
 
 def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: list[Fused]) -> list[Fused]:

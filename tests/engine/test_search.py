@@ -256,3 +256,30 @@ def test_ask_keeps_the_search_filters_and_reads_given_hits(library) -> None:
     assert [a.answer for a in library.ask(question, hits=hits)] == [a.answer for a in in_pdfs]
     one = [h for h in hits if h.path == hits[-1].path][:1]
     assert {a.path for a in library.ask(question, hits=one)} <= {one[0].path}
+
+
+def test_one_document_does_not_fill_the_first_hits(make_indexer, docs, fake_encoder, monkeypatch) -> None:
+    import numpy as np
+
+    import engine.search as search_module
+
+    rng = np.random.default_rng(7)
+    (docs / "about.txt").write_text("\n\n".join(_paragraph(rng, "kettle", 120) for _ in range(24)))
+    (docs / "once.txt").write_text(_paragraph(rng, "kettle", 400))
+    make_indexer().run([docs])
+    n = search_module.PER_DOCUMENT
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        hits = lib.search("kettle", limit=20)
+        with monkeypatch.context() as m:
+            m.setattr(search_module, "PER_DOCUMENT", 10_000)
+            by_score = lib.search("kettle", limit=20)
+    names = [Path(h.path).name for h in hits]
+    assert [Path(h.path).name for h in by_score][: n + 1] == ["about.txt"] * (n + 1)  # one page would fill the top
+    assert names.count("about.txt") > n + 1
+    assert names[:n] == ["about.txt"] * n  # the best document's best windows first ...
+    assert names[n] == "once.txt"  # ... then the other document, before the rest of the first
+    assert names[n + 1 :] == ["about.txt"] * (len(names) - n - 1)
+    # Held back, not dropped: the same hits, each document's in its own order.
+    assert sorted((h.path, h.start) for h in hits) == sorted((h.path, h.start) for h in by_score)
+    for name in ("about.txt", "once.txt"):
+        assert [h.start for h in hits if h.path.endswith(name)] == [h.start for h in by_score if h.path.endswith(name)]
