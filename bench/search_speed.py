@@ -1,0 +1,47 @@
+"""Time per search, and how many documents the first hits show, on the python3.11-doc index.
+
+    .venv/bin/python bench/search_speed.py     # needs bench/data/pydoc-index: run bench/retrieval.py once first
+
+Runs the 22 questions of pyfaq-retrieval-dev.json as searches (limit 10, three rounds, after one warm-up search:
+loading the model is start-up, not searching) and prints the median and slowest time per search, and the mean and
+fewest distinct documents among each search's 10 hits.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpora import DATA, SHARED
+
+
+def main() -> None:
+    from engine import Library
+
+    index = DATA / "pydoc-index"
+    if not (index / "docsense.db").exists():
+        sys.exit(f"no index at {index}: run bench/retrieval.py first")
+    queries = [q["query"] for q in json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())["queries"]]
+    with Library(index) as library:
+        library.search("warm up", limit=10)
+        took, documents = [], []
+        for _round in range(3):
+            for query in queries:
+                started = time.perf_counter()
+                hits = library.search(query, limit=10)
+                took.append(time.perf_counter() - started)
+                documents.append(len({h.path for h in hits}))
+        windows = library.status().chunks
+    print("| windows | searches | median ms | slowest ms | documents in the first 10 hits (mean, fewest) |")
+    print("|---|---|---|---|---|")
+    print(f"| {windows} | {len(took)} | {statistics.median(took) * 1000:.1f} | {max(took) * 1000:.1f} "
+          f"| {statistics.mean(documents):.2f}, {min(documents)} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
