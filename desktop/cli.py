@@ -384,6 +384,11 @@ def status(index_path: str | None, as_json: bool) -> None:
     click.echo(f"Documents: {st.documents}")
     click.echo(f"Chunks:    {st.chunks}")
     click.echo(f"Encoder:   {st.encoder} on {st.device}")
+    if st.outdated:
+        click.echo(
+            f"Outdated:  {st.outdated} documents' vectors were made by an older DocSense: run `docsense index` "
+            "to make them again (searches use the old ones until then)"
+        )
     click.echo(f"Failed:    {len(st.failed)}")
     for failure in st.failed:
         click.echo(f"  {failure.path}: {failure.reason}")

@@ -314,8 +314,15 @@ class MainWindow(QMainWindow):
         self.library_runner.start(job, returned=self._show_status, errored=self._error)
 
     def _show_status(self, status: Status) -> None:
+        outdated = f" · {status.outdated:,} to re-index (Index now)" if status.outdated else ""
         self.status_label.setText(
-            f"{status.documents:,} documents · {status.chunks:,} chunks · {status.device} · {status.encoder}"
+            f"{status.documents:,} documents · {status.chunks:,} chunks{outdated} · {status.device} · {status.encoder}"
+        )
+        self.status_label.setToolTip(
+            f"{status.outdated:,} documents' vectors were made by an older DocSense; searches use them until "
+            "Index now makes them again."
+            if status.outdated
+            else ""
         )
         self.folders.clear()
         self.folders.addItems(list(status.folders))

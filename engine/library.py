@@ -18,7 +18,7 @@ from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, search
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
-from engine.vectors import FAISS_NAME, SIDECAR_NAME, VectorIndex
+from engine.vectors import FAISS_NAME, SIDECAR_NAME, VIEW_SCHEME, VectorIndex
 
 MAX_LISTED_PROBLEMS = 50
 FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")
@@ -239,7 +239,17 @@ class Library:
             + (" (OpenVINO)" if getattr(encoder, "backend", "") == "openvino" else ""),
             size_bytes=self.index.size_bytes(),
             schema_version=store.schema_version(),
+            outdated=self._outdated(documents),
         )
+
+    def _outdated(self, documents: int) -> int:
+        """Documents whose vectors were made another way than VIEW_SCHEME: all of them while the index records
+        another scheme; then those an interrupted run marked for embedding again and has not reached yet."""
+        if not documents:
+            return 0
+        if self.index.store.get_meta("views") != VIEW_SCHEME:
+            return documents
+        return int(self.index.store.conn.execute("SELECT count(*) FROM documents WHERE mtime_ns = -1").fetchone()[0])
 
     def verify(self) -> Verification:
         """Check the FAISS file against the SQLite rows, the database itself, and the files on disk."""

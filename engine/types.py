@@ -64,6 +64,7 @@ class Status:
     device: str
     size_bytes: int
     schema_version: int
+    outdated: int = 0  # documents whose vectors were made an older way (until an indexing run makes them again)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ from engine.faults import crash_point
 FAISS_NAME = "vectors.faiss"
 SIDECAR_NAME = "vectors.json"
 VIEWS_PER_CHUNK = 16  # a 512-token window has at most 6 views of 128 tokens
+VIEW_TOKENS = 128  # a view's length, [CLS] and [SEP] included
+# How the views are made, recorded in the index (meta "views"): vectors made another way are made again.
+VIEW_SCHEME = f"title-{VIEW_TOKENS}"
 
 
 def view_ids(chunk_ids: Sequence[int] | np.ndarray, counts: Sequence[int] | np.ndarray) -> np.ndarray:

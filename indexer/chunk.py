@@ -19,13 +19,12 @@ import numpy as np
 
 from engine.pages import page_of
 from engine.tokenizer import Tokenizer
+from engine.vectors import VIEW_TOKENS
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_OVERLAP = 64
-VIEW_TOKENS = 128  # a view's length, [CLS] and [SEP] included
 CONTEXT_TOKENS = 32  # the most of a view that its context may take
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
-VIEW_SCHEME = f"title-{VIEW_TOKENS}"  # recorded in the index: vectors made another way are made again
 
 
 @dataclass(frozen=True)

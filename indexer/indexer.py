@@ -31,7 +31,7 @@ from engine.lock import WriterLock
 from engine.store import DocumentRow, NewChunk, NewDocument
 from engine.tagger import DEFAULT_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
-from indexer.chunk import VIEW_SCHEME
+from engine.vectors import VIEW_SCHEME
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file, worker_init

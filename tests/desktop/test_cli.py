@@ -219,3 +219,26 @@ def test_ask_answers_with_where_and_keeps_type_filters(runner: CliRunner, indexe
     assert {Path(a["path"]).suffix for a in answers} == {".pdf"}
     bad = runner.invoke(cli, ["ask", question, "--index", str(indexed), "--type", "docx"])
     assert bad.exit_code == 2
+
+
+def test_status_says_when_vectors_were_made_an_older_way(runner: CliRunner, indexed: Path, corpus_copy: Path) -> None:
+    import sqlite3
+
+    def status() -> dict:
+        return json.loads(runner.invoke(cli, ["status", "--index", str(indexed), "--json"]).stdout)
+
+    assert status()["outdated"] == 0
+    assert "Outdated" not in runner.invoke(cli, ["status", "--index", str(indexed)]).stdout
+    with sqlite3.connect(indexed / "docsense.db") as conn:  # as an index from before views records it
+        conn.execute("UPDATE meta SET value = 'context-128' WHERE key = 'views'")
+    assert status()["outdated"] == 20
+    text = runner.invoke(cli, ["status", "--index", str(indexed)]).stdout
+    assert "Outdated:  20 documents" in text
+    assert "docsense index" in text
+    # A run makes them again; one it had marked but not reached (killed) is still counted.
+    index_run = runner.invoke(cli, ["index", str(corpus_copy), "--index", str(indexed), "--workers", "0", "--quiet"])
+    assert index_run.exit_code == 0, index_run.output
+    assert status()["outdated"] == 0
+    with sqlite3.connect(indexed / "docsense.db") as conn:
+        conn.execute("UPDATE documents SET mtime_ns = -1 WHERE path LIKE '%xr.pdf'")
+    assert status()["outdated"] == 1

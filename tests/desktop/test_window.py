@@ -63,6 +63,22 @@ def test_status_bar_tells_documents_chunks_device_encoder(window: MainWindow) ->
     assert "hashing-bow-64" in text
 
 
+def test_status_bar_says_when_documents_need_indexing_again(qtbot, tmp_path: Path, fake_encoder) -> None:
+    import sqlite3
+
+    index = tmp_path / "index"
+    Indexer(index, encoder=fake_encoder, workers=0, tagger="none").run([make_folder(tmp_path / "notes", 4)])
+    with sqlite3.connect(index / "docsense.db") as conn:  # an index whose vectors predate views
+        conn.execute("UPDATE meta SET value = 'context-128' WHERE key = 'views'")
+    win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.status_done, timeout=WAIT) as blocker:
+        win.show()
+    assert blocker.args[0].outdated == 4
+    assert "4 to re-index (Index now)" in win.status_label.text()
+    assert "older DocSense" in win.status_label.toolTip()
+
+
 def test_search_shows_hits(qtbot, window: MainWindow) -> None:
     hits = search(qtbot, window, "apache virtual hosts")
     assert hits
