@@ -7,6 +7,7 @@ of them higher), and text the user put in double quotes becomes a quoted phrase.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 MAX_TERMS = 32
@@ -84,6 +85,19 @@ def content_words(text: str) -> list[str]:
 
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
+
+
+NEAR_DISTANCE = 5  # words between two query words that still count as "together"
+
+
+def build_near_query(text: str, distance: int = NEAR_DISTANCE) -> str | None:
+    """An FTS5 MATCH expression for the pairs of neighbouring words of ``text`` (stopwords left out) found within
+    ``distance`` words of each other, or None when ``text`` has fewer than two such words. "How do I copy a file?"
+    gives NEAR("copy" "file", 5)."""
+    found = [w for w in words(_PHRASE.sub(lambda m: " " + m.group(1) + " ", text)) if w not in STOPWORDS]
+    pairs = list(dict.fromkeys(itertools.pairwise(found)))[: MAX_TERMS - 1]
+    near = [f"NEAR({_quote(a)} {_quote(b)}, {int(distance)})" for a, b in pairs if a != b]
+    return " OR ".join(near) if near else None
 
 
 def build_fts_query(text: str) -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import QueryError
-from engine.fts import build_fts_query, content_words
+from engine.fts import build_fts_query, build_near_query, content_words
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
 from engine.pages import page_of
@@ -95,9 +95,13 @@ def clean_query(query: str) -> str:
     return cleaned
 
 
+NEAR_WEIGHT = 0.5  # how much the BM25 of neighbouring query words found together adds (measured: BENCHMARKS.md)
+
+
 def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: int) -> list[tuple[int, float]]:
-    """The best ``k`` chunks by BM25 (text, and the heading path at double weight) plus their document's keyword
-    evidence, with scores (higher better)."""
+    """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus NEAR_WEIGHT x the BM25 of
+    the query's neighbouring words found close together, plus their document's keyword evidence; with scores
+    (higher better)."""
     fts_query = build_fts_query(query)
     if fts_query is None:
         return []
@@ -107,10 +111,19 @@ def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: 
         f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
     )
     try:
-        found = [(r[0], -float(r[1]), r[2]) for r in index.store.conn.execute(sql, [fts_query, *params, k])]
-    except sqlite3.OperationalError as exc:  # the builder should make this impossible; never show a traceback
+        found = {r[0]: (-float(r[1]), r[2]) for r in index.store.conn.execute(sql, [fts_query, *params, k])}
+        near_query = build_near_query(query)
+        if near_query is not None:
+            # The bonus goes to the windows found: one with query words close together and not among the best k
+            # by BM25 is rare, and looking up its BM25 would double the time of a search.
+            for i, bonus, _doc in index.store.conn.execute(sql, [near_query, *params, k]):
+                if i in found:
+                    score, doc = found[i]
+                    found[i] = (score - NEAR_WEIGHT * float(bonus), doc)
+    except sqlite3.OperationalError as exc:  # the builders should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
-    return _with_keyword_evidence(found)
+    best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
+    return _with_keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best])
 
 
 KEYWORD_DOC_WINDOWS = 10  # a document's keyword evidence: the sum of its best this-many BM25 scores among the

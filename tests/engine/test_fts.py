@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.fts import build_fts_query, content_words
+from engine.fts import build_fts_query, build_near_query, content_words
 
 
 def fts_table() -> sqlite3.Connection:
@@ -21,7 +21,21 @@ def match(conn: sqlite3.Connection, query: str) -> list[str]:
     fts = build_fts_query(query)
     if fts is None:
         return []
+    near = build_near_query(query)
+    if near is not None:
+        conn.execute("SELECT text FROM t WHERE t MATCH ?", (near,)).fetchall()  # must parse too
     return [r[0] for r in conn.execute("SELECT text FROM t WHERE t MATCH ? ORDER BY bm25(t)", (fts,))]
+
+
+def test_near_pairs_neighbouring_words() -> None:
+    assert build_near_query("How do I copy a file?") == 'NEAR("copy" "file", 5)'
+    assert build_near_query('"quick brown" fox', distance=2) == 'NEAR("quick" "brown", 2) OR NEAR("brown" "fox", 2)'
+    assert build_near_query("fox") is None
+    assert build_near_query("the fox the fox") is None  # one word, repeated
+    conn = fts_table()
+    conn.execute("INSERT INTO t(text) VALUES ('the quick dog saw one brown fox')")
+    got = [r[0] for r in conn.execute("SELECT text FROM t WHERE t MATCH ?", (build_near_query("quick fox", 1),))]
+    assert got == ["the quick brown fox"]  # within one word of each other; four apart does not count
 
 
 def test_words_are_quoted_and_ored() -> None:

@@ -283,3 +283,22 @@ def test_one_document_does_not_fill_the_first_hits(make_indexer, docs, fake_enco
     assert sorted((h.path, h.start) for h in hits) == sorted((h.path, h.start) for h in by_score)
     for name in ("about.txt", "once.txt"):
         assert [h.start for h in hits if h.path.endswith(name)] == [h.start for h in by_score if h.path.endswith(name)]
+
+
+def test_query_words_close_together_count_more(make_indexer, docs, fake_encoder, monkeypatch) -> None:
+    import numpy as np
+
+    import engine.search as search_module
+
+    rng = np.random.default_rng(8)
+    words = lambda n: " ".join(FILLER[int(i)] for i in rng.integers(0, len(FILLER), n))  # noqa: E731
+    (docs / "together.txt").write_text(f"{words(30)} the kettle whistle sounds. {words(30)}")
+    (docs / "apart.txt").write_text(f"kettle {words(25)} whistle {words(25)} kettle {words(25)} whistle")
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        close = lib.search("kettle whistle", limit=2, modes=("keyword",))
+        with monkeypatch.context() as m:
+            m.setattr(search_module, "NEAR_WEIGHT", 0.0)
+            plain = lib.search("kettle whistle", limit=2, modes=("keyword",))
+    assert [Path(h.path).name for h in plain] == ["apart.txt", "together.txt"]  # by BM25, more is better
+    assert [Path(h.path).name for h in close] == ["together.txt", "apart.txt"]  # together is better still
