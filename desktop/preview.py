@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
 
@@ -21,7 +21,8 @@ ENTITY_COLOURS = {
     "LOC": QColor(200, 240, 200),
     "DATE": QColor(230, 210, 255),
 }
-PAGE_WIDTH_PX = 900
+PAGE_WIDTH_PX = 900  # a PDF page's width before the pane has a size of its own
+MIN_PAGE_WIDTH_PX = 360  # narrower panes scroll sideways rather than shrink the page past reading
 _SPACES = re.compile(r"\s+")
 
 
@@ -60,6 +61,27 @@ def find_on_page(page_text: str, needle: str) -> tuple[int, int] | None:
             if tokens[i : i + len(probe)] == probe:
                 start, end = spans[i][0], spans[i + len(probe) - 1][1]
                 return start, end - start
+    return _find_within_words(page_text, spans, tokens, words)
+
+
+def _find_within_words(
+    page_text: str, spans: list[tuple[int, int]], tokens: list[str], words: list[str]
+) -> tuple[int, int] | None:
+    """``words`` where the first may end a page word and the last may begin one: an answer "David Carlisle" on a
+    page that reads "David Carlisle\u2020", or "1994" in "1994,". Only the needle's part is returned."""
+    n = len(words)
+    for i in range(len(tokens) - n + 1):
+        first, last = tokens[i], tokens[i + n - 1]
+        if any("\ufffe" in page_text[a:b] for a, b in (spans[i], spans[i + n - 1])):
+            continue  # a word joined across a line break: its offsets are not the token's
+        if n == 1:
+            at = first.find(words[0])
+            if at >= 0:
+                return spans[i][0] + at, len(words[0])
+            continue
+        if first.endswith(words[0]) and tokens[i + 1 : i + n - 1] == words[1:-1] and last.startswith(words[-1]):
+            start = spans[i][1] - len(words[0])
+            return start, spans[i + n - 1][0] + len(words[-1]) - start
     return None
 
 
@@ -97,10 +119,33 @@ class PreviewWidget(QWidget):
         self.pdf = QPdfDocument(self)
         self.highlights: list[Highlight] = []
         self.page_rects: list[tuple[str, QRectF]] = []
+        self.page_width = 0  # the width the shown PDF page was rendered at
+        self._shown_pdf: tuple[str, str, int, list[tuple[str, str]]] | None = None
+        self._refit = QTimer(self)  # a resize re-renders the page at the new width once the resizing stops
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(150)
+        self._refit.timeout.connect(self._fit_page)
+
+    def _fitting_width(self) -> int:
+        """The page width that fills the pane (a vertical scroll bar allowed for)."""
+        if not self.page_area.isVisible():
+            return PAGE_WIDTH_PX
+        bar = self.page_area.verticalScrollBar().sizeHint().width()
+        return max(MIN_PAGE_WIDTH_PX, self.page_area.width() - 2 * self.page_area.frameWidth() - bar)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._shown_pdf is not None and abs(self._fitting_width() - self.page_width) > 8:
+            self._refit.start()
+
+    def _fit_page(self) -> None:
+        if self._shown_pdf is not None and self.stack.currentWidget() is self.page_area:
+            self.show_pdf(*self._shown_pdf)
 
     def show_text(self, title: str, text: str, highlights: list[Highlight]) -> None:
         """Show ``text`` with its highlights; scrolls to the answer, else to the hit's best part, else to the hit."""
         self.stack.setCurrentWidget(self.text)
+        self._shown_pdf = None
         self.header.setText(title)
         self.text.setPlainText(text)
         self.highlights = highlights
@@ -135,8 +180,10 @@ class PreviewWidget(QWidget):
             self.text.ensureCursorVisible()
 
     def show_pdf(self, title: str, path: str, page: int, needles: list[tuple[str, str]]) -> None:
-        """Render 1-based ``page`` of the PDF at ``path`` with each (kind, text) of ``needles`` highlighted."""
+        """Render 1-based ``page`` of the PDF at ``path``, as wide as the pane, with each (kind, text) of ``needles``
+        highlighted; a resize renders it again at the new width."""
         self.stack.setCurrentWidget(self.page_area)
+        self._shown_pdf = (title, path, page, needles)
         self.header.setText(title)
         if self.pdf.load(path) != QPdfDocument.Error.None_:
             self.page.setText(f"Cannot open {path} with QtPdf.")
@@ -144,8 +191,9 @@ class PreviewWidget(QWidget):
             return
         index = max(0, min(page - 1, self.pdf.pageCount() - 1))
         points = self.pdf.pagePointSize(index)
-        scale = PAGE_WIDTH_PX / max(points.width(), 1.0)
-        image = self.pdf.render(index, QSize(PAGE_WIDTH_PX, int(points.height() * scale)))
+        self.page_width = self._fitting_width()
+        scale = self.page_width / max(points.width(), 1.0)
+        image = self.pdf.render(index, QSize(self.page_width, int(points.height() * scale)))
         image = image.convertToFormat(QImage.Format.Format_ARGB32)
         page_text = self.pdf.getAllText(index).text()
         self.page_rects = []

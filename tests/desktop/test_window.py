@@ -316,12 +316,38 @@ def test_find_on_page_matches_words_pdfium_hyphenated() -> None:
     assert find_on_page(page, "nothing like this here") is None
 
 
+def test_find_on_page_finds_an_answer_inside_page_words() -> None:
+    from desktop.preview import find_on_page
+
+    page = " xr package\u2217\r\nDavid Carlisle\u2020\r\n2020-05-10 Copyright 1994, all rights"
+    for needle, expected in [("David Carlisle", "David Carlisle"), ("1994", "1994"), ("David Carlisle\u2020",
+                             "David Carlisle\u2020"), ("xr package", "xr package")]:  # fmt: skip
+        found = find_on_page(page, needle)
+        assert found is not None, needle
+        assert page[found[0] : found[0] + found[1]] == expected
+
+
+def test_pdf_answer_is_drawn_where_a_footnote_mark_follows_it(qtbot, shared_corpus: Path) -> None:
+    from desktop.preview import PreviewWidget
+
+    preview = PreviewWidget()
+    qtbot.addWidget(preview)
+    preview.show_pdf("xr", str(shared_corpus / "pdf/xr.pdf"), 1, [("hit", "David Carlisle\u2020"),
+                                                                   ("answer", "David Carlisle")])  # fmt: skip
+    kinds = [k for k, _ in preview.page_rects]
+    assert "answer" in kinds  # the page reads "Carlisle\u2020": the answer ends inside that word
+    answer = next(r for k, r in preview.page_rects if k == "answer")
+    hit = next(r for k, r in preview.page_rects if k == "hit")
+    assert hit.contains(answer.center())
+    assert answer.width() < hit.width() + 5
+
+
 def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, shared_corpus: Path) -> None:
     from desktop.preview import PreviewWidget
 
     preview = PreviewWidget()
     qtbot.addWidget(preview)
-    preview.resize(600, 500)
+    preview.resize(600, 320)
     preview.show()
     needle = "believe that the conditions below give you the freedom to make and distribute modified versions"
     preview.show_pdf("lppl", str(shared_corpus / "pdf/lppl.pdf"), 1, [("hit", needle)])
@@ -331,3 +357,26 @@ def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, shared_co
     assert top > viewport  # the highlight starts below the first screenful of the page
     scroll = preview.page_area.verticalScrollBar().value()
     assert scroll <= top < scroll + viewport
+
+
+def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, shared_corpus: Path) -> None:
+    from desktop.preview import PreviewWidget
+
+    preview = PreviewWidget()
+    qtbot.addWidget(preview)
+    preview.resize(700, 500)
+    preview.show()
+    qtbot.waitExposed(preview)
+    needle = "believe that the conditions below give you the freedom to make and distribute modified versions"
+    preview.show_pdf("lppl", str(shared_corpus / "pdf/lppl.pdf"), 1, [("hit", needle)])
+    viewport = preview.page_area.viewport().width()
+    assert viewport - 40 <= preview.page_width <= viewport  # no sideways scrolling, no wasted margin
+    assert preview.page.pixmap().width() == preview.page_width
+    narrow = [r for _, r in preview.page_rects]
+    narrow_width = preview.page_width
+    preview.resize(1100, 500)
+    qtbot.waitUntil(lambda: preview.page_width > 900, timeout=5000)  # rendered again once the resize settles
+    assert preview.page.pixmap().width() == preview.page_width
+    wide = [r for _, r in preview.page_rects]
+    assert len(wide) == len(narrow) > 0  # the same highlight, drawn at the new scale
+    assert wide[0].width() / narrow[0].width() == pytest.approx(preview.page_width / narrow_width, rel=0.02)
