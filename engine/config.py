@@ -61,10 +61,13 @@ def pick_device(requested: str | None = None) -> str:
     return "cpu"
 
 
-def device_label(device: str) -> str:
-    """A name for people: the GPU's name on CUDA, else the device string upper-cased."""
+def device_label(device: str, backend: str = "torch") -> str:
+    """A name for people: the GPU's name on CUDA, else the device string upper-cased; the backend when it is not
+    torch ("CPU (OpenVINO)")."""
     if device.startswith("cuda"):
         import torch
 
-        return f"CUDA ({torch.cuda.get_device_name(0)})"
-    return device.upper()
+        label = f"CUDA ({torch.cuda.get_device_name(0)})"
+    else:
+        label = device.upper()
+    return label if backend == "torch" else f"{label} ({'OpenVINO' if backend == 'openvino' else backend})"

@@ -235,8 +235,7 @@ class Library:
             failed=tuple(FailedFile(p, r) for p, r in store.failures()),
             folders=tuple(store.folders()),
             encoder=encoder.name,
-            device=device_label(encoder.device)
-            + (" (OpenVINO)" if getattr(encoder, "backend", "") == "openvino" else ""),
+            device=device_label(encoder.device, getattr(encoder, "backend", "torch")),
             size_bytes=self.index.size_bytes(),
             schema_version=store.schema_version(),
             outdated=self._outdated(documents),
