@@ -116,10 +116,10 @@ def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: 
         if near_query is not None:
             # The bonus goes to the windows found: one with query words close together and not among the best k
             # by BM25 is rare, and looking up its BM25 would double the time of a search.
-            for i, bonus, _doc in index.store.conn.execute(sql, [near_query, *params, k]):
+            for i, near_rank, _doc in index.store.conn.execute(sql, [near_query, *params, k]):
                 if i in found:
                     score, doc = found[i]
-                    found[i] = (score - NEAR_WEIGHT * float(bonus), doc)
+                    found[i] = (score + NEAR_WEIGHT * -float(near_rank), doc)  # FTS5's bm25 is lower for better
     except sqlite3.OperationalError as exc:  # the builders should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
