@@ -1,6 +1,7 @@
 """Time per search, and how many documents the first hits show, on the python3.11-doc index.
 
     .venv/bin/python bench/search_speed.py     # needs bench/data/pydoc-index: run bench/retrieval.py once first
+    .venv/bin/python bench/search_speed.py --index DIR --query "font encoding" --query ...   # another index
 
 Runs the 22 questions of pyfaq-retrieval-dev.json as searches (limit 10, three rounds, after one warm-up search:
 loading the model is start-up, not searching) and prints the median and slowest time per search, and the mean and
@@ -9,6 +10,7 @@ fewest distinct documents among each search's 10 hits.
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -23,10 +25,15 @@ from bench.corpora import DATA, SHARED
 def main() -> None:
     from engine import Library
 
-    index = DATA / "pydoc-index"
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", type=Path, default=DATA / "pydoc-index")
+    parser.add_argument("--query", action="append", help="the searches to time (default: the dev questions)")
+    args = parser.parse_args()
+    index = args.index
     if not (index / "docsense.db").exists():
         sys.exit(f"no index at {index}: run bench/retrieval.py first")
-    queries = [q["query"] for q in json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())["queries"]]
+    spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+    queries = args.query or [q["query"] for q in spec["queries"]]
     with Library(index) as library:
         library.search("warm up", limit=10)
         took, documents = [], []

@@ -195,9 +195,8 @@ def _with_document_evidence(
     # Each chunk's best view is its first in the best-first order.
     _, first = np.unique(chunks, return_index=True)
     own = scores[first] + DOC_WEIGHT * evidence[np.searchsorted(doc_list, docs[first])]
-    ranked = sorted(zip(own.tolist(), chunks[first].tolist(), views[first].tolist(), strict=True),
-                    key=lambda r: (-r[0], r[1]))[:k]  # fmt: skip
-    return [(chunk, score, view) for score, chunk, view in ranked]
+    best = np.lexsort((chunks[first], -own))[:k]  # by score, ties by chunk id
+    return list(zip(chunks[first][best].tolist(), own[best].tolist(), views[first][best].tolist(), strict=True))
 
 
 def search(
