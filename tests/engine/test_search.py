@@ -194,10 +194,10 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
         q = fake_encoder.embed_texts([topic])[0]
         dense = search_module._dense_ids(lib.index, topic, search_module.Filters(), "1", [], 10)
         sql = "SELECT c.id, c.vector, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"
-        views = {
-            r[0]: (np.frombuffer(r[1], dtype=np.float32).reshape(-1, fake_encoder.dim) @ q, r[2])
-            for r in lib.index.store.conn.execute(sql)
-        }
+        rows = lib.index.store.conn.execute(sql).fetchall()
+    # The index keeps the vectors as 16-bit floats.
+    held = {r[0]: np.frombuffer(r[1], dtype=np.float32).astype(np.float16).astype(np.float32) for r in rows}
+    views = {r[0]: (held[r[0]].reshape(-1, fake_encoder.dim) @ q, r[2]) for r in rows}
     assert Path(by_best_view[0].path).name == "once.txt"
     assert Path(with_evidence[0].path).name == "about.txt"
     per_doc: dict[str, list[float]] = {}

@@ -10,7 +10,8 @@ from engine.vectors import VectorIndex
 
 def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
     x = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+    # Values 16-bit floats hold exactly, as the index stores them: brute force over them must then agree exactly.
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float16).astype(np.float32)
 
 
 def brute_force(ids: np.ndarray, vecs: np.ndarray, q: np.ndarray, k: int) -> list[int]:
@@ -56,6 +57,28 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert version == 7
     assert sorted(again.ids().tolist()) == [5, 9]
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_vectors_are_kept_as_16_bit_floats_and_old_32_bit_files_still_load(tmp_path: Path) -> None:
+    import faiss
+
+    dim = 384
+    index = VectorIndex(dim)
+    vecs = unit_rows(100, dim, 13)
+    index.add(np.arange(100), vecs)
+    (tmp_path / "new").mkdir()
+    index.save(tmp_path / "new", version=1)
+    assert (tmp_path / "new" / "vectors.faiss").stat().st_size < 100 * dim * 2 + 100 * 8 + 4096  # 2 bytes a value
+    # An index saved before (32-bit IndexFlatIP inside the id map) loads and answers as it did.
+    (tmp_path / "old").mkdir()
+    old = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    old.add_with_ids(vecs, np.arange(100, dtype=np.int64) * 16)
+    VectorIndex(dim, old).save(tmp_path / "old", version=1)
+    loaded = VectorIndex.load(tmp_path / "old", dim)
+    assert loaded is not None
+    q = vecs[7]
+    for idx in (index, loaded[0]):
+        assert [c for c, _ in idx.search(q, 3)] == brute_force(np.arange(100), vecs, q, 3)
 
 
 def test_load_refuses_damaged_or_mismatched_files(tmp_path: Path) -> None:
