@@ -254,28 +254,26 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, how: str, depth: int = 1000) ->
 def with_evidence(bench: Bench, name: str, i: int, depth: int = 250) -> tuple[np.ndarray, np.ndarray]:
     """Query ``i``'s dense and keyword scores with document evidence, over the best ``depth`` windows of each side,
     as engine.search computes them (its constants)."""
-    from engine.search import DOC_VIEWS, DOC_WEIGHT, KEYWORD_DOC_WINDOWS
+    from engine.search import document_evidence, keyword_evidence
 
     z = bench.cache(name)
     views = z["v"] @ z["q"][i]
     owner_doc = bench.doc_ids[z["o"]]
     best = np.full(len(bench.rows), -np.inf)
     np.maximum.at(best, z["o"], views)
+    # Every view of the documents the best windows come from, best first, as engine.search gets them from FAISS.
+    mine = np.flatnonzero(np.isin(owner_doc, bench.doc_ids[np.argsort(-best)[:depth]]))
+    mine = mine[np.argsort(-views[mine], kind="stable")]
     dense = np.full(len(bench.rows), -np.inf)
-    for d in np.unique(bench.doc_ids[np.argsort(-best)[:depth]]):
-        mine = bench.doc_ids == d
-        dense[mine] = best[mine] + DOC_WEIGHT * np.sort(views[owner_doc == d])[::-1][:DOC_VIEWS].mean()
-    dense[np.argsort(-dense)[depth:]] = -np.inf
+    for window, score, _view in document_evidence(
+        z["o"][mine], np.zeros_like(mine), views[mine], owner_doc[mine], depth
+    ):
+        dense[window] = score
     bm25 = bench.bm25[i]
-    found = [j for j in np.argsort(-bm25, kind="stable")[:depth] if np.isfinite(bm25[j])]
-    tops: dict[int, list[float]] = {}
-    for j in found:
-        top = tops.setdefault(int(bench.doc_ids[j]), [])
-        if len(top) < KEYWORD_DOC_WINDOWS:
-            top.append(float(bm25[j]))
+    found = [int(j) for j in np.argsort(-bm25, kind="stable")[:depth] if np.isfinite(bm25[j])]
     keyword = np.full(len(bench.rows), -np.inf)
-    for j in found:
-        keyword[j] = bm25[j] + sum(tops[int(bench.doc_ids[j])]) / KEYWORD_DOC_WINDOWS
+    for window, score in keyword_evidence([(j, float(bm25[j]), int(bench.doc_ids[j])) for j in found]):
+        keyword[window] = score
     return dense, keyword
 
 

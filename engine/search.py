@@ -123,14 +123,14 @@ def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: 
     except sqlite3.OperationalError as exc:  # the builders should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
-    return _with_keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best])
+    return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best])
 
 
 KEYWORD_DOC_WINDOWS = 10  # a document's keyword evidence: the sum of its best this-many BM25 scores among the
 # windows found, over this many: matches all through a document count more than one (measured: docs/BENCHMARKS.md)
 
 
-def _with_keyword_evidence(found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
+def keyword_evidence(found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
     """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence."""
     tops: dict[int, list[float]] = {}
     for _chunk, score, doc in found:
@@ -184,6 +184,14 @@ def _with_document_evidence(
     known = np.asarray([r[0] for r in rows], dtype=np.int64)
     chunks, views, scores = index.vectors().view_scores(query, known)  # best first
     docs = np.asarray([r[1] for r in rows], dtype=np.int64)[np.searchsorted(known, chunks)]
+    return document_evidence(chunks, views, scores, docs, k)
+
+
+def document_evidence(
+    chunks: np.ndarray, views: np.ndarray, scores: np.ndarray, docs: np.ndarray, k: int
+) -> list[tuple[int, float, int]]:
+    """The best ``k`` (chunk, best view + DOC_WEIGHT x its document's evidence, best view), from every view of some
+    documents given best first as parallel arrays: its chunk, its number, its score and its chunk's document."""
     # Each document's best DOC_VIEWS scores: group by document keeping the order, number each group's members.
     order = np.argsort(docs, kind="stable")
     grouped = docs[order]
