@@ -46,7 +46,8 @@ def _sniff(data: bytes) -> str:
     return "not a PDF: no PDF header"
 
 
-def _joined(pages: list[str]) -> tuple[str, list[int]]:
+def _extracted(pages: list[str], title: str | None, warnings: list[str]) -> Extracted:
+    """The pages' texts joined, with where each page starts; ExtractionError when no page has any text."""
     parts: list[str] = []
     page_starts: list[int] = []
     offset = 0
@@ -57,7 +58,12 @@ def _joined(pages: list[str]) -> tuple[str, list[int]]:
         page_starts.append(offset)
         parts.append(page_text)
         offset += len(page_text)
-    return "".join(parts), page_starts
+    text = "".join(parts)
+    if not text.strip():
+        if warnings:
+            raise ExtractionError(f"damaged PDF: no page could be read ({warnings[0]})")
+        raise ExtractionError("no text layer (a scanned PDF?)")
+    return Extracted(text=text, page_starts=page_starts, title=title, warnings=warnings)
 
 
 def _pdfium_text(raw: str) -> str:
@@ -94,12 +100,7 @@ def extract_pdfium(data: bytes) -> Extracted:
         doc.close()
     if not pages:
         raise ExtractionError("damaged PDF: no pages could be read")
-    text, page_starts = _joined(pages)
-    if not text.strip():
-        if warnings:
-            raise ExtractionError(f"damaged PDF: no page could be read ({warnings[0]})")
-        raise ExtractionError("no text layer (a scanned PDF?)")
-    return Extracted(text=text, page_starts=page_starts, title=title, warnings=warnings)
+    return _extracted(pages, title, warnings)
 
 
 def extract(data: bytes) -> Extracted:
@@ -156,18 +157,13 @@ def extract_pypdf(data: bytes) -> Extracted:
             page_text = ""
             warnings.append(f"page {number + 1}: {type(exc).__name__}: {exc}")
         texts.append(fix_spacing_accents(page_text))
-    text, page_starts = _joined(texts)
-    if not text.strip():
-        if warnings:
-            raise ExtractionError(f"damaged PDF: no page could be read ({warnings[0]})")
-        raise ExtractionError("no text layer (a scanned PDF?)")
     title = None
     try:
         meta = reader.metadata
         title = str(meta.title).strip() if meta and meta.title else None
     except Exception:
         title = None
-    return Extracted(text=text, page_starts=page_starts, title=title, warnings=warnings)
+    return _extracted(texts, title, warnings)
 
 
 try:
