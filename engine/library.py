@@ -248,7 +248,7 @@ class Library:
             return 0
         if self.index.store.get_meta("views") != VIEW_SCHEME:
             return documents
-        return int(self.index.store.conn.execute("SELECT count(*) FROM documents WHERE mtime_ns = -1").fetchone()[0])
+        return self.index.store.stale_count()
 
     def verify(self) -> Verification:
         """Check the FAISS file against the SQLite rows, the database itself, and the files on disk."""

@@ -111,6 +111,7 @@ _M003_VIEW_SPANS = """
 # Numbered migrations, each an SQL script run in one transaction: append, never edit one that has shipped.
 MIGRATIONS: list[str] = [_M001_CREATE_TABLES, _M002_ENTITIES, _M003_VIEW_SPANS]
 SCHEMA_VERSION = len(MIGRATIONS)
+STALE_MTIME_NS = -1  # a document's mtime when it must be read and embedded again (see Store.mark_all_stale)
 
 
 @dataclass(frozen=True)
@@ -395,7 +396,18 @@ class Store:
         self.conn.execute("DELETE FROM folders WHERE path = ?", (folder,))
         return removed
 
+    def mark_all_stale(self) -> None:
+        """Make every document look changed (an mtime no file has, no hash), so that the next run reads and embeds
+        each again: for vectors made another way than the index now makes them."""
+        self.conn.execute("UPDATE documents SET mtime_ns = ?, sha256 = ''", (STALE_MTIME_NS,))
+
     # -- reading ------------------------------------------------------------------------------------------
+
+    def stale_count(self) -> int:
+        """Documents marked by ``mark_all_stale`` that no run has embedded again yet."""
+        return int(
+            self.conn.execute("SELECT count(*) FROM documents WHERE mtime_ns = ?", (STALE_MTIME_NS,)).fetchone()[0]
+        )
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]

@@ -256,7 +256,7 @@ class _Run:
             if self.store.get_meta("views") != VIEW_SCHEME:
                 # Vectors made another way (an index from before views): each document is embedded again when
                 # the run sees it. Until then its old vectors still answer searches.
-                self.store.conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = ''")
+                self.store.mark_all_stale()
                 self.store.set_meta("views", VIEW_SCHEME)
             self.store.set_meta("tagger", self.tagger)
             for root in self.roots:
