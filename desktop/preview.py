@@ -3,6 +3,7 @@ the answer span and the entities highlighted."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -117,6 +118,7 @@ class PreviewWidget(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.stack, 1)
         self.pdf = QPdfDocument(self)
+        self._pdf_loaded: tuple[str, int] | None = None  # (path, mtime) of the file self.pdf holds
         self.highlights: list[Highlight] = []
         self.page_rects: list[tuple[str, QRectF]] = []
         self.page_width = 0  # the width the shown PDF page was rendered at
@@ -141,6 +143,21 @@ class PreviewWidget(QWidget):
     def _fit_page(self) -> None:
         if self._shown_pdf is not None and self.stack.currentWidget() is self.page_area:
             self.show_pdf(*self._shown_pdf)
+
+    def _load_pdf(self, path: str) -> bool:
+        """Load ``path`` unless it is the file already loaded and unchanged (a 1,600-page PDF takes ~40 ms to load,
+        and moving through its hits, or resizing the pane, shows it again and again)."""
+        try:
+            key = (path, os.stat(path).st_mtime_ns)
+        except OSError:
+            key = None
+        if key is not None and key == self._pdf_loaded:
+            return True
+        self._pdf_loaded = None
+        if self.pdf.load(path) != QPdfDocument.Error.None_:
+            return False
+        self._pdf_loaded = key
+        return True
 
     def show_text(self, title: str, text: str, highlights: list[Highlight]) -> None:
         """Show ``text`` with its highlights; scrolls to the answer, else to the hit's best part, else to the hit."""
@@ -185,7 +202,7 @@ class PreviewWidget(QWidget):
         self.stack.setCurrentWidget(self.page_area)
         self._shown_pdf = (title, path, page, needles)
         self.header.setText(title)
-        if self.pdf.load(path) != QPdfDocument.Error.None_:
+        if not self._load_pdf(path):
             self.page.setText(f"Cannot open {path} with QtPdf.")
             self.page_rects = []
             return

@@ -380,3 +380,24 @@ def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, shared_corpus: Path
     wide = [r for _, r in preview.page_rects]
     assert len(wide) == len(narrow) > 0  # the same highlight, drawn at the new scale
     assert wide[0].width() / narrow[0].width() == pytest.approx(preview.page_width / narrow_width, rel=0.02)
+
+
+def test_pdf_preview_reloads_a_file_that_changed(qtbot, shared_corpus: Path, tmp_path: Path) -> None:
+    import os
+
+    from desktop.preview import PreviewWidget
+
+    preview = PreviewWidget()
+    qtbot.addWidget(preview)
+    doc = tmp_path / "doc.pdf"
+    shutil.copy(shared_corpus / "pdf/xr.pdf", doc)
+    preview.show_pdf("doc", str(doc), 1, [])
+    first = preview.pdf.pageCount()
+    preview.show_pdf("doc", str(doc), 2, [])  # the same file: kept loaded
+    assert preview.pdf.pageCount() == first
+    shutil.copy(shared_corpus / "pdf/lppl.pdf", doc)
+    later = doc.stat().st_mtime_ns + 1_000_000_000
+    os.utime(doc, ns=(later, later))
+    preview.show_pdf("doc", str(doc), 1, [])
+    assert preview.pdf.pageCount() != first  # edited on disk: loaded again
+    assert "Project Public License" in preview.pdf.getAllText(0).text()
