@@ -19,26 +19,28 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.corpora import debian_package
+from indexer.extract.base import Extracted
 
 WORD = re.compile(r"[A-Za-z]{3,}")
 
 
-def with_pypdf(data: bytes) -> list[str]:
-    from indexer.extract.pdf import extract
-
-    got = extract(data)
+def _pages(got: Extracted) -> list[str]:
     starts = [*got.page_starts, len(got.text)] if got.page_starts else [0, len(got.text)]
     return [got.text[a:b] for a, b in pairwise(starts)]
 
 
-def with_pdfium(data: bytes) -> list[str]:
-    import pypdfium2 as pdfium
+def with_pypdf(data: bytes) -> list[str]:
+    """The product's pypdf reader (the fallback). Not ``extract``: that reads with pdfium first since issue 7."""
+    from indexer.extract.pdf import extract_pypdf
 
-    doc = pdfium.PdfDocument(data)
-    try:
-        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
-    finally:
-        doc.close()
+    return _pages(extract_pypdf(data))
+
+
+def with_pdfium(data: bytes) -> list[str]:
+    """The product's pdfium reader (the default), its line-end and hyphen clean-up included."""
+    from indexer.extract.pdf import extract_pdfium
+
+    return _pages(extract_pdfium(data))
 
 
 def main() -> None:
