@@ -32,7 +32,7 @@ def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], k: int = RRF_K
     return [Fused(i, scores[i], frozenset(sources[i])) for i in order]
 
 
-DENSE_WEIGHT = 0.55  # meaning's share; keyword's is the rest (measured on the dev set: docs/BENCHMARKS.md)
+DENSE_WEIGHT = 0.7
 NORM_DEPTH = 100
 
 
@@ -45,8 +45,8 @@ def score_fusion(
 
     Each list's scores are mapped to [0, 1]: its best is 1 and its ``norm_depth``-th is 0 (deeper ones are clipped at
     0), so that a query with one clear match on one side and a flat list on the other keeps the clear match on top,
-    where reciprocal ranks would treat both lists alike. Default weights: meaning DENSE_WEIGHT, keyword the
-    rest (measured on the dev set, docs/BENCHMARKS.md). Ties are broken by the id's best rank, then by the id.
+    where reciprocal ranks would treat both lists alike. Default weights: meaning 0.7, keyword 0.3 (measured on
+    the dev set, docs/BENCHMARKS.md). Ties are broken by the id's best rank, then by the id.
     """
     weights = weights or {"meaning": DENSE_WEIGHT, "keyword": 1.0 - DENSE_WEIGHT}
     scores: dict[int, float] = {}

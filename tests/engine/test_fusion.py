@@ -42,13 +42,13 @@ def test_score_fusion_normalises_each_side_then_weighs_them() -> None:
 
 
 def test_score_fusion_clips_below_the_normalisation_depth() -> None:
-    from engine.fusion import DENSE_WEIGHT, score_fusion
+    from engine.fusion import score_fusion
 
     items = [(i, 1.0 - i / 10) for i in range(8)]
     fused = score_fusion({"meaning": items}, norm_depth=3)
-    assert [f.score for f in fused][:3] == pytest.approx([1.0 * DENSE_WEIGHT, 0.5 * DENSE_WEIGHT, 0.0])
+    assert [f.score for f in fused][:3] == pytest.approx([1.0 * 0.7, 0.5 * 0.7, 0.0])
     assert all(f.score == 0 for f in fused[3:])
     assert [f.id for f in fused] == list(range(8))  # ties keep the list's order
     assert score_fusion({"meaning": [], "keyword": []}) == []
     (single,) = score_fusion({"keyword": [(7, 3.0)]})
-    assert single.score == pytest.approx(1.0 - DENSE_WEIGHT)
+    assert single.score == pytest.approx(0.3)
