@@ -2,11 +2,17 @@
 
     .venv/bin/python bench/retrieval.py            # builds bench/data/pydoc-index once, then reuses it
     .venv/bin/python bench/retrieval.py --rebuild  # re-index (after a change to extraction or chunking)
+    .venv/bin/python bench/retrieval.py --sweep    # the default at other meaning/keyword weights too
+    .venv/bin/python bench/retrieval.py --set latex --sweep  # bench/latex-check.json over texlive-latex-base-doc
 
 A document is ranked by its best chunk. Rows: keyword only (BM25), meaning only (dense, each window scored by its
 best view), hybrid with reciprocal-rank fusion (the fusion before issue 6, DOCSENSE_FUSION=rrf), and the default
 (hybrid, normalised score fusion). With --reranker MODEL, one more row: the default re-ordered by that cross-encoder.
 The index is built with the real pipeline but without entity tagging, which retrieval does not use.
+
+``--set latex`` runs bench/latex-check.json instead: 20 LaTeX questions of our own over Debian's
+texlive-latex-base-doc (332 files, mostly PDFs; indexing takes about 7 minutes here), a check that what was tuned
+on the dev set holds elsewhere, not a set to tune on.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, SHARED, python_doc_corpus
+from bench.corpora import DATA, HERE, SHARED, debian_package, python_doc_corpus
 
 K = 10
+SWEEP = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 MODES = {
     "keyword only (BM25)": (("keyword",), None),
     "meaning only (best view)": (("meaning",), None),
@@ -53,37 +60,56 @@ def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rebuild", action="store_true", help="index the corpus again from scratch")
-    parser.add_argument("--index", type=Path, default=DATA / "pydoc-index")
+    parser.add_argument("--set", choices=["pyfaq", "latex"], default="pyfaq", help="which questions (default pyfaq)")
+    parser.add_argument("--index", type=Path, help="index folder (default: bench/data/pydoc-index or texlive-index)")
     parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
+    parser.add_argument("--sweep", action="store_true", help="add the default at meaning weights 0.5 to 0.8")
     args = parser.parse_args()
     import os
 
+    import engine.fusion
     from engine import Library
     from indexer import Indexer
 
-    spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
-    corpus = python_doc_corpus()
-    if args.rebuild or not (args.index / "docsense.db").exists():
+    if args.set == "latex":
+        spec = json.loads((HERE / "latex-check.json").read_text())
+        corpus = debian_package("texlive-latex-base-doc") / "usr/share/doc/texlive-doc"
+        index = args.index or DATA / "texlive-index"
+    else:
+        spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+        corpus = python_doc_corpus()
+        index = args.index or DATA / "pydoc-index"
+    if args.rebuild or not (index / "docsense.db").exists():
         import shutil
 
-        shutil.rmtree(args.index, ignore_errors=True)
+        shutil.rmtree(index, ignore_errors=True)
         import time
 
         started = time.perf_counter()
-        summary = Indexer(args.index, tagger="none").run([corpus])
+        summary = Indexer(index, tagger="none").run([corpus])
         took = time.perf_counter() - started
-        print(f"# indexed {summary.indexed} pages, {summary.chunks} windows, {summary.tokens} tokens in {took:.1f} s")
-    methods = dict(MODES)
+        print(f"# indexed {summary.indexed} files, {summary.chunks} windows, {summary.tokens} tokens in {took:.1f} s")
+    default = engine.fusion.DENSE_WEIGHT
+    methods = {name: (modes, fusion, default) for name, (modes, fusion) in MODES.items()}
     if args.reranker:
-        methods[f"default + reranker {Path(args.reranker).name}"] = (("meaning", "keyword"), None)
+        methods[f"default + reranker {Path(args.reranker).name}"] = (("meaning", "keyword"), None, default)
+    if args.sweep:
+        for weight in SWEEP:
+            mark = " (the default)" if weight == default else ""
+            methods[f"score fusion, meaning {weight:.2f} / keyword {1 - weight:.2f}{mark}"] = (
+                ("meaning", "keyword"),
+                None,
+                weight,
+            )
     print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} |")
     print("|---|---|---|---|")
-    for name, (modes, fusion) in methods.items():
+    for name, (modes, fusion, weight) in methods.items():
         os.environ.pop("DOCSENSE_FUSION", None)
         if fusion:
             os.environ["DOCSENSE_FUSION"] = fusion
+        engine.fusion.DENSE_WEIGHT = weight
         reranker = args.reranker if "reranker" in name else None
-        with Library(args.index, reranker=reranker) as library:
+        with Library(index, reranker=reranker) as library:
             rows = [
                 scores(ranked_documents(library, q["query"], modes, corpus), set(q["relevant"]))
                 for q in spec["queries"]
