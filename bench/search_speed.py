@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/search_speed.py     # needs bench/data/pydoc-index: run bench/retrieval.py once first
     .venv/bin/python bench/search_speed.py --index DIR --query "font encoding" --query ...   # another index
+    .venv/bin/python bench/search_speed.py --set latex   # bench/latex-check.json on bench/data/texlive-index
 
 Runs the 22 questions of pyfaq-retrieval-dev.json as searches (limit 10, three rounds, after one warm-up search:
 loading the model is start-up, not searching) and prints the median and slowest time per search, and the mean and
@@ -19,20 +20,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, SHARED
+from bench.corpora import DATA, HERE, SHARED
 
 
 def main() -> None:
     from engine import Library
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--index", type=Path, default=DATA / "pydoc-index")
-    parser.add_argument("--query", action="append", help="the searches to time (default: the dev questions)")
+    parser.add_argument("--set", choices=["pyfaq", "latex"], default="pyfaq", help="whose questions and index")
+    parser.add_argument("--index", type=Path, help="index folder (default: bench/data/pydoc-index or texlive-index)")
+    parser.add_argument("--query", action="append", help="the searches to time (default: the set's questions)")
     args = parser.parse_args()
-    index = args.index
+    if args.set == "latex":
+        spec = json.loads((HERE / "latex-check.json").read_text())
+        index = args.index or DATA / "texlive-index"
+    else:
+        spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+        index = args.index or DATA / "pydoc-index"
     if not (index / "docsense.db").exists():
-        sys.exit(f"no index at {index}: run bench/retrieval.py first")
-    spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+        sys.exit(f"no index at {index}: run bench/retrieval.py{' --set latex' * (args.set == 'latex')} first")
     queries = args.query or [q["query"] for q in spec["queries"]]
     with Library(index) as library:
         library.search("warm up", limit=10)

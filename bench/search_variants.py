@@ -254,19 +254,17 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, how: str, depth: int = 1000) ->
 def with_evidence(bench: Bench, name: str, i: int, depth: int = 250) -> tuple[np.ndarray, np.ndarray]:
     """Query ``i``'s dense and keyword scores with document evidence, over the best ``depth`` windows of each side,
     as engine.search computes them (its constants)."""
-    from engine.search import document_evidence, keyword_evidence
+    from engine.search import EVIDENCE_DEPTH, document_evidence, keyword_evidence
 
     z = bench.cache(name)
     views = z["v"] @ z["q"][i]
     owner_doc = bench.doc_ids[z["o"]]
-    best = np.full(len(bench.rows), -np.inf)
-    np.maximum.at(best, z["o"], views)
-    # Every view of the documents the best windows come from, best first, as engine.search gets them from FAISS.
-    mine = np.flatnonzero(np.isin(owner_doc, bench.doc_ids[np.argsort(-best)[:depth]]))
-    mine = mine[np.argsort(-views[mine], kind="stable")]
+    # The best EVIDENCE_DEPTH x depth views, best first, as engine.search gets them from FAISS.
+    top = np.argsort(-views, kind="stable")[: depth * EVIDENCE_DEPTH]
+    floor = float(views[top[-1]]) if len(top) == depth * EVIDENCE_DEPTH else None
     dense = np.full(len(bench.rows), -np.inf)
     for window, score, _view in document_evidence(
-        z["o"][mine], np.zeros_like(mine), views[mine], owner_doc[mine], depth
+        z["o"][top], np.zeros_like(top), views[top], owner_doc[top], depth, floor
     ):
         dense[window] = score
     bm25 = bench.bm25[i]

@@ -145,7 +145,8 @@ def keyword_evidence(found: list[tuple[int, float, int]]) -> list[tuple[int, flo
 def _dense_ids(
     index: Index, query: str, filters: Filters, where: str, params: list[object], k: int
 ) -> list[tuple[int, float, int]]:
-    """The best ``k`` chunks by the cosine of their best view to the query: (chunk id, score, view)."""
+    """The best ``k`` chunks by the cosine of their best view to the query plus their document's evidence (see
+    document_evidence), from the best EVIDENCE_DEPTH x ``k`` views: (chunk id, score, view)."""
     vectors = index.vectors()
     if len(vectors) == 0:
         return []
@@ -156,42 +157,44 @@ def _dense_ids(
         )
         allowed = np.asarray([r[0] for r in rows], dtype=np.int64)
     q = index.encoder.embed_texts([query])[0]
-    return _with_document_evidence(index, q, vectors.search_views(q, k, allowed), k)
+    depth = k * EVIDENCE_DEPTH
+    chunks, views, scores = vectors.top_views(q, depth, allowed)
+    if len(chunks) == 0:
+        return []
+    known = np.unique(chunks)
+    doc_of = dict(
+        index.store.conn.execute(
+            f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(known))})", known.tolist()
+        )
+    )
+    # Views of a chunk deleted since the FAISS index was loaded are left out.
+    kept = np.fromiter((c in doc_of for c in chunks.tolist()), dtype=bool, count=len(chunks))
+    docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
+    # Fewer views than asked for means every view (allowed) was seen; else the unseen ones score below the last.
+    floor = float(scores[-1]) if len(chunks) == depth else None
+    return document_evidence(chunks[kept], views[kept], scores[kept], docs[kept], k, floor)
 
 
 DOC_VIEWS = 10  # a document's evidence is the mean score of its best this-many views ...
 DOC_WEIGHT = 0.5  # ... and counts this much beside a window's own best view (measured: docs/BENCHMARKS.md)
-
-
-def _with_document_evidence(
-    index: Index, query: np.ndarray, found: list[tuple[int, float, int]], k: int
-) -> list[tuple[int, float, int]]:
-    """The dense candidates re-scored: a window's best view plus DOC_WEIGHT x its document's evidence.
-
-    A page about what the query asks tends to match it in many places, a page that mentions it in passing in one;
-    the evidence (the mean of the document's best DOC_VIEWS view scores, fewer if it has fewer views) ranks the
-    first above the second when their best windows score alike. Every window of the candidates' documents is
-    scored, not only those found, so a page's second window can rise with it. Returns the best ``k``.
-    """
-    if not found or DOC_WEIGHT <= 0:
-        return found
-    ids = [chunk for chunk, _score, _view in found]
-    rows = index.store.conn.execute(
-        "SELECT id, doc_id FROM chunks WHERE doc_id IN "
-        f"(SELECT doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))})) ORDER BY id",
-        ids,
-    ).fetchall()
-    known = np.asarray([r[0] for r in rows], dtype=np.int64)
-    chunks, views, scores = index.vectors().view_scores(query, known)  # best first
-    docs = np.asarray([r[1] for r in rows], dtype=np.int64)[np.searchsorted(known, chunks)]
-    return document_evidence(chunks, views, scores, docs, k)
+# How many views per candidate window the evidence is computed from. Scoring every view of the candidates'
+# documents instead gave the same rankings on both benchmarks and took 3x as long on long PDFs (BENCHMARKS.md).
+EVIDENCE_DEPTH = 8
 
 
 def document_evidence(
-    chunks: np.ndarray, views: np.ndarray, scores: np.ndarray, docs: np.ndarray, k: int
+    chunks: np.ndarray, views: np.ndarray, scores: np.ndarray, docs: np.ndarray, k: int, floor: float | None = None
 ) -> list[tuple[int, float, int]]:
-    """The best ``k`` (chunk, best view + DOC_WEIGHT x its document's evidence, best view), from every view of some
-    documents given best first as parallel arrays: its chunk, its number, its score and its chunk's document."""
+    """The best ``k`` (chunk, best view + DOC_WEIGHT x its document's evidence, best view), from the best views of the
+    index given best first as parallel arrays: each view's chunk, number, score and chunk's document.
+
+    A page about what the query asks tends to match it in many places, a page that mentions it in passing in one;
+    the evidence, the mean of the document's best DOC_VIEWS view scores, ranks the first above the second when their
+    best windows score alike, and lifts a good page's other windows with it. When the views given are not all of
+    the index's (``floor`` is the score of the last one given), a document's views not given count at ``floor``,
+    the most they can score; when they are all (``floor`` None), a document with fewer views is scored by the mean
+    of those it has.
+    """
     # Each document's best DOC_VIEWS scores: group by document keeping the order, number each group's members.
     order = np.argsort(docs, kind="stable")
     grouped = docs[order]
@@ -199,7 +202,9 @@ def document_evidence(
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     keep = order[rank < DOC_VIEWS]
     doc_list, slot = np.unique(docs[keep], return_inverse=True)
-    evidence = np.bincount(slot, weights=scores[keep]) / np.bincount(slot)
+    found = np.bincount(slot)
+    total = np.bincount(slot, weights=scores[keep])
+    evidence = total / found if floor is None else (total + floor * (DOC_VIEWS - found)) / DOC_VIEWS
     # Each chunk's best view is its first in the best-first order.
     _, first = np.unique(chunks, return_index=True)
     own = scores[first] + DOC_WEIGHT * evidence[np.searchsorted(doc_list, docs[first])]

@@ -124,17 +124,20 @@ class VectorIndex:
                 return [(chunk, score, view) for chunk, (score, view) in list(best.items())[:k]]
             depth *= 4
 
-    def view_scores(
-        self, query: np.ndarray, chunk_ids: Sequence[int] | np.ndarray
+    def top_views(
+        self, query: np.ndarray, n: int, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The score of every view of these chunks: (chunk ids, view numbers, scores), best first."""
-        possible = all_view_ids(np.unique(np.asarray(chunk_ids, dtype=np.int64)))
-        if len(self) == 0 or len(possible) == 0:
-            empty = np.zeros(0, dtype=np.int64)
+        """The ``n`` views nearest to ``query`` (fewer when there are fewer): (chunk ids, view numbers, scores), best
+        first; only views of the ``allowed`` chunk ids when given."""
+        empty = np.zeros(0, dtype=np.int64)
+        if len(self) == 0 or n <= 0 or (allowed is not None and len(allowed) == 0):
             return empty, empty, np.zeros(0, dtype=np.float32)
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        params = self._faiss.SearchParameters(sel=self._faiss.IDSelectorBatch(possible))  # type: ignore[call-arg]
-        scores, ids = self.index.search(q, min(len(possible), len(self)), params=params)
+        if allowed is None:
+            scores, ids = self.index.search(q, min(n, len(self)))
+        else:
+            params = self._faiss.SearchParameters(sel=self._faiss.IDSelectorBatch(all_view_ids(allowed)))  # type: ignore[call-arg]
+            scores, ids = self.index.search(q, min(n, len(self)), params=params)
         found = ids[0] >= 0
         views = ids[0][found]
         return views // VIEWS_PER_CHUNK, views % VIEWS_PER_CHUNK, scores[0][found]

@@ -169,6 +169,31 @@ def _paragraph(rng, topic: str, filler_words: int) -> str:
     return " ".join([topic, *words]) + "."
 
 
+def _topic_pages(docs: Path) -> str:
+    """Two pages for a query, returned: once.txt, one passage close to it and the rest elsewhere; about.txt, every
+    passage about it, less closely."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    topic = "kettle boiling water"
+    (docs / "once.txt").write_text(
+        "\n\n".join([_paragraph(rng, " ".join([topic] * 4), 40)] + [_paragraph(rng, "", 90) for _ in range(7)])
+    )
+    (docs / "about.txt").write_text("\n\n".join(_paragraph(rng, topic, 40) for _ in range(8)))
+    return topic
+
+
+def _view_scores(lib: Library, q, dim: int) -> dict:
+    """{chunk id: (the scores of its views against ``q``, its document's path)} from the vectors SQLite keeps,
+    rounded to 16 bits as the FAISS index keeps them."""
+    import numpy as np
+
+    sql = "SELECT c.id, c.vector, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"
+    rows = lib.index.store.conn.execute(sql).fetchall()
+    held = {r[0]: np.frombuffer(r[1], dtype=np.float32).astype(np.float16).astype(np.float32) for r in rows}
+    return {r[0]: (held[r[0]].reshape(-1, dim) @ q, r[2]) for r in rows}
+
+
 def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, fake_encoder, monkeypatch) -> None:
     """A window's meaning score adds its document's evidence (the mean of its best views): a page that matches in
     many places beats one whose single best passage is a little closer."""
@@ -176,13 +201,7 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
 
     import engine.search as search_module
 
-    rng = np.random.default_rng(5)
-    topic = "kettle boiling water"
-    # once.txt: one passage close to the query, the rest elsewhere; about.txt: every passage about it, less closely.
-    (docs / "once.txt").write_text(
-        "\n\n".join([_paragraph(rng, " ".join([topic] * 4), 40)] + [_paragraph(rng, "", 90) for _ in range(7)])
-    )
-    (docs / "about.txt").write_text("\n\n".join(_paragraph(rng, topic, 40) for _ in range(8)))
+    topic = _topic_pages(docs)
     make_indexer().run([docs])
     with Library(docs.parent / "index", encoder=fake_encoder) as lib:
         with monkeypatch.context() as m:
@@ -193,11 +212,7 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
         # against the vectors SQLite keeps.
         q = fake_encoder.embed_texts([topic])[0]
         dense = search_module._dense_ids(lib.index, topic, search_module.Filters(), "1", [], 10)
-        sql = "SELECT c.id, c.vector, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id"
-        rows = lib.index.store.conn.execute(sql).fetchall()
-    # The index keeps the vectors as 16-bit floats.
-    held = {r[0]: np.frombuffer(r[1], dtype=np.float32).astype(np.float16).astype(np.float32) for r in rows}
-    views = {r[0]: (held[r[0]].reshape(-1, fake_encoder.dim) @ q, r[2]) for r in rows}
+        views = _view_scores(lib, q, fake_encoder.dim)
     assert Path(by_best_view[0].path).name == "once.txt"
     assert Path(with_evidence[0].path).name == "about.txt"
     per_doc: dict[str, list[float]] = {}
@@ -209,6 +224,41 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
     )
     assert [c for c, _, _ in dense] == [c for _, c in expected[: len(dense)]]
     assert [s for _, s, _ in dense] == pytest.approx([s for s, _ in expected[: len(dense)]], abs=1e-5)
+
+
+def test_document_evidence_from_the_best_views_counts_the_unseen_at_the_last_score(
+    make_indexer, docs, fake_encoder, monkeypatch
+) -> None:
+    """The evidence is computed from the best EVIDENCE_DEPTH x k views, not every view of the documents: a
+    document's views beyond them count at the last score seen (the most they can have), and only the windows seen
+    can be returned."""
+
+    import engine.search as search_module
+
+    topic = _topic_pages(docs)
+    make_indexer().run([docs])
+    k = 4
+    monkeypatch.setattr(search_module, "EVIDENCE_DEPTH", 2)  # 8 views of the 40 or so
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        q = fake_encoder.embed_texts([topic])[0]
+        dense = search_module._dense_ids(lib.index, topic, search_module.Filters(), "1", [], k)
+        views = _view_scores(lib, q, fake_encoder.dim)
+    every = sorted(((float(s), c, p) for c, (scores, p) in views.items() for s in scores), reverse=True)
+    assert len(every) > 2 * k
+    seen = every[: 2 * k]
+    floor = seen[-1][0]
+    per_doc: dict[str, list[float]] = {}
+    for score, _c, path in seen:
+        per_doc.setdefault(path, []).append(score)
+    n = search_module.DOC_VIEWS
+    evidence = {p: (sum(s[:n]) + floor * (n - len(s[:n]))) / n for p, s in per_doc.items()}
+    best: dict[int, tuple[float, str]] = {}
+    for score, c, path in seen:
+        best.setdefault(c, (score, path))
+    expected = sorted(((s + search_module.DOC_WEIGHT * evidence[p], c) for c, (s, p) in best.items()), reverse=True)
+    assert [c for c, _, _ in dense] == [c for _, c in expected[:k]]
+    assert [s for _, s, _ in dense] == pytest.approx([s for s, _ in expected[:k]], abs=1e-5)
+    assert len(dense) == min(k, len(best))
 
 
 def test_keyword_hits_add_their_documents_evidence(make_indexer, docs, fake_encoder) -> None:

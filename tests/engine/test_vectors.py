@@ -127,7 +127,7 @@ def test_many_views_of_one_chunk_do_not_hide_the_others() -> None:
     assert [c for c, _ in got[1:]] == [int(c) for c in np.argsort(-(far @ q), kind="stable")[:4] + 2]
 
 
-def test_view_scores_give_every_view_of_the_chunks_asked_for() -> None:
+def test_top_views_are_the_nearest_vectors_with_their_chunks() -> None:
     dim = 16
     rng_vecs = unit_rows(60, dim, 11)
     views = [rng_vecs[i * 6 : i * 6 + 1 + i % 6] for i in range(10)]
@@ -135,14 +135,16 @@ def test_view_scores_give_every_view_of_the_chunks_asked_for() -> None:
     index = VectorIndex(dim)
     index.add(chunk_ids, views)
     q = unit_rows(1, dim, 12)[0]
-    asked = [203, 207, 201, 999]  # 999 has no vectors
-    chunks, numbers, scores = index.view_scores(q, asked)
-    expected = sorted(
-        ((float(views[c - 200][v] @ q), c, v) for c in (201, 203, 207) for v in range(len(views[c - 200]))),
+    every = sorted(
+        ((float(views[c - 200][v] @ q), c, v) for c in range(200, 210) for v in range(len(views[c - 200]))),
         reverse=True,
     )
-    assert len(chunks) == len(expected) == 2 + 4 + 2
-    assert list(scores) == pytest.approx([s for s, _, _ in expected], abs=1e-6)  # best first
-    got = {(int(c), int(v)): float(s) for c, v, s in zip(chunks, numbers, scores, strict=True)}
-    assert got == pytest.approx({(c, v): s for s, c, v in expected}, abs=1e-6)
-    assert all(len(a) == 0 for a in index.view_scores(q, []))
+    for n, allowed in ((7, None), (100, None), (3, [203, 207, 201, 999]), (100, [203, 207, 201, 999])):
+        expected = [e for e in every if allowed is None or e[1] in allowed][:n]  # 999 has no vectors
+        chunks, numbers, scores = index.top_views(q, n, None if allowed is None else np.asarray(allowed))
+        assert len(chunks) == len(expected) == min(n, 31 if allowed is None else 2 + 4 + 2)
+        assert list(scores) == pytest.approx([s for s, _, _ in expected], abs=1e-3)  # best first (16-bit floats)
+        got = {(int(c), int(v)) for c, v in zip(chunks, numbers, strict=True)}
+        assert got == {(c, v) for _, c, v in expected}
+    assert all(len(a) == 0 for a in index.top_views(q, 5, np.zeros(0, dtype=np.int64)))
+    assert all(len(a) == 0 for a in VectorIndex(dim).top_views(q, 5))
