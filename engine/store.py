@@ -111,6 +111,18 @@ _M003_VIEW_SPANS = """
 # Numbered migrations, each an SQL script run in one transaction: append, never edit one that has shipped.
 MIGRATIONS: list[str] = [_M001_CREATE_TABLES, _M002_ENTITIES, _M003_VIEW_SPANS]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of ``script`` one by one (a trigger's body stays whole)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"an incomplete SQL statement ends the migration: {pending.strip()[:60]!r}")
 STALE_MTIME_NS = -1  # a document's mtime when it must be read and embedded again (see Store.mark_all_stale)
 
 
@@ -207,15 +219,13 @@ class Store:
                 "update DocSense to open it"
             )
         for number in range(version, SCHEMA_VERSION):
-            # executescript commits whatever is open first, so the script carries its own BEGIN and COMMIT.
-            try:
-                self.conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
-                )
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
+            with self.transaction():
+                # Another process opening the same new index may have run it while this one waited for the lock.
+                if self.schema_version() > number:
+                    continue
+                for statement in _statements(MIGRATIONS[number]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
