@@ -123,6 +123,8 @@ def _statements(script: str) -> Iterator[str]:
             pending = ""
     if pending.strip():
         raise ValueError(f"an incomplete SQL statement ends the migration: {pending.strip()[:60]!r}")
+
+
 STALE_MTIME_NS = -1  # a document's mtime when it must be read and embedded again (see Store.mark_all_stale)
 
 
