@@ -125,6 +125,21 @@ def _statements(script: str) -> Iterator[str]:
         raise ValueError(f"an incomplete SQL statement ends the migration: {pending.strip()[:60]!r}")
 
 
+def _use_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """Put the database in WAL mode (a no-op once it is). Switching a new file fails at once, without SQLite's busy
+    wait, while another connection is opening it too, so it is tried again for up to ``wait_s`` seconds. (A file
+    system that cannot do WAL keeps the old mode, as before.)"""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 STALE_MTIME_NS = -1  # a document's mtime when it must be read and embedded again (see Store.mark_all_stale)
 
 
@@ -194,7 +209,7 @@ class Store:
                 # Created readable by its owner only; SQLite gives the -wal and -shm files the same mode.
                 os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
