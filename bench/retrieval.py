@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/retrieval.py            # builds bench/data/pydoc-index once, then reuses it
     .venv/bin/python bench/retrieval.py --rebuild  # re-index (after a change to extraction or chunking)
-    .venv/bin/python bench/retrieval.py --sweep    # the default at other meaning/keyword weights too
+    .venv/bin/python bench/retrieval.py --sweep    # the default at other weights too
     .venv/bin/python bench/retrieval.py --set latex --sweep  # bench/latex-check.json over texlive-latex-base-doc
 
 A document is ranked by its best chunk. Rows: keyword only (BM25), meaning only (dense, each window scored by its
@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.corpora import DATA, HERE, SHARED, debian_package, python_doc_corpus
 
 K = 10
-SWEEP = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+SWEEP = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)  # meaning weights
+DOCUMENT_SWEEP = (0.0, 0.5, 0.85, 1.0, 1.5, 2.0, 3.0, 10.0)  # weights of the document's fused best
 MODES = {
     "keyword only (BM25)": (("keyword",), None),
     "meaning only (best view)": (("meaning",), None),
@@ -63,7 +64,7 @@ def main() -> None:
     parser.add_argument("--set", choices=["pyfaq", "latex"], default="pyfaq", help="which questions (default pyfaq)")
     parser.add_argument("--index", type=Path, help="index folder (default: bench/data/pydoc-index or texlive-index)")
     parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
-    parser.add_argument("--sweep", action="store_true", help="add the default at meaning weights 0.5 to 0.8")
+    parser.add_argument("--sweep", action="store_true", help="add the default at other weights")
     args = parser.parse_args()
     import os
 
@@ -89,25 +90,28 @@ def main() -> None:
         summary = Indexer(index, tagger="none").run([corpus])
         took = time.perf_counter() - started
         print(f"# indexed {summary.indexed} files, {summary.chunks} windows, {summary.tokens} tokens in {took:.1f} s")
-    default = engine.fusion.DENSE_WEIGHT
+    default = {"DENSE_WEIGHT": engine.fusion.DENSE_WEIGHT, "DOCUMENT_WEIGHT": engine.fusion.DOCUMENT_WEIGHT}
+    both = ("meaning", "keyword")
     methods = {name: (modes, fusion, default) for name, (modes, fusion) in MODES.items()}
     if args.reranker:
-        methods[f"default + reranker {Path(args.reranker).name}"] = (("meaning", "keyword"), None, default)
+        methods[f"default + reranker {Path(args.reranker).name}"] = (both, None, default)
     if args.sweep:
         for weight in SWEEP:
-            mark = " (the default)" if weight == default else ""
-            methods[f"score fusion, meaning {weight:.2f} / keyword {1 - weight:.2f}{mark}"] = (
-                ("meaning", "keyword"),
-                None,
-                weight,
-            )
+            mark = " (the default)" if weight == default["DENSE_WEIGHT"] else ""
+            name = f"score fusion, meaning {weight:.2f} / keyword {1 - weight:.2f}{mark}"
+            methods[name] = (both, None, {**default, "DENSE_WEIGHT": weight})
+        for weight in DOCUMENT_SWEEP:
+            mark = " (the default)" if weight == default["DOCUMENT_WEIGHT"] else ""
+            name = f"score fusion, document's fused best x {weight:g}{mark}"
+            methods[name] = (both, None, {**default, "DOCUMENT_WEIGHT": weight})
     print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} |")
     print("|---|---|---|---|")
-    for name, (modes, fusion, weight) in methods.items():
+    for name, (modes, fusion, settings) in methods.items():
         os.environ.pop("DOCSENSE_FUSION", None)
         if fusion:
             os.environ["DOCSENSE_FUSION"] = fusion
-        engine.fusion.DENSE_WEIGHT = weight
+        for setting, value in settings.items():
+            setattr(engine.fusion, setting, value)
         reranker = args.reranker if "reranker" in name else None
         with Library(index, reranker=reranker) as library:
             rows = [

@@ -34,12 +34,16 @@ def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], k: int = RRF_K
 
 DENSE_WEIGHT = 0.7
 NORM_DEPTH = 100
+# How much a window's document's fused best adds to the window's own fused score (measured: docs/BENCHMARKS.md).
+DOCUMENT_WEIGHT = 1.0
 
 
 def score_fusion(
     scored: Mapping[str, Sequence[tuple[int, float]]],
     weights: Mapping[str, float] | None = None,
     norm_depth: int = NORM_DEPTH,
+    documents: Mapping[int, int] | None = None,
+    document_weight: float | None = None,
 ) -> list[Fused]:
     """Fuse lists of (id, score), each best first, by their normalised scores, weighted; best first.
 
@@ -47,21 +51,38 @@ def score_fusion(
     0), so that a query with one clear match on one side and a flat list on the other keeps the clear match on top,
     where reciprocal ranks would treat both lists alike. Default weights: meaning 0.7, keyword 0.3 (measured on
     the dev set, docs/BENCHMARKS.md). Ties are broken by the id's best rank, then by the id.
+
+    With ``documents`` (id -> its document), each id's score adds ``document_weight`` (default DOCUMENT_WEIGHT) x its
+    document's fused best:
+    the weighted sum of the best normalised score of the document's ids on each side, though a different window
+    may be best on each (one says what the question means, another has its words). Ids not in ``documents`` are
+    their own document.
     """
     weights = weights or {"meaning": DENSE_WEIGHT, "keyword": 1.0 - DENSE_WEIGHT}
+    document_weight = DOCUMENT_WEIGHT if document_weight is None else document_weight
     scores: dict[int, float] = {}
     best_rank: dict[int, int] = {}
     sources: dict[int, set[str]] = {}
+    document_best: dict[int, float] = {}
     for name, items in scored.items():
         if not items:
             continue
         top = items[0][1]
         floor = items[min(norm_depth, len(items)) - 1][1]
         span = top - floor
+        side_best: dict[int, float] = {}
         for rank, (item, score) in enumerate(items, start=1):
             norm = max(0.0, (score - floor) / span) if span > 0 else 1.0
             scores[item] = scores.get(item, 0.0) + weights.get(name, 1.0) * norm
             best_rank[item] = min(best_rank.get(item, rank), rank)
             sources.setdefault(item, set()).add(name)
+            if documents is not None:
+                doc = documents.get(item, -1 - item)
+                side_best[doc] = max(side_best.get(doc, 0.0), norm)
+        for doc, norm in side_best.items():
+            document_best[doc] = document_best.get(doc, 0.0) + weights.get(name, 1.0) * norm
+    if documents is not None and document_weight:
+        for item in scores:
+            scores[item] += document_weight * document_best[documents.get(item, -1 - item)]
     order = sorted(scores, key=lambda i: (-scores[i], best_rank[i], i))
     return [Fused(i, scores[i], frozenset(sources[i])) for i in order]

@@ -24,8 +24,9 @@ from engine.types import DOC_TYPES, Matched, SearchHit
 
 MAX_QUERY_CHARS = 2000
 # Each side's candidates: at least this many windows, so that the first hits (and the document evidence behind them)
-# are the same for any limit up to 50: the window's 50, the CLI's 10 and the reader's 3. At least fusion's 100.
-CANDIDATES = 250
+# are the same for any limit up to 100: the window's 50, the CLI's 10 and the reader's 3. At least fusion's 100.
+# 250 cut the evidence of long pages short (dev nDCG@10 0.589 against 0.605 at 500 and at 1,000; docs/BENCHMARKS.md).
+CANDIDATES = 500
 MAX_LIMIT = 1000
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -161,12 +162,7 @@ def _dense_ids(
     chunks, views, scores = vectors.top_views(q, depth, allowed)
     if len(chunks) == 0:
         return []
-    known = np.unique(chunks)
-    doc_of = dict(
-        index.store.conn.execute(
-            f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(known))})", known.tolist()
-        )
-    )
+    doc_of = _documents_of(index, np.unique(chunks).tolist())
     # Views of a chunk deleted since the FAISS index was loaded are left out.
     kept = np.fromiter((c in doc_of for c in chunks.tolist()), dtype=bool, count=len(chunks))
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
@@ -247,20 +243,33 @@ def search(
         dense = _dense_ids(index, query, filters, where, params, k)
         scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
         best_views = {chunk: view for chunk, _score, view in dense}
+    doc_of = _documents_of(index, list({i for items in scored.values() for i, _score in items}))
     if os.environ.get("DOCSENSE_FUSION") == "rrf":  # the fusion before issue 6, kept for comparison
         fused = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in scored.items()})
     else:
-        fused = score_fusion(scored)
+        fused = score_fusion(scored, documents=doc_of)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
-    return _hits(index, query, _spread(index, fused)[:limit], best_views)
+    return _hits(index, query, _spread(fused, doc_of)[:limit], best_views)
+
+
+def _documents_of(index: Index, ids: list[int]) -> dict[int, int]:
+    """{chunk id: its document's id} for those of ``ids`` still in the store (asked in batches that stay below
+    SQLite's limit on parameters)."""
+    found: dict[int, int] = {}
+    for a in range(0, len(ids), 10_000):
+        batch = ids[a : a + 10_000]
+        sql = f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})"
+        found.update(index.store.conn.execute(sql, batch))
+    return found
 
 
 PER_DOCUMENT = 3  # windows of one document before the windows of other documents get their turn
 
 
-def _spread(index: Index, fused: list[Fused]) -> list[Fused]:
-    """``fused`` with each document's windows after its PER_DOCUMENT best moved below the others' windows.
+def _spread(fused: list[Fused], doc_of: dict[int, int]) -> list[Fused]:
+    """``fused`` with each document's windows (``doc_of``: window -> document) after its PER_DOCUMENT best moved
+    below the others' windows.
 
     The document evidence lifts all windows of a good page together, which would fill the first hits with one page;
     a user looks for documents first. Documents keep the order of their best windows, and the windows held back
@@ -268,10 +277,6 @@ def _spread(index: Index, fused: list[Fused]) -> list[Fused]:
     """
     if len(fused) <= PER_DOCUMENT:
         return fused
-    ids = [f.id for f in fused]
-    doc_of = dict(
-        index.store.conn.execute(f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
-    )
     first: list[Fused] = []
     later: list[Fused] = []
     taken: dict[int, int] = {}

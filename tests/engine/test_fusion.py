@@ -52,3 +52,34 @@ def test_score_fusion_clips_below_the_normalisation_depth() -> None:
     assert score_fusion({"meaning": [], "keyword": []}) == []
     (single,) = score_fusion({"keyword": [(7, 3.0)]})
     assert single.score == pytest.approx(0.3)
+
+
+def test_score_fusion_adds_the_documents_fused_best() -> None:
+    """A document whose best meaning window and best keyword window differ gets both: each window adds its
+    document's best normalised score on each side, weighted."""
+    from engine.fusion import score_fusion
+
+    # Document 10: windows 1 (best by meaning) and 2 (best by keyword). Document 20: window 3, good on both sides.
+    meaning = [(1, 1.0), (3, 0.9), (2, 0.5), (4, 0.0)]
+    keyword = [(2, 10.0), (3, 8.0), (1, 2.0), (4, 0.0)]
+    documents = {1: 10, 2: 10, 3: 20, 4: 30}
+    weights = {"meaning": 0.7, "keyword": 0.3}
+    plain = score_fusion({"meaning": meaning, "keyword": keyword}, weights=weights)
+    assert [f.id for f in plain][:2] == [3, 1]  # window by window, document 20's one good window wins
+    fused = score_fusion(
+        {"meaning": meaning, "keyword": keyword}, weights=weights, documents=documents, document_weight=1.0
+    )
+    by_id = {f.id: f.score for f in fused}
+    own = {f.id: f.score for f in plain}
+    assert by_id[1] == pytest.approx(own[1] + 0.7 * 1.0 + 0.3 * 1.0)  # document 10: best of both sides
+    assert by_id[2] == pytest.approx(own[2] + 1.0)
+    assert by_id[3] == pytest.approx(own[3] + 0.7 * 0.9 + 0.3 * 0.8)
+    assert by_id[4] == pytest.approx(0.0)
+    assert [f.id for f in fused] == [1, 3, 2, 4]  # document 10 first now
+    # Without the mapping, or at weight 0, nothing changes; ids not in the mapping are their own document.
+    alone = score_fusion({"meaning": meaning, "keyword": keyword}, weights=weights, documents={}, document_weight=1.0)
+    assert {f.id: f.score for f in alone} == pytest.approx({i: 2 * s for i, s in own.items()})
+    zero = score_fusion(
+        {"meaning": meaning, "keyword": keyword}, weights=weights, documents=documents, document_weight=0
+    )
+    assert zero == plain

@@ -352,3 +352,24 @@ def test_query_words_close_together_count_more(make_indexer, docs, fake_encoder,
             plain = lib.search("kettle whistle", limit=2, modes=("keyword",))
     assert [Path(h.path).name for h in plain] == ["apart.txt", "together.txt"]  # by BM25, more is better
     assert [Path(h.path).name for h in close] == ["together.txt", "apart.txt"]  # together is better still
+
+
+def test_fusion_is_told_each_windows_document(library, monkeypatch) -> None:
+    """The fused score adds each window's document's fused best (engine.fusion): search gives fusion the document of
+    every window either side found."""
+    import engine.search as search_module
+
+    seen: dict = {}
+    real = search_module.score_fusion
+
+    def spy(scored, **kwargs):
+        seen.update(scored=scored, documents=kwargs.get("documents"))
+        return real(scored, **kwargs)
+
+    monkeypatch.setattr(search_module, "score_fusion", spy)
+    hits = library.search("virtual hosts apache", limit=5)
+    assert hits
+    ids = {i for items in seen["scored"].values() for i, _score in items}
+    assert len(ids) > 5
+    truth = dict(library.index.store.conn.execute("SELECT id, doc_id FROM chunks"))
+    assert seen["documents"] == {i: truth[i] for i in ids}
