@@ -264,7 +264,7 @@ def _documents_of(index: Index, ids: list[int]) -> dict[int, int]:
     return found
 
 
-PER_DOCUMENT = 3  # windows of one document before the windows of other documents get their turn
+PER_DOCUMENT = 2  # windows of one document before the windows of other documents get their turn (BENCHMARKS.md)
 
 
 def _spread(fused: list[Fused], doc_of: dict[int, int]) -> list[Fused]:
