@@ -53,10 +53,9 @@ def score_fusion(
     the dev set, docs/BENCHMARKS.md). Ties are broken by the id's best rank, then by the id.
 
     With ``documents`` (id -> its document), each id's score adds ``document_weight`` (default DOCUMENT_WEIGHT) x its
-    document's fused best:
-    the weighted sum of the best normalised score of the document's ids on each side, though a different window
-    may be best on each (one says what the question means, another has its words). Ids not in ``documents`` are
-    their own document.
+    document's fused best: the weighted sum of the best normalised score of the document's ids on each side, though
+    a different window may be best on each (one says what the question means, another has its words). Ids not in
+    ``documents`` are their own document.
     """
     weights = weights or {"meaning": DENSE_WEIGHT, "keyword": 1.0 - DENSE_WEIGHT}
     document_weight = DOCUMENT_WEIGHT if document_weight is None else document_weight
