@@ -102,25 +102,16 @@ class VectorIndex:
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float, int]]:
         """Like ``search``, with the number of each chunk's best view: (chunk id, score, view)."""
-        if len(self) == 0 or k <= 0:
+        if k <= 0:
             return []
-        if allowed is not None and len(allowed) == 0:
-            return []
-        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        params = None
-        if allowed is not None:
-            selector = self._faiss.IDSelectorBatch(all_view_ids(allowed))
-            params = self._faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         depth = k * 4
         while True:
             # Views of one chunk come in runs: look deeper until k distinct chunks are found, or all were seen.
-            want = min(depth, len(self))
-            scores, ids = self.index.search(q, want) if params is None else self.index.search(q, want, params=params)
+            chunks, views, scores = self.top_views(query, depth, allowed)
             best: dict[int, tuple[float, int]] = {}
-            for i, score in zip(ids[0], scores[0], strict=True):
-                if i >= 0:
-                    best.setdefault(int(i) // VIEWS_PER_CHUNK, (float(score), int(i) % VIEWS_PER_CHUNK))
-            if len(best) >= k or want >= len(self) or int((ids[0] >= 0).sum()) < want:
+            for chunk, view, score in zip(chunks.tolist(), views.tolist(), scores.tolist(), strict=True):
+                best.setdefault(chunk, (score, view))
+            if len(best) >= k or depth >= len(self) or len(chunks) < depth:
                 return [(chunk, score, view) for chunk, (score, view) in list(best.items())[:k]]
             depth *= 4
 
