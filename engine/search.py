@@ -99,10 +99,12 @@ def clean_query(query: str) -> str:
 NEAR_WEIGHT = 0.5  # how much the BM25 of neighbouring query words found together adds (measured: BENCHMARKS.md)
 
 
-def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: int) -> list[tuple[int, float]]:
+def _keyword_ids(
+    index: Index, query: str, where: str, params: list[object], k: int, documents: dict[int, int] | None = None
+) -> list[tuple[int, float]]:
     """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus NEAR_WEIGHT x the BM25 of
     the query's neighbouring words found close together, plus their document's keyword evidence; with scores
-    (higher better)."""
+    (higher better). ``documents``, when given, gets the document of each chunk returned."""
     fts_query = build_fts_query(query)
     if fts_query is None:
         return []
@@ -124,6 +126,8 @@ def _keyword_ids(index: Index, query: str, where: str, params: list[object], k: 
     except sqlite3.OperationalError as exc:  # the builders should make this impossible; never show a traceback
         raise QueryError(f"the keyword search could not run this query: {exc}") from exc
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
+    if documents is not None:
+        documents.update((chunk, doc) for chunk, (_score, doc) in best)
     return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best])
 
 
@@ -144,10 +148,17 @@ def keyword_evidence(found: list[tuple[int, float, int]]) -> list[tuple[int, flo
 
 
 def _dense_ids(
-    index: Index, query: str, filters: Filters, where: str, params: list[object], k: int
+    index: Index,
+    query: str,
+    filters: Filters,
+    where: str,
+    params: list[object],
+    k: int,
+    documents: dict[int, int] | None = None,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` chunks by the cosine of their best view to the query plus their document's evidence (see
-    document_evidence), from the best EVIDENCE_DEPTH x ``k`` views: (chunk id, score, view)."""
+    document_evidence), from the best EVIDENCE_DEPTH x ``k`` views: (chunk id, score, view). ``documents``, when
+    given, gets the document of each chunk returned."""
     vectors = index.vectors()
     if len(vectors) == 0:
         return []
@@ -168,7 +179,10 @@ def _dense_ids(
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
     # Fewer views than asked for means every view (allowed) was seen; else the unseen ones score below the last.
     floor = float(scores[-1]) if len(chunks) == depth else None
-    return document_evidence(chunks[kept], views[kept], scores[kept], docs[kept], k, floor)
+    found = document_evidence(chunks[kept], views[kept], scores[kept], docs[kept], k, floor)
+    if documents is not None:
+        documents.update((chunk, doc_of[chunk]) for chunk, _score, _view in found)
+    return found
 
 
 DOC_VIEWS = 10  # a document's evidence is the mean score of its best this-many views ...
@@ -236,14 +250,14 @@ def search(
     where, params = filters.sql()
     k = max(limit * 5, CANDIDATES)
     scored: dict[str, list[tuple[int, float]]] = {}
+    doc_of: dict[int, int] = {}  # each candidate's document, as the two sides found it
     if "keyword" in modes:
-        scored["keyword"] = _keyword_ids(index, query, where, params, k)
+        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of)
     best_views: dict[int, int] = {}
     if "meaning" in modes:
-        dense = _dense_ids(index, query, filters, where, params, k)
+        dense = _dense_ids(index, query, filters, where, params, k, doc_of)
         scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
         best_views = {chunk: view for chunk, _score, view in dense}
-    doc_of = _documents_of(index, list({i for items in scored.values() for i, _score in items}))
     if os.environ.get("DOCSENSE_FUSION") == "rrf":  # the fusion before issue 6, kept for comparison
         fused = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in scored.items()})
     else:
