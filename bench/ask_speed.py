@@ -8,7 +8,6 @@ answering) and prints the median and slowest time per answer.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -16,16 +15,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, SHARED
+from bench.corpora import question_set
 
 
 def main() -> None:
     from engine import Library
 
-    index = DATA / "pydoc-index"
+    spec, index = question_set("pyfaq")
     if not (index / "docsense.db").exists():
         sys.exit(f"no index at {index}: run bench/retrieval.py first")
-    questions = [q["query"] for q in json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())["queries"]]
+    questions = [q["query"] for q in spec["queries"]]
     with Library(index) as library:
         library.ask("How do I read a file?")
         times = []

@@ -50,3 +50,21 @@ def python_doc_corpus() -> Path:
         shutil.copy2(html / rel, dest)
     (target / ".done").write_text(str(len(spec["corpus"])))
     return target
+
+
+QUESTION_SETS = ("pyfaq", "latex")
+
+
+def question_set(name: str) -> tuple[dict, Path]:
+    """The judged questions of set ``name`` and its index folder: "pyfaq", ../shared/bench/pyfaq-retrieval-dev.json
+    over python3.11-doc; "latex", bench/latex-check.json (ours, a check, not for tuning) over texlive-latex-base-doc."""
+    if name == "latex":
+        return json.loads((HERE / "latex-check.json").read_text()), DATA / "texlive-index"
+    return json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text()), DATA / "pydoc-index"
+
+
+def set_corpus(name: str) -> Path:
+    """The folder that set ``name``'s documents are under (fetched and unpacked once)."""
+    if name == "latex":
+        return debian_package("texlive-latex-base-doc") / "usr/share/doc/texlive-doc"
+    return python_doc_corpus()

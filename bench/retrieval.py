@@ -18,14 +18,13 @@ on the dev set holds elsewhere, not a set to tune on.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, HERE, SHARED, debian_package, python_doc_corpus
+from bench.corpora import QUESTION_SETS, question_set, set_corpus
 
 K = 10
 SWEEP = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)  # meaning weights
@@ -61,7 +60,7 @@ def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rebuild", action="store_true", help="index the corpus again from scratch")
-    parser.add_argument("--set", choices=["pyfaq", "latex"], default="pyfaq", help="which questions (default pyfaq)")
+    parser.add_argument("--set", choices=QUESTION_SETS, default="pyfaq", help="which questions (default pyfaq)")
     parser.add_argument("--index", type=Path, help="index folder (default: bench/data/pydoc-index or texlive-index)")
     parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
     parser.add_argument("--sweep", action="store_true", help="add the default at other weights")
@@ -72,14 +71,9 @@ def main() -> None:
     from engine import Library
     from indexer import Indexer
 
-    if args.set == "latex":
-        spec = json.loads((HERE / "latex-check.json").read_text())
-        corpus = debian_package("texlive-latex-base-doc") / "usr/share/doc/texlive-doc"
-        index = args.index or DATA / "texlive-index"
-    else:
-        spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
-        corpus = python_doc_corpus()
-        index = args.index or DATA / "pydoc-index"
+    spec, index = question_set(args.set)
+    index = args.index or index
+    corpus = set_corpus(args.set)
     if args.rebuild or not (index / "docsense.db").exists():
         import shutil
 

@@ -12,7 +12,6 @@ fewest distinct documents among each search's 10 hits.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -20,23 +19,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, HERE, SHARED
+from bench.corpora import QUESTION_SETS, question_set
 
 
 def main() -> None:
     from engine import Library
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=["pyfaq", "latex"], default="pyfaq", help="whose questions and index")
+    parser.add_argument("--set", choices=QUESTION_SETS, default="pyfaq", help="whose questions and index")
     parser.add_argument("--index", type=Path, help="index folder (default: bench/data/pydoc-index or texlive-index)")
     parser.add_argument("--query", action="append", help="the searches to time (default: the set's questions)")
     args = parser.parse_args()
-    if args.set == "latex":
-        spec = json.loads((HERE / "latex-check.json").read_text())
-        index = args.index or DATA / "texlive-index"
-    else:
-        spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
-        index = args.index or DATA / "pydoc-index"
+    spec, index = question_set(args.set)
+    index = args.index or index
     if not (index / "docsense.db").exists():
         sys.exit(f"no index at {index}: run bench/retrieval.py{' --set latex' * (args.set == 'latex')} first")
     queries = args.query or [q["query"] for q in spec["queries"]]
