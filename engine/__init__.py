@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import engine.offline  # noqa: F401  (first: seals the process off the network before any library is imported)
 from engine.errors import DocSenseError
 from engine.library import Library
 from engine.types import Answer, Entity, FailedFile, Progress, RunSummary, SearchHit, Status, Verification

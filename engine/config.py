@@ -31,18 +31,6 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
-def force_offline() -> None:
-    """Keep Hugging Face libraries from reaching a hub unless the user allowed downloads.
-
-    Setting DOCSENSE_ALLOW_DOWNLOADS=1 leaves the environment as it is.
-    """
-    if os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") == "1":
-        return
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
 def pick_device(requested: str | None = None) -> str:
     """Return the torch device to use: the requested one, else cuda, else mps, else cpu.
 

@@ -85,9 +85,8 @@ class SentenceEncoder(_EncoderBase):
         name: str = DEFAULT_ENCODER,
         backend: str | None = None,
     ):
-        from engine.config import force_offline, pick_device
+        from engine.config import pick_device
 
-        force_offline()
         self.model_dir = Path(model_dir) if model_dir else packaged_model_dir()
         self.name = name
         self.tokenizer = Tokenizer(self.model_dir / "tokenizer.json")

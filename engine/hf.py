@@ -52,9 +52,8 @@ def load_checkpoint(checkpoint: str, auto_class: str, what: str, device: str | N
     Raises:
         ModelError: it cannot be loaded, or its tokenizer is not a fast one (no character offsets).
     """
-    from engine.config import force_offline, pick_device
+    from engine.config import pick_device
 
-    force_offline()
     path = Path(checkpoint).expanduser()
     if checkpoint.startswith(("/", ".", "~")) and not path.is_dir():
         raise ModelError(f"cannot load the {what} model {checkpoint!r}: no such folder")

@@ -6,9 +6,8 @@ with vectors at cosine 0.9999 to torch's. The conversion happens on the user's m
 files and the OpenVINO version. The converted model takes token ids and the attention mask and returns the unit
 vector: the BERT body, the mean over real tokens and the normalisation, as the sentence-transformers pipeline does.
 
-OpenVINO's model conversion API would send usage telemetry by default; DocSense never reaches the network, so the
-conversion runs with telemetry replaced by OpenVINO's own stub (the module it falls back to when telemetry is not
-installed), and nothing but the runtime (read_model, compile_model) is used after that.
+OpenVINO sends usage telemetry from ``import openvino`` by default; engine/offline.py turns it off for the whole
+process before anything can import OpenVINO (see there).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -64,22 +62,14 @@ def _convert(st_model: Any, target: Path) -> None:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=1)
 
-    saved = sys.modules.get("openvino_telemetry", ...)
-    sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]  # import fails: OpenVINO uses its stub
-    try:
-        import openvino
+    import openvino  # its telemetry is off: engine.offline sealed the process before any import of it
 
-        example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long))
-        shape = openvino.PartialShape([-1, -1])
-        # The trace warns about values it fixes; none changes with the batch's size or length (checked after).
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            converted = openvino.convert_model(Encoder().eval(), example_input=example, input=[shape, shape])
-    finally:
-        if saved is ...:
-            del sys.modules["openvino_telemetry"]
-        else:
-            sys.modules["openvino_telemetry"] = saved
+    example = (torch.ones(2, 16, dtype=torch.long), torch.ones(2, 16, dtype=torch.long))
+    shape = openvino.PartialShape([-1, -1])
+    # The trace warns about values it fixes; none changes with the batch's size or length (checked after).
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        converted = openvino.convert_model(Encoder().eval(), example_input=example, input=[shape, shape])
     converted.inputs[0].get_tensor().set_names({"input_ids"})
     converted.inputs[1].get_tensor().set_names({"attention_mask"})
     openvino.save_model(converted, str(target / "model.xml"), compress_to_fp16=False)

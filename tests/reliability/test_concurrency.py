@@ -110,40 +110,6 @@ def test_index_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
         assert stat.S_IMODE((index / name).stat().st_mode) & 0o077 == 0, name
 
 
-def test_no_network_by_default(tmp_path: Path) -> None:
-    folder = tmp_path / "notes"
-    folder.mkdir()
-    (folder / "a.md").write_text("# Tea\n\nGreen tea is picked in spring by Anna Schmidt in Darjeeling.")
-    index = tmp_path / "index"
-    code = f"""
-import json, os, socket, sys
-attempts = []
-def refuse(self, address, *args):
-    attempts.append(repr(address))
-    raise OSError("network disabled by the test")
-socket.socket.connect = refuse
-socket.socket.connect_ex = refuse
-from indexer import Indexer
-from engine import Library
-Indexer({str(index)!r}, tagger="en_core_web_sm", workers=0).run([{str(folder)!r}])
-with Library({str(index)!r}) as lib:
-    hits = lib.search("when is green tea picked")
-    answers = lib.ask("Who picks the tea?")
-print(json.dumps({{"attempts": attempts, "offline": os.environ.get("HF_HUB_OFFLINE"),
-                   "hit": hits[0].path, "answer": answers[0].answer if answers else None}}))
-"""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "DOCSENSE_"))}
-    env["DOCSENSE_CACHE"] = str(tmp_path / "cache")  # an empty cache: the OpenVINO conversion runs here too
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result["attempts"] == []
-    assert list((tmp_path / "cache" / "openvino").glob("*/model.xml"))  # converted, with the network refused
-    assert result["offline"] == "1"
-    assert result["hit"] == str(folder / "a.md")
-    assert result["answer"] == "Anna Schmidt"
-
-
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
 def test_a_read_only_index_folder_is_a_clear_error(tmp_path: Path) -> None:
     folder = make_notes(tmp_path / "notes", 2, words=5)
