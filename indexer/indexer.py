@@ -14,7 +14,6 @@ import concurrent.futures as cf
 import dataclasses
 import fnmatch
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
@@ -34,7 +33,7 @@ from engine.types import FailedFile, Progress, RunSummary
 from engine.vectors import VIEW_SCHEME
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.extract import SUFFIX_TYPES
-from indexer.work import FileResult, FileTask, process_file, worker_init
+from indexer.work import FileResult, FileTask, process_file, worker_context, worker_init
 
 SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
@@ -452,8 +451,7 @@ class _Run:
         self, pending: collections.deque[FileTask], workers: int
     ) -> Generator[FileResult, None, list[FileTask]]:
         """Run ``pending`` tasks in a fresh pool, yielding results; returns the tasks in flight if the pool broke."""
-        # spawn, never fork: forking after torch (or CUDA) has started threads can deadlock the children.
-        context = multiprocessing.get_context("spawn")
+        context = worker_context()
         with cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
         ) as pool:

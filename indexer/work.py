@@ -7,6 +7,8 @@ embeds and stores. Functions are top-level so that ``spawn`` workers can pickle 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import multiprocessing.context
 import os
 import signal
 import threading
@@ -60,6 +62,19 @@ class FileResult:
 @lru_cache(maxsize=4)
 def _tokenizer(path: str) -> Tokenizer:
     return Tokenizer(Path(path))
+
+
+def worker_context() -> multiprocessing.context.SpawnContext:
+    """How extraction workers start: spawned, never forked, and blind to the working directory.
+
+    spawn, because forking after torch (or CUDA) has started threads can deadlock the children. A spawned child
+    starts as ``python -c ...``, which puts the working directory first on ``sys.path``: a ``multiprocessing.py`` or
+    an ``indexer/`` folder in a folder the user indexes from inside would run in every worker and in
+    multiprocessing's resource tracker. PYTHONSAFEPATH (Python 3.11's ``-P``) keeps it off the path of every child
+    started from now on; this process's own path is not changed.
+    """
+    os.environ["PYTHONSAFEPATH"] = "1"
+    return multiprocessing.get_context("spawn")
 
 
 def worker_init(parent: int) -> None:
