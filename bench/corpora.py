@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-SHARED = HERE.parent.parent / "shared"
+SETS = HERE / "sets"  # the dev question sets, copied from the product owner's shared/bench (sets/README.md)
+TEST_CORPUS = HERE.parent / "tests" / "data" / "corpus"  # the small real corpus the tests use
 PYDOC_HTML = "usr/share/doc/python3.11/html"
 
 
@@ -38,7 +39,7 @@ def debian_package(name: str) -> Path:
 
 def python_doc_corpus() -> Path:
     """A folder holding the 474 pages of pyfaq-retrieval-dev.json's corpus (no faq/, indexes or search page)."""
-    spec = json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+    spec = json.loads((SETS / "pyfaq-retrieval-dev.json").read_text())
     target = DATA / "pydoc-corpus"
     if (target / ".done").exists():
         return target
@@ -56,11 +57,11 @@ QUESTION_SETS = ("pyfaq", "latex")
 
 
 def question_set(name: str) -> tuple[dict, Path]:
-    """The judged questions of set ``name`` and its index folder: "pyfaq", ../shared/bench/pyfaq-retrieval-dev.json
+    """The judged questions of set ``name`` and its index folder: "pyfaq", bench/sets/pyfaq-retrieval-dev.json
     over python3.11-doc; "latex", bench/latex-check.json (ours, a check, not for tuning) over texlive-latex-base-doc."""
     if name == "latex":
         return json.loads((HERE / "latex-check.json").read_text()), DATA / "texlive-index"
-    return json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text()), DATA / "pydoc-index"
+    return json.loads((SETS / "pyfaq-retrieval-dev.json").read_text()), DATA / "pydoc-index"
 
 
 def set_corpus(name: str) -> Path:

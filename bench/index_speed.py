@@ -1,6 +1,6 @@
 """Indexing speed of the whole `docsense index` pipeline (extract, chunk, embed, store) on real corpora.
 
-    .venv/bin/python bench/index_speed.py                 # ../shared/corpus and the python3.11-doc pages
+    .venv/bin/python bench/index_speed.py                 # tests/data/corpus and the python3.11-doc pages
     .venv/bin/python bench/index_speed.py --corpus shared --workers 1
 
 Prints one row per corpus: files, pages, chunks, tokens, seconds, tokens/s, pages/s, and the share of the time
@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import SHARED, python_doc_corpus
+from bench.corpora import TEST_CORPUS, python_doc_corpus
 
 
 def corpus_path(name: str) -> Path:
     if name == "shared":
-        return SHARED / "corpus"
+        return TEST_CORPUS
     if name == "pydoc":
         return python_doc_corpus()
     return Path(name)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pipeline_speed.py                      # python3.11-doc pages, every device present
     .venv/bin/python bench/pipeline_speed.py --limit 60 --device cpu
-    .venv/bin/python bench/pipeline_speed.py --corpus shared      # ../shared/corpus (PDFs, HTML, text)
+    .venv/bin/python bench/pipeline_speed.py --corpus shared      # tests/data/corpus (PDFs, HTML, text)
 
 Stages, each timed alone over the same files, one process:
 - extract: bytes to text (pdfium / html.parser / ...): pages/s (an HTML or text file counts as one page).
@@ -28,13 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import SHARED, python_doc_corpus
+from bench.corpora import TEST_CORPUS, python_doc_corpus
 
 
 def files_of(corpus: str, limit: int) -> list[Path]:
     from indexer.extract import SUFFIX_TYPES
 
-    root = SHARED / "corpus" if corpus == "shared" else python_doc_corpus() if corpus == "pydoc" else Path(corpus)
+    root = TEST_CORPUS if corpus == "shared" else python_doc_corpus() if corpus == "pydoc" else Path(corpus)
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIX_TYPES and "broken" not in p.parts)
     return files[:limit] if limit else files
 

@@ -1,4 +1,4 @@
-"""Answer highlighting on ../shared/bench/faq-qa-dev.json: given a question and its whole FAQ page, where does the
+"""Answer highlighting on bench/sets/faq-qa-dev.json: given a question and its whole FAQ page, where does the
 reader put the highlight?
 
     .venv/bin/python bench/reader.py
@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import SHARED
+from bench.corpora import SETS
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     from engine.reader.sentence import SentenceReader
     from engine.tagger import load_tagger
 
-    spec = json.loads((SHARED / "bench" / "faq-qa-dev.json").read_text())
+    spec = json.loads((SETS / "faq-qa-dev.json").read_text())
     reader = SentenceReader(SentenceEncoder(), load_tagger())
     hits = strict = total = none = 0
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Search quality on ../shared/bench/pyfaq-retrieval-dev.json: document-level nDCG@10, MRR@10, Recall@10.
+"""Search quality on bench/sets/pyfaq-retrieval-dev.json: document-level nDCG@10, MRR@10, Recall@10.
 
     .venv/bin/python bench/retrieval.py            # builds bench/data/pydoc-index once, then reuses it
     .venv/bin/python bench/retrieval.py --rebuild  # re-index (after a change to extraction or chunking)

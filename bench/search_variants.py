@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import DATA, SHARED, python_doc_corpus
+from bench.corpora import DATA, SETS, python_doc_corpus
 from bench.retrieval import K, scores
 
 CACHE = DATA / "variants"
@@ -174,7 +174,7 @@ def embed_variant(name: str, rows: list[dict]) -> None:
 
 
 def spec() -> dict:
-    return json.loads((SHARED / "bench" / "pyfaq-retrieval-dev.json").read_text())
+    return json.loads((SETS / "pyfaq-retrieval-dev.json").read_text())
 
 
 class Bench:

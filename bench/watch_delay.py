@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/watch_delay.py [--debounce 1.0] [--rounds 5]
 
-Watches a temp copy of ../shared/corpus; each round saves a new Markdown file, then searches (hybrid, a fresh
+Watches a temp copy of tests/data/corpus; each round saves a new Markdown file, then searches (hybrid, a fresh
 Library each time, as a separate CLI call would) every 50 ms until the file is the top hit; then renames it and
 waits for the new path. Prints the delays.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.corpora import SHARED
+from bench.corpora import TEST_CORPUS
 
 
 def wait_for(index: Path, query: str, path: Path, limit_s: float = 60) -> float:
@@ -49,7 +49,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
-        shutil.copytree(SHARED / "corpus", corpus)
+        shutil.copytree(TEST_CORPUS, corpus)
         watcher = Watcher(Indexer(index), [corpus], debounce_s=args.debounce)
         watcher.start()
         watcher.wait_ready(600)

@@ -1,16 +1,18 @@
-"""Shared fixtures: the real corpus from ../shared, encoders (a fast fake and the real model), temp indexes."""
+"""Shared fixtures: the real test corpus (tests/data/corpus), encoders (a fast fake and the real model), indexes."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_CORPUS = Path(os.environ.get("DOCSENSE_TEST_CORPUS", REPO.parent / "shared" / "corpus"))
+CORPUS = REPO / "tests" / "data" / "corpus"  # real documents, sources and licences in its README.md
 
 
 _SESSION_CACHE = Path(tempfile.mkdtemp(prefix="docsense-test-cache-"))
@@ -21,6 +23,60 @@ def _remove_session_cache():
     """The converted models of the session go with it."""
     yield
     shutil.rmtree(_SESSION_CACHE, ignore_errors=True)
+
+
+def _live_children() -> set[int]:
+    """This process's child processes that are still running (zombies are dead, only not yet reaped)."""
+    pid = os.getpid()
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    alive = set()
+    for child in found:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            alive.add(child)
+    return alive
+
+
+def _resource_tracker_pid() -> int | None:
+    """multiprocessing's resource tracker: started once, on purpose, and kept for the session."""
+    import sys
+
+    tracker = sys.modules.get("multiprocessing.resource_tracker")
+    return getattr(getattr(tracker, "_resource_tracker", None), "_pid", None)
+
+
+# Threads a library starts once and keeps for the life of the process, by design: tqdm's monitor (started by any
+# bar, even a disabled one, e.g. inside sentence-transformers' encode).
+_PROCESS_SINGLETONS = {"tqdm_monitor"}
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_running():
+    """Fail a test that leaves a thread or a child process running (as watchdog's test suite does)."""
+    threads_before = set(threading.enumerate())
+    children_before = _live_children()
+    yield
+    deadline = time.monotonic() + 10  # what a test stopped may take a moment to wind down
+    while True:
+        threads = [
+            t for t in threading.enumerate()
+            if t not in threads_before and t.is_alive() and not isinstance(t, threading._DummyThread)
+            and t.name not in _PROCESS_SINGLETONS
+        ]  # fmt: skip
+        children = _live_children() - children_before - {_resource_tracker_pid()}
+        if (not threads and not children) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not threads, f"the test left threads running: {[t.name for t in threads]}"
+    assert not children, f"the test left child processes running: {sorted(children)}"
 
 
 @pytest.fixture(autouse=True)
@@ -37,17 +93,15 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_corpus() -> Path:
-    """The real documents in ../shared/corpus (read-only: copy before indexing)."""
-    if not SHARED_CORPUS.is_dir():
-        pytest.fail(f"the shared corpus is missing at {SHARED_CORPUS}; set DOCSENSE_TEST_CORPUS")
-    return SHARED_CORPUS
+def corpus_dir() -> Path:
+    """The real documents in tests/data/corpus (read-only by convention: copy before indexing)."""
+    return CORPUS
 
 
 @pytest.fixture
-def corpus_copy(shared_corpus: Path, tmp_path: Path) -> Path:
+def corpus_copy(corpus_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
-    shutil.copytree(shared_corpus, target)
+    shutil.copytree(corpus_dir, target)
     return target
 
 

@@ -1,4 +1,4 @@
-"""End to end with the real all-MiniLM-L6-v2 encoder, the process pool, and a copy of ../shared/corpus."""
+"""End to end with the real all-MiniLM-L6-v2 encoder, the process pool, and a copy of tests/data/corpus."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ pytestmark = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")
-def real_index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, real_encoder):
+def real_index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, real_encoder):
     root = tmp_path_factory.mktemp("real")
     corpus = root / "corpus"
-    shutil.copytree(shared_corpus, corpus)
+    shutil.copytree(corpus_dir, corpus)
     summary = Indexer(root / "index", encoder=real_encoder, workers=1, tagger="en_core_web_sm").run([corpus])
     return root / "index", corpus, summary
 

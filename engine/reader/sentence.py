@@ -4,7 +4,7 @@ Each sentence is scored by its cosine with the question, plus that of the three-
 two-sentence window it opens, and, weighted most, of the block (paragraph group or heading section) it sits in;
 the first sentence of a block gets a small bonus, since answers tend to start there. Window vectors are the
 normalised sums of their sentences' vectors, so only sentences and blocks are embedded. The weights were tuned on
-../shared/bench/faq-qa-dev.json only (bench/reader.py prints the figures).
+bench/sets/faq-qa-dev.json only (bench/reader.py prints the figures).
 
 When the question asks for a name, a date, a place or a number (``expected_labels``), the answer narrows to the
 entity of that kind in the chosen sentence that the question does not already mention.

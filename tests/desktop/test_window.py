@@ -20,10 +20,10 @@ WAIT = 30000
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder) -> tuple[Path, Path]:
+def indexed(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, fake_encoder) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("gui")
     corpus = root / "corpus"
-    shutil.copytree(shared_corpus, corpus)
+    shutil.copytree(corpus_dir, corpus)
     Indexer(root / "index", encoder=fake_encoder, workers=0, tagger="none").run([corpus])
     return root / "index", corpus
 
@@ -327,12 +327,12 @@ def test_find_on_page_finds_an_answer_inside_page_words() -> None:
         assert page[found[0] : found[0] + found[1]] == expected
 
 
-def test_pdf_answer_is_drawn_where_a_footnote_mark_follows_it(qtbot, shared_corpus: Path) -> None:
+def test_pdf_answer_is_drawn_where_a_footnote_mark_follows_it(qtbot, corpus_dir: Path) -> None:
     from desktop.preview import PreviewWidget
 
     preview = PreviewWidget()
     qtbot.addWidget(preview)
-    preview.show_pdf("xr", str(shared_corpus / "pdf/xr.pdf"), 1, [("hit", "David Carlisle\u2020"),
+    preview.show_pdf("xr", str(corpus_dir / "pdf/xr.pdf"), 1, [("hit", "David Carlisle\u2020"),
                                                                    ("answer", "David Carlisle")])  # fmt: skip
     kinds = [k for k, _ in preview.page_rects]
     assert "answer" in kinds  # the page reads "Carlisle\u2020": the answer ends inside that word
@@ -342,7 +342,7 @@ def test_pdf_answer_is_drawn_where_a_footnote_mark_follows_it(qtbot, shared_corp
     assert answer.width() < hit.width() + 5
 
 
-def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, shared_corpus: Path) -> None:
+def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, corpus_dir: Path) -> None:
     from desktop.preview import PreviewWidget
 
     preview = PreviewWidget()
@@ -350,7 +350,7 @@ def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, shared_co
     preview.resize(600, 320)
     preview.show()
     needle = "believe that the conditions below give you the freedom to make and distribute modified versions"
-    preview.show_pdf("lppl", str(shared_corpus / "pdf/lppl.pdf"), 1, [("hit", needle)])
+    preview.show_pdf("lppl", str(corpus_dir / "pdf/lppl.pdf"), 1, [("hit", needle)])
     assert preview.page_rects
     top = min(r.top() for _, r in preview.page_rects)
     viewport = preview.page_area.viewport().height()
@@ -359,7 +359,7 @@ def test_pdf_preview_scrolls_down_to_a_highlight_below_the_fold(qtbot, shared_co
     assert scroll <= top < scroll + viewport
 
 
-def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, shared_corpus: Path) -> None:
+def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, corpus_dir: Path) -> None:
     from desktop.preview import PreviewWidget
 
     preview = PreviewWidget()
@@ -368,7 +368,7 @@ def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, shared_corpus: Path
     preview.show()
     qtbot.waitExposed(preview)
     needle = "believe that the conditions below give you the freedom to make and distribute modified versions"
-    preview.show_pdf("lppl", str(shared_corpus / "pdf/lppl.pdf"), 1, [("hit", needle)])
+    preview.show_pdf("lppl", str(corpus_dir / "pdf/lppl.pdf"), 1, [("hit", needle)])
     viewport = preview.page_area.viewport().width()
     assert viewport - 40 <= preview.page_width <= viewport  # no sideways scrolling, no wasted margin
     assert preview.page.pixmap().width() == preview.page_width
@@ -382,7 +382,7 @@ def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, shared_corpus: Path
     assert wide[0].width() / narrow[0].width() == pytest.approx(preview.page_width / narrow_width, rel=0.02)
 
 
-def test_pdf_preview_reloads_a_file_that_changed(qtbot, shared_corpus: Path, tmp_path: Path) -> None:
+def test_pdf_preview_reloads_a_file_that_changed(qtbot, corpus_dir: Path, tmp_path: Path) -> None:
     import os
 
     from desktop.preview import PreviewWidget
@@ -390,12 +390,12 @@ def test_pdf_preview_reloads_a_file_that_changed(qtbot, shared_corpus: Path, tmp
     preview = PreviewWidget()
     qtbot.addWidget(preview)
     doc = tmp_path / "doc.pdf"
-    shutil.copy(shared_corpus / "pdf/xr.pdf", doc)
+    shutil.copy(corpus_dir / "pdf/xr.pdf", doc)
     preview.show_pdf("doc", str(doc), 1, [])
     first = preview.pdf.pageCount()
     preview.show_pdf("doc", str(doc), 2, [])  # the same file: kept loaded
     assert preview.pdf.pageCount() == first
-    shutil.copy(shared_corpus / "pdf/lppl.pdf", doc)
+    shutil.copy(corpus_dir / "pdf/lppl.pdf", doc)
     later = doc.stat().st_mtime_ns + 1_000_000_000
     os.utime(doc, ns=(later, later))
     preview.show_pdf("doc", str(doc), 1, [])

@@ -25,9 +25,9 @@ def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder) -> Path:
+def index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, fake_encoder) -> Path:
     root = tmp_path_factory.mktemp("rerank")
-    shutil.copytree(shared_corpus / "text", root / "corpus")
+    shutil.copytree(corpus_dir / "text", root / "corpus")
     Indexer(root / "index", encoder=fake_encoder, workers=0).run([root / "corpus"])
     return root / "index"
 

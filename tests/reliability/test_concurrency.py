@@ -69,9 +69,9 @@ def test_a_second_writer_waits_when_asked(tmp_path: Path) -> None:
     assert len(snapshot(index)["documents"]) == 3
 
 
-def test_a_full_disk_is_a_clear_error_and_the_index_survives(tmp_path: Path, shared_corpus: Path) -> None:
+def test_a_full_disk_is_a_clear_error_and_the_index_survives(tmp_path: Path, corpus_dir: Path) -> None:
     folder = tmp_path / "docs"
-    shutil.copytree(shared_corpus / "html", folder)
+    shutil.copytree(corpus_dir / "html", folder)
     index = tmp_path / "index"
     assert docsense("index", str(folder), "--index", str(index), "-q").returncode == 0
     before = snapshot(index)

@@ -13,9 +13,9 @@ from tests.reliability.conftest import docsense, snapshot, verify
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, shared_corpus: Path) -> Path:
+def corpus(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
     folder = tmp_path_factory.mktemp("crash") / "corpus"
-    shutil.copytree(shared_corpus, folder)
+    shutil.copytree(corpus_dir, folder)
     return folder
 
 
