@@ -289,8 +289,7 @@ class _Run:
             if self.stop():
                 cancelled = True
                 break
-        if not cancelled:
-            self._flush(pending, encoder)
+        self._flush(pending, encoder)  # a cancel keeps the files already extracted, too
         yield self._progress("save")
         self.index.save_vectors()
         summary = RunSummary(
@@ -395,7 +394,7 @@ class _Run:
                 self.failed.append(FailedFile(shown, "file name is not valid UTF-8"))
             for u in unreadable:
                 shown = _printable_path(u.path) or u.path
-                root = next((r for r in self.roots if shown.startswith(r)), self.roots[0])
+                root = self._root_of(shown) or self.roots[0]
                 self.store.record_failure(shown, root, u.reason, None, None)
                 self.failed.append(FailedFile(shown, u.reason))
         self.index.vectors().remove(removed)

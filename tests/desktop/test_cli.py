@@ -72,11 +72,18 @@ def test_search_json_lines(runner: CliRunner, indexed: Path) -> None:
 
 
 def test_search_text_shows_path_page_score_snippet(runner: CliRunner, indexed: Path) -> None:
-    result = runner.invoke(cli, ["search", "Lamport errata", "--index", str(indexed), "--type", "pdf", "-n", "2"])
+    args = ["search", "Lamport errata", "--index", str(indexed), "--type", "pdf", "-n", "2"]
+    result = runner.invoke(cli, args)
     assert result.exit_code == 0
-    first = result.stdout.splitlines()[0]
-    assert "lamport-manual.pdf:" in first
-    assert "[" in first
+    hits = [json.loads(line) for line in runner.invoke(cli, [*args, "--json"]).stdout.splitlines()]
+    assert hits[0]["path"].endswith("lamport-manual.pdf")
+    assert hits[0]["page"] >= 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == f" 1. {hits[0]['path']}:{hits[0]['page']}  {hits[0]['score']:.4f}  [{hits[0]['matched']}]"
+    assert hits[0]["heading"] is None  # a PDF without an outline: no heading line
+    assert lines[1] == f"    {hits[0]['snippet']}"
+    assert "Errata to the Second Edition" in lines[1]
+    assert lines[2].startswith(" 2. ")
 
 
 def test_search_errors(runner: CliRunner, indexed: Path, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -15,6 +14,7 @@ from desktop.models import HitRole, ResultsModel
 from desktop.window import MainWindow
 from engine import Library
 from indexer import Indexer
+from tests.helpers import db_rows
 
 WAIT = 30000
 
@@ -130,13 +130,22 @@ def test_ask_shows_an_answer_card(qtbot, window: MainWindow, indexed, fake_encod
     window.query.setText(question)
     with qtbot.waitSignal(window.answer_done, timeout=WAIT) as blocker:
         window.run_query()
+    assert expected, "the library found no answer to show"
     assert [a.answer for a in blocker.args[0]] == [a.answer for a in expected]
     assert window.answer_card.isVisible()
-    if expected:
-        assert " ".join(expected[0].answer.split()).split()[0] in window.answer_card.text()
-        qtbot.waitUntil(lambda: any(h.kind == "answer" for h in window.preview.highlights), timeout=WAIT)
-    else:
-        assert "No answer found" in window.answer_card.text()
+    assert " ".join(expected[0].answer.split()).split()[0] in window.answer_card.text()
+    assert "No answer found" not in window.answer_card.text()
+    qtbot.waitUntil(lambda: any(h.kind == "answer" for h in window.preview.highlights), timeout=WAIT)
+
+
+def test_ask_says_plainly_when_there_is_no_answer(qtbot, window: MainWindow) -> None:
+    window.mode.setCurrentText("Ask")
+    window.query.setText("qwzxv blorptang")
+    with qtbot.waitSignal(window.answer_done, timeout=WAIT) as blocker:
+        window.run_query()
+    assert blocker.args[0] == []
+    assert window.answer_card.isVisible()
+    assert "No answer found" in window.answer_card.text()
 
 
 def test_ask_answers_from_the_filtered_documents(qtbot, window: MainWindow, indexed, fake_encoder) -> None:
@@ -265,16 +274,19 @@ def test_indexing_progress_advances(qtbot, empty_window: MainWindow, tmp_path: P
 def test_cancel_stops_indexing(qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
     folder = make_folder(tmp_path / "many", 300, words=200)
-    first = threading.Event()
+    done: list[int] = []
     with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
         empty_window.start_indexing([str(folder)])
-        empty_window.index_worker.signals.progress.connect(lambda p: first.set() if p.files_done else None)
-        qtbot.waitUntil(first.is_set, timeout=WAIT)
+        empty_window.index_worker.signals.progress.connect(lambda p: done.append(p.files_done))
+        qtbot.waitUntil(lambda: any(done), timeout=WAIT)
         assert empty_window.cancel_button.isEnabled()
         qtbot.mouseClick(empty_window.cancel_button, Qt.MouseButton.LeftButton)
+        done_at_cancel = max(done)
     summary = blocker.args[0]
     assert summary.cancelled
-    assert summary.indexed < 300
+    # every file read before the click is kept, and the run stopped well before the end
+    assert 1 <= done_at_cancel <= summary.indexed < 300
+    assert db_rows(empty_window.index_path, "SELECT count(*) FROM documents") == [(summary.indexed,)]
     assert "Cancelled" in empty_window.progress_label.text()
     assert not empty_window.cancel_button.isEnabled()
 

@@ -234,9 +234,13 @@ def test_cancel_stops_early_and_keeps_what_was_stored(make_indexer, docs: Path, 
 
     summary = make_indexer().run([docs], should_stop=stop)
     assert summary.cancelled
-    stored = db_rows(tmp_path / "index", "SELECT count(*) FROM documents")[0][0]
-    assert stored < 40
+    # the three files read before the cancel are kept (extracted, not yet embedded: they are embedded first), and
+    # nothing after them is read
+    assert db_rows(tmp_path / "index", "SELECT path FROM documents ORDER BY path") == [
+        (str(docs / f"{i:02d}.txt"),) for i in range(3)
+    ]
+    assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")
     resumed = make_indexer().run([docs])
-    assert resumed.indexed == 40 - stored
+    assert resumed.indexed == 37
     assert db_rows(tmp_path / "index", "SELECT count(*) FROM documents") == [(40,)]
     assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")
