@@ -15,6 +15,7 @@ import dataclasses
 import fnmatch
 import hashlib
 import os
+import shutil
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -117,7 +118,7 @@ class Indexer:
     def remove_folder(self, folder: str | Path) -> int:
         """Forget a folder and every document found under it; returns how many documents were removed."""
         target = os.path.abspath(os.fspath(folder))
-        with self._open() as (index, _lock):
+        with self._open(create=False) as (index, _lock):
             known = index.store.folders()
             if target not in known:
                 raise DocSenseError(f"{target} is not an indexed folder; indexed folders: {', '.join(known) or 'none'}")
@@ -137,9 +138,7 @@ class Indexer:
         vectors) and saved atomically.
         """
         actions = []
-        if not (self.index_path / "docsense.db").exists():
-            raise IndexAccessError(f"no index at {self.index_path}: nothing to repair")
-        with self._open() as (index, _lock):
+        with self._open(create=False) as (index, _lock):
             store = index.store
             gone = [p for p in store.document_paths() if not os.path.exists(p)]
             with store.transaction():
@@ -171,38 +170,70 @@ class Indexer:
             paths: only look at these files and folders (inside the indexed folders), e.g. those a watcher saw
                 change; a path that no longer exists is removed from the index.
         """
-        with self._open() as (index, _lock):
+        if folders is not None:
+            folders = _checked_folders(folders)  # before the index is opened: a bad folder creates no index
+        with self._open(create=folders is not None) as (index, _lock):
             yield from _Run(self, index, folders, should_stop or (lambda: False), paths).steps()
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _open(self) -> _Opened:
-        return _Opened(self)
+    def _open(self, create: bool = True) -> _Opened:
+        return _Opened(self, create)
+
+
+def _checked_folders(folders: Iterable[str | Path]) -> list[str]:
+    """The folders as absolute paths, each once; a DocSenseError names the first that is not a folder."""
+    roots = [os.path.abspath(os.fspath(f)) for f in folders]
+    for root in roots:
+        if not os.path.isdir(root):
+            what = "does not exist" if not os.path.exists(root) else "is not a folder"
+            raise DocSenseError(f"{root} {what}")
+    return list(dict.fromkeys(roots))
 
 
 class _Opened:
-    """Writer lock and index, opened together and closed in reverse order."""
+    """Writer lock and index, opened together and closed in reverse order.
 
-    def __init__(self, owner: Indexer) -> None:
+    With ``create`` False, a folder without an index is an error, not a new index. A new index folder that could
+    not be opened, or whose first run failed before it stored a document (a bad encoder, say), is removed again: a
+    failed command leaves nothing behind.
+    """
+
+    def __init__(self, owner: Indexer, create: bool) -> None:
         self.owner = owner
+        self.create = create
 
     def __enter__(self) -> tuple[Index, WriterLock]:
         path = self.owner.index_path.expanduser().resolve()
+        if not (path / "docsense.db").exists() and not self.create:
+            raise IndexAccessError(f"no index at {path}: index a folder first (`docsense index FOLDER`)")
+        self.path = path
+        self.new = new = not path.exists()
         try:
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise IndexAccessError(f"cannot create the index folder {path}: {exc.strerror}") from exc
-        self.lock = WriterLock(path).acquire(wait=self.owner.wait)
+        try:
+            self.lock = WriterLock(path).acquire(wait=self.owner.wait)
+        except BaseException:
+            if new:
+                shutil.rmtree(path, ignore_errors=True)
+            raise
         try:
             self.index = Index(path, encoder=self.owner._encoder_arg, create=True)
         except BaseException:
             self.lock.release()
+            if new:
+                shutil.rmtree(path, ignore_errors=True)
             raise
         return self.index, self.lock
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        empty = exc_type is not None and self.new and self.index.store.counts()[0] == 0
         self.index.close()
         self.lock.release()
+        if empty:  # a new index that failed before it held anything: as if the command had never run
+            shutil.rmtree(self.path, ignore_errors=True)
 
 
 class _Run:
@@ -236,14 +267,10 @@ class _Run:
         )
 
     def _roots(self, folders: Iterable[str | Path] | None) -> list[str]:
-        roots = [os.path.abspath(os.fspath(f)) for f in folders] if folders is not None else self.store.folders()
+        roots = _checked_folders(folders if folders is not None else self.store.folders())
         if not roots:
             raise DocSenseError("no folders to index: give one, e.g. `docsense index ~/Documents`")
-        for root in roots:
-            if not os.path.isdir(root):
-                what = "does not exist" if not os.path.exists(root) else "is not a folder"
-                raise DocSenseError(f"{root} {what}")
-        return list(dict.fromkeys(roots))
+        return roots
 
     # -- steps --------------------------------------------------------------------------------------------
 

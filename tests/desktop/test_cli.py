@@ -249,3 +249,23 @@ def test_status_says_when_vectors_were_made_an_older_way(runner: CliRunner, inde
     with sqlite3.connect(indexed / "docsense.db") as conn:
         conn.execute("UPDATE documents SET mtime_ns = -1 WHERE path LIKE '%xr.pdf'")
     assert status()["outdated"] == 1
+
+
+def test_a_failed_command_creates_no_index(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> None:
+    new = tmp_path / "new-index"
+    no_folder = runner.invoke(cli, ["index", str(tmp_path / "no" / "such"), "--index", str(new)])
+    assert no_folder.exit_code == 1
+    assert f"{tmp_path / 'no' / 'such'} does not exist" in no_folder.stderr
+    remove = runner.invoke(cli, ["remove", str(corpus_copy), "--index", str(new)])
+    assert remove.exit_code == 1
+    assert f"no index at {new}" in remove.stderr
+    repair = runner.invoke(cli, ["verify", "--repair", "--index", str(new)])
+    assert repair.exit_code == 1
+    no_folders = runner.invoke(cli, ["index", "--index", str(new)])
+    assert no_folders.exit_code == 1
+    bad_model = runner.invoke(
+        cli, ["index", str(corpus_copy / "html"), "--index", str(new)], env={"DOCSENSE_ENCODER": str(tmp_path / "nope")}
+    )
+    assert bad_model.exit_code == 1
+    assert "nope" in bad_model.stderr
+    assert not new.exists()

@@ -170,8 +170,9 @@ def test_remove_folder(make_indexer, docs: Path, tmp_path: Path) -> None:
 def test_missing_folder_is_a_clear_error(make_indexer, tmp_path: Path) -> None:
     with pytest.raises(DocSenseError, match="does not exist"):
         make_indexer().run([tmp_path / "nope"])
-    with pytest.raises(DocSenseError, match="no folders to index"):
+    with pytest.raises(DocSenseError, match=r"no index at .*: index a folder first"):
         make_indexer().run()
+    assert not (tmp_path / "index").exists()
 
 
 def test_stale_faiss_file_is_rebuilt_from_sqlite(make_indexer, docs: Path, tmp_path: Path, fake_encoder) -> None:
