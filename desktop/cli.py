@@ -363,7 +363,7 @@ def entities(file: str | None, index_path: str | None, label: str | None, limit:
     if _emitted(found, as_json, "No entities found (was the index built with DOCSENSE_TAGGER=none?)."):
         return
     for e in found:
-        docs = f"{len(e.documents)} document{'s' if len(e.documents) != 1 else ''}"
+        docs = f"{e.document_count} document{'s' if e.document_count != 1 else ''}"
         click.echo(f"{e.count:5d}  {e.label:<9} {e.text}  ({docs})")
 
 

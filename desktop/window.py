@@ -463,9 +463,9 @@ class MainWindow(QMainWindow):
         for e in entities:
             if e.label not in names:
                 continue
-            item = QTreeWidgetItem(group(names[e.label]), [f"{e.text}  ({len(e.documents)})"])
+            item = QTreeWidgetItem(group(names[e.label]), [f"{e.text}  ({e.document_count})"])
             item.setData(0, Qt.ItemDataRole.UserRole, ("entity", e.norm))
-            item.setToolTip(0, f"{e.label}: mentioned {e.count} times in {len(e.documents)} documents")
+            item.setToolTip(0, f"{e.label}: mentioned {e.count} times in {e.document_count} documents")
 
     def _facet_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         key = item.data(0, Qt.ItemDataRole.UserRole)

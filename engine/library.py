@@ -199,27 +199,12 @@ class Library:
         labels = (label.upper(),) if label else FACET_LABELS
         where += " AND e.label IN (" + ",".join("?" * len(labels)) + ")"
         params.extend(labels)
-        conn = self.index.store.conn
-        groups = conn.execute(
-            "SELECT e.norm, e.label, count(*) AS n FROM entities e JOIN documents d ON d.id = e.doc_id "
-            f"WHERE {where} GROUP BY e.norm, e.label ORDER BY n DESC, e.norm LIMIT ?",
-            [*params, limit],
-        ).fetchall()
-        found = []
-        for norm, kind, count in groups:
-            forms = conn.execute(
-                "SELECT e.text, count(*) AS n FROM entities e JOIN documents d ON d.id = e.doc_id "
-                f"WHERE {where} AND e.norm = ? AND e.label = ? GROUP BY e.text ORDER BY n DESC LIMIT 1",
-                [*params, norm, kind],
-            ).fetchone()
-            docs = conn.execute(
-                "SELECT DISTINCT d.path FROM entities e JOIN documents d ON d.id = e.doc_id "
-                f"WHERE {where} AND e.norm = ? AND e.label = ? ORDER BY d.path LIMIT ?",
-                [*params, norm, kind, per_entity_documents],
-            ).fetchall()
-            text = " ".join(forms[0].split()) if forms else norm
-            found.append(Entity(text, kind, norm, count, tuple(r[0] for r in docs)))
-        return found
+        return [
+            Entity(" ".join(text.split()), kind, norm, count, tuple(docs), document_count)
+            for norm, kind, text, count, document_count, docs in self.index.store.entity_groups(
+                where, params, limit, per_entity_documents
+            )
+        ]
 
     def status(self) -> Status:
         """Counts, failures, encoder, device and size on disk."""

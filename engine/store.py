@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -435,6 +435,46 @@ class Store:
         return int(
             self.conn.execute("SELECT count(*) FROM documents WHERE mtime_ns = ?", (STALE_MTIME_NS,)).fetchone()[0]
         )
+
+    def entity_groups(
+        self, where: str, params: Sequence[object], limit: int, sample: int
+    ) -> list[tuple[str, str, str, int, int, list[str]]]:
+        """The entities of the documents ``d`` matching ``where`` (over ``entities e`` and ``documents d``), grouped
+        by normalised form and label, most mentioned first, in one query.
+
+        Each group: (norm, label, its most frequent surface form, mentions, documents mentioning it, the first
+        ``sample`` of those documents' paths in path order).
+        """
+        rows = self.conn.execute(
+            f"""
+            WITH m AS (
+                SELECT e.norm, e.label, e.text, d.path FROM entities e JOIN documents d ON d.id = e.doc_id
+                WHERE {where}
+            ),
+            g AS (
+                SELECT norm, label, count(*) AS n, count(DISTINCT path) AS docs FROM m
+                GROUP BY norm, label ORDER BY n DESC, norm LIMIT ?
+            ),
+            forms AS (
+                SELECT m.norm, m.label, m.text,
+                       row_number() OVER (PARTITION BY m.norm, m.label ORDER BY count(*) DESC, m.text) AS r
+                FROM m JOIN g ON g.norm = m.norm AND g.label = m.label GROUP BY m.norm, m.label, m.text
+            ),
+            paths AS (
+                SELECT DISTINCT m.norm, m.label, m.path FROM m JOIN g ON g.norm = m.norm AND g.label = m.label
+            ),
+            firsts AS (
+                SELECT norm, label, path, row_number() OVER (PARTITION BY norm, label ORDER BY path) AS r FROM paths
+            )
+            SELECT g.norm, g.label, f.text, g.n, g.docs,
+                   (SELECT json_group_array(path) FROM (
+                        SELECT path FROM firsts p WHERE p.norm = g.norm AND p.label = g.label AND p.r <= ? ORDER BY r))
+            FROM g JOIN forms f ON f.norm = g.norm AND f.label = g.label AND f.r = 1
+            ORDER BY g.n DESC, g.norm
+            """,
+            [*params, limit, sample],
+        ).fetchall()
+        return [(norm, label, text, n, docs, json.loads(paths)) for norm, label, text, n, docs, paths in rows]
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]

@@ -157,7 +157,8 @@ class Entity:
         label: PERSON, ORG, GPE, LOC, DATE, MONEY, ...
         norm: the normalised form it is grouped (and filtered) by.
         count: mentions.
-        documents: the documents that mention it.
+        documents: the first documents (in path order, up to the caller's sample size) that mention it.
+        document_count: how many documents mention it, all of them counted.
     """
 
     text: str
@@ -165,3 +166,4 @@ class Entity:
     norm: str
     count: int
     documents: tuple[str, ...]
+    document_count: int
