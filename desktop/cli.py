@@ -40,27 +40,18 @@ def json_option(func: F) -> F:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the engine's errors into click's, so people get one line and the right exit code."""
-    import sqlite3
-
-    from engine.errors import DocSenseError, QueryError
+    """Turn user errors into click's, so people get one line and the right exit code; bugs go on to ``main``."""
+    from engine.errors import QueryError, explain
 
     try:
         yield
     except QueryError as exc:
         raise click.UsageError(str(exc)) from None
-    except DocSenseError as exc:
-        raise click.ClickException(str(exc)) from None
-    except sqlite3.Error as exc:  # a read-only folder, a full disk, a damaged database file
-        raise click.ClickException(
-            f"cannot use the index database: {exc} (is the disk full, or the index folder read-only?); "
-            "what was stored is kept: run the command again once there is room"
-        ) from None
-    except PermissionError as exc:
-        raise click.ClickException(f"permission denied: {exc.filename or exc}") from None
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+    except Exception as exc:
+        error = explain(exc)
+        if error is None:
+            raise  # a bug: main() prints one line and how to see the traceback
+        raise click.ClickException(str(error)) from None
 
 
 def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
@@ -439,8 +430,14 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:
+        from engine.errors import explain
+
         if os.environ.get("DOCSENSE_DEBUG"):
             raise
+        error = explain(exc)
+        if error is not None:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
         click.echo(f"docsense: internal error: {type(exc).__name__}: {exc}", err=True)
         click.echo("Run again with DOCSENSE_DEBUG=1 to see the traceback, and please report it.", err=True)
         sys.exit(1)

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         from engine.config import default_index_path
 
+        self.error_box: QMessageBox | None = None  # the last internal error shown
         self.index_path = Path(index_path) if index_path else default_index_path()
         self._library_factory = library_factory
         self._library: Any = None
@@ -331,9 +332,17 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
         self.status_done.emit(status)
 
-    def _error(self, message: str) -> None:
+    def _error(self, message: str, details: str = "") -> None:
+        """A user error goes to the status bar; a bug (``details``: its traceback) also opens a dialog."""
         self.statusBar().showMessage(message, 15000)
         self.progress_label.setText(message)
+        if details:
+            box = QMessageBox(QMessageBox.Icon.Critical, "DocSense: internal error", message, parent=self)
+            box.setInformativeText("This is a bug in DocSense. The details below can be copied into a report.")
+            box.setDetailedText(details)
+            box.setModal(False)
+            box.show()
+            self.error_box = box
 
     # -- search and ask -----------------------------------------------------------------------------------
 
@@ -362,9 +371,9 @@ class MainWindow(QMainWindow):
         self.results_label.setText("Searching…")
         self.library_runner.start(job, returned=lambda r: self._show_results(text, ask, *r), errored=self._query_error)
 
-    def _query_error(self, message: str) -> None:
+    def _query_error(self, message: str, details: str = "") -> None:
         self.results_label.setText(message)
-        self._error(message)
+        self._error(message, details)
 
     def _show_results(self, query: str, ask: bool, hits: list[SearchHit], answers: list[Answer],
                       facets: dict[str, list[Entity]]) -> None:  # fmt: skip
@@ -591,9 +600,9 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         self.index_done.emit(summary)
 
-    def _indexing_failed(self, message: str) -> None:
+    def _indexing_failed(self, message: str, details: str = "") -> None:
         self._indexing_ended()
-        self._error(message)
+        self._error(message, details)
 
     def _indexing_ended(self) -> None:
         self.progress.setRange(0, max(1, self.progress.maximum()))

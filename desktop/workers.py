@@ -2,7 +2,8 @@
 
 A job is a function ``fn(progress, cancelled)``: it may call ``progress(value)`` as often as it likes and should
 poll ``cancelled()``; whatever it returns reaches ``returned``, whatever it raises reaches ``errored`` (never
-vanishes). Worker code never touches widgets: only the signals cross to the GUI thread.
+vanishes): a user error (engine.errors.explain) as its message and no details, a bug as a line and its traceback.
+Worker code never touches widgets: only the signals cross to the GUI thread.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ Job = Callable[[Callable[[Any], None], Callable[[], bool]], Any]
 
 
 class WorkerSignals(QObject):
-    """Signals: started(), progress(object), returned(object), errored(str), finished()."""
+    """Signals: started(), progress(object), returned(object), errored(message, traceback or ""), finished()."""
 
     started = Signal()
     progress = Signal(object)
     returned = Signal(object)
-    errored = Signal(str)
+    errored = Signal(str, str)
     finished = Signal()
 
 
@@ -51,12 +52,14 @@ class Worker(QRunnable):
         try:
             result = self.job(signals.progress.emit, self._cancel.is_set)
         except Exception as exc:
-            from engine.errors import DocSenseError
+            from engine.errors import explain
 
-            message = str(exc) if isinstance(exc, DocSenseError) else f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, DocSenseError):
+            error = explain(exc)
+            if error is not None:
+                signals.errored.emit(str(error), "")
+            else:  # a bug: say so, and keep the traceback for the dialog (and the terminal)
                 traceback.print_exc()
-            signals.errored.emit(message)
+                signals.errored.emit(f"Internal error: {type(exc).__name__}: {exc}", traceback.format_exc())
         else:
             signals.returned.emit(result)
         finally:
@@ -76,7 +79,7 @@ class Runner:
         self,
         job: Job,
         returned: Callable[[Any], None] | None = None,
-        errored: Callable[[str], None] | None = None,
+        errored: Callable[[str, str], None] | None = None,
         progress: Callable[[Any], None] | None = None,
         finished: Callable[[], None] | None = None,
     ) -> Worker:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
+from engine.errors import explain
 from engine.types import Progress, RunSummary
 from indexer.extract import SUFFIX_TYPES
 from indexer.indexer import Indexer
@@ -122,7 +123,7 @@ class Watcher:
             self._watching = True
             self.on_event(WatchEvent("ready", f"watching {len(folders)} folder(s): {', '.join(folders)}"))
         except Exception as exc:
-            self.on_event(WatchEvent("error", str(exc)))
+            self.on_event(WatchEvent("error", _described(exc)))
             self._ready.set()
             return
         self._ready.set()
@@ -217,7 +218,7 @@ class Watcher:
                 self.folders, on_progress=self.on_progress, should_stop=self._stop.is_set, paths=paths
             )
         except Exception as exc:  # the watcher keeps going; the user hears about it
-            self.on_event(WatchEvent("error", str(exc), paths=tuple(paths)))
+            self.on_event(WatchEvent("error", _described(exc), paths=tuple(paths)))
             return
         self.batches += 1
         took = time.monotonic() - started
@@ -230,6 +231,15 @@ class Watcher:
                 tuple(paths),
             )
         )
+
+
+def _described(exc: Exception) -> str:
+    """A user error's message, or a bug's type and message (with its traceback logged): never a bare message."""
+    error = explain(exc)
+    if error is not None:
+        return str(error)
+    log.exception("the watcher's indexing run failed")
+    return f"internal error: {type(exc).__name__}: {exc} (a bug in DocSense; the traceback is in the log)"
 
 
 def _stat(path: str) -> tuple[int, int] | None:

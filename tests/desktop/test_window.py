@@ -413,3 +413,23 @@ def test_pdf_preview_reloads_a_file_that_changed(qtbot, corpus_dir: Path, tmp_pa
     preview.show_pdf("doc", str(doc), 1, [])
     assert preview.pdf.pageCount() != first  # edited on disk: loaded again
     assert "Project Public License" in preview.pdf.getAllText(0).text()
+
+
+def test_a_bug_in_a_worker_opens_a_dialog_with_its_traceback(qtbot, window: MainWindow) -> None:
+    def buggy(_progress, _cancelled):
+        return {}["views"]  # a KeyError: a bug, not something the user can fix
+
+    window.library_runner.start(buggy, errored=window._error)
+    qtbot.waitUntil(lambda: window.error_box is not None and window.error_box.isVisible(), timeout=WAIT)
+    assert window.error_box.text() == "Internal error: KeyError: 'views'"
+    assert 'return {}["views"]' in window.error_box.detailedText()  # the traceback, copyable
+    window.error_box.close()
+
+
+def test_a_user_error_in_a_worker_is_a_status_message_not_a_dialog(qtbot, window: MainWindow) -> None:
+    def full_disk(_progress, _cancelled):
+        raise OSError(28, "No space left on device", "/idx/docsense.db")
+
+    window.library_runner.start(full_disk, errored=window._error)
+    qtbot.waitUntil(lambda: "the disk is full" in window.statusBar().currentMessage(), timeout=WAIT)
+    assert window.error_box is None
