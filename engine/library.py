@@ -12,13 +12,13 @@ from engine.config import default_index_path
 from engine.encoder import Encoder
 from engine.errors import ModelError
 from engine.index import Index
+from engine.index.vectors import FAISS_NAME, SIDECAR_NAME, VIEW_SCHEME, VectorIndex
 from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, search
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
-from engine.vectors import FAISS_NAME, SIDECAR_NAME, VIEW_SCHEME, VectorIndex
 
 MAX_LISTED_PROBLEMS = 50
 FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")

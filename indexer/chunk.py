@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.index.vectors import VIEW_TOKENS
 from engine.pages import page_of
 from engine.tokenizer import Tokenizer
-from engine.vectors import VIEW_TOKENS
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_OVERLAP = 64

@@ -27,11 +27,11 @@ from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.faults import crash_point
 from engine.index import Index
+from engine.index.store import DocumentRow, NewChunk, NewDocument
+from engine.index.vectors import VIEW_SCHEME
 from engine.lock import WriterLock
-from engine.store import DocumentRow, NewChunk, NewDocument
 from engine.tagger import DEFAULT_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
-from engine.vectors import VIEW_SCHEME
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file, worker_context, worker_init

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.store import _M001_CREATE_TABLES, MIGRATIONS, SCHEMA_VERSION, Store, _statements
+from engine.index.store import _M001_CREATE_TABLES, MIGRATIONS, SCHEMA_VERSION, Store, _statements
 
 
 def test_a_new_store_has_every_migration(tmp_path: Path) -> None:

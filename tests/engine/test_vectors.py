@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.vectors import VectorIndex
+from engine.index.vectors import VectorIndex
 
 
 def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:

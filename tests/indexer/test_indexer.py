@@ -10,7 +10,7 @@ import pytest
 
 from engine import Library
 from engine.errors import DocSenseError, EncoderMismatchError
-from engine.vectors import VectorIndex
+from engine.index.vectors import VectorIndex
 from tests.helpers import db_rows
 
 

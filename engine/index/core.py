@@ -7,8 +7,8 @@ from pathlib import Path
 
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
-from engine.store import DB_NAME, Store
-from engine.vectors import VectorIndex
+from engine.index.store import DB_NAME, Store
+from engine.index.vectors import VectorIndex
 
 
 class Index:
