@@ -36,8 +36,8 @@ class DamagedIndexError(IndexAccessError):
     """A file of the index is damaged."""
 
 
-_FIX_DAMAGE = "run `docsense verify --repair`; if that cannot fix it, delete the index folder and index again"
-_KEPT = "what was stored is kept"
+FIX_DAMAGE = "run `docsense verify --repair`; if that cannot fix it, delete the index folder and index again"
+KEPT = "what was stored is kept"
 
 
 def explain(exc: BaseException) -> DocSenseError | None:
@@ -48,30 +48,20 @@ def explain(exc: BaseException) -> DocSenseError | None:
     reported as one, with its traceback where the user asks for it, never dressed up as "is the disk full?".
     """
     import errno
-    import sqlite3
 
     if isinstance(exc, DocSenseError):
         return exc
     if isinstance(exc, OSError):
         where = f": {exc.filename}" if exc.filename else ""
         if exc.errno == errno.ENOSPC:
-            return IndexAccessError(f"the disk is full{where}; free some space and run the command again ({_KEPT})")
+            return IndexAccessError(f"the disk is full{where}; free some space and run the command again ({KEPT})")
         if exc.errno == errno.EDQUOT:
-            return IndexAccessError(f"your disk quota is used up{where}; free some space and run again ({_KEPT})")
+            return IndexAccessError(f"your disk quota is used up{where}; free some space and run again ({KEPT})")
         if exc.errno == errno.EROFS:
             return IndexAccessError(f"read-only file system{where}; choose an index folder you can write to")
         if exc.errno in (errno.EACCES, errno.EPERM):
             return IndexAccessError(f"permission denied{where}; check who owns it and its permissions")
         return None
-    if isinstance(exc, sqlite3.Error):
-        text = str(exc).lower()
-        if "database or disk is full" in text:
-            return IndexAccessError(f"the disk holding the index is full; free some space and run again ({_KEPT})")
-        if "readonly database" in text or "read-only" in text:
-            return IndexAccessError("the index cannot be written (its folder or files are read-only): check them")
-        if "database is locked" in text or "database table is locked" in text:
-            return IndexAccessError("the index database is locked by another program; try again in a moment")
-        if "malformed" in text or "not a database" in text or "disk i/o error" in text:
-            return DamagedIndexError(f"the index database is damaged ({exc}): {_FIX_DAMAGE}")
-        return None
-    return None
+    from engine.index.store import database_error  # only the index package knows SQLite
+
+    return database_error(exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +11,7 @@ from engine.config import default_index_path
 from engine.encoder import Encoder
 from engine.errors import ModelError
 from engine.index import Index
-from engine.index.vectors import FAISS_NAME, SIDECAR_NAME, VIEW_SCHEME, VectorIndex
+from engine.index.vectors import VIEW_SCHEME
 from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.rerank import CrossEncoderReranker, load_reranker
@@ -132,38 +131,20 @@ class Library:
         store = self.index.store
         passages = []
         for doc, doc_spans in spans.items():
-            row = store.conn.execute(
-                "SELECT d.id, t.text, t.sections FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.path = ?",
-                (doc,),
-            ).fetchone()
-            if row is None:
+            found = store.document_text_and_sections(doc)
+            if found is None:
                 continue
-            sections = tuple(offset for offset, _heading in json.loads(row["sections"]))
+            doc_id, text, sections = found
             for start, end, rank in doc_spans:
-                entities = tuple(
-                    EntitySpan(*r)
-                    for r in store.conn.execute(
-                        'SELECT start, "end", label, text, norm FROM entities WHERE doc_id = ? AND start >= ? '
-                        'AND "end" <= ? ORDER BY start',
-                        (row["id"], start, end),
-                    )
-                )
-                passages.append(Passage(doc, row["text"][start:end], start, rank, sections, entities))
+                entities = tuple(store.entity_spans(doc_id, start, end))
+                passages.append(Passage(doc, text[start:end], start, rank, sections, entities))
         return sorted(passages, key=lambda p: p.rank)
 
     def _answer(self, c: Candidate, documents: dict[str, tuple[str, str, list[int] | None]]) -> Answer:
         """The Answer for a reader's candidate; ``documents`` keeps each document's (type, text, pages) read once
         per question, since several answers often come from one document."""
         if c.doc not in documents:
-            row = self.index.store.conn.execute(
-                "SELECT d.type, t.text, t.page_starts FROM documents d JOIN texts t ON t.doc_id = d.id "
-                "WHERE d.path = ?",
-                (c.doc,),
-            ).fetchone()
-            pages_json = row["page_starts"] if row else None
-            documents[c.doc] = (
-                (row["type"], row["text"], json.loads(pages_json) if pages_json else None) if row else ("", "", None)
-            )
+            documents[c.doc] = self.index.store.document_content(c.doc) or ("", "", None)
         doc_type, text, pages = documents[c.doc]
         return Answer(
             answer=text[c.start : c.end],
@@ -236,30 +217,9 @@ class Library:
         return self.index.store.stale_count()
 
     def verify(self) -> Verification:
-        """Check the FAISS file against the SQLite rows, the database itself, and the files on disk."""
+        """Check the database, the vector file against the rows, and the files on disk."""
         store = self.index.store
-        problems: list[str] = []
-        check = store.conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            problems.append(f"database: {check}")
-        folder = self.index.folder
-        loaded = VectorIndex.load(folder, self.index.dim)
-        if loaded is None:
-            if (folder / FAISS_NAME).exists() or store.counts()[1]:
-                problems.append(f"vectors: {FAISS_NAME} is missing or unreadable")
-        else:
-            vectors, version = loaded
-            if version != store.vectors_version():
-                problems.append(
-                    f"vectors: {FAISS_NAME} was saved at version {version}, the database is at "
-                    f"{store.vectors_version()} ({SIDECAR_NAME})"
-                )
-            faiss_ids = set(vectors.ids().tolist())
-            row_ids = set(store.chunk_ids().tolist())
-            if missing := row_ids - faiss_ids:
-                problems.append(f"vectors: {len(missing)} chunks have no vector in {FAISS_NAME}")
-            if orphans := faiss_ids - row_ids:
-                problems.append(f"vectors: {len(orphans)} vectors in {FAISS_NAME} belong to no chunk")
+        problems = self.index.verify()
         gone = [p for p in store.document_paths() if not os.path.exists(p)]
         problems += [f"file gone from disk: {p}" for p in gone[:MAX_LISTED_PROBLEMS]]
         if len(gone) > MAX_LISTED_PROBLEMS:
@@ -268,31 +228,18 @@ class Library:
 
     def document_text(self, path: str) -> str | None:
         """The extracted text of an indexed document (the text that hit offsets point into)."""
-        row = self.index.store.conn.execute(
-            "SELECT t.text FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = ?", (path,)
-        ).fetchone()
-        return row[0] if row else None
+        return self.index.store.document_text(path)
 
     def document_entities(self, path: str) -> list[EntitySpan]:
         """The entities found in a document, offsets into its extracted text, in text order."""
-        return [
-            EntitySpan(*r)
-            for r in self.index.store.conn.execute(
-                'SELECT e.start, e."end", e.label, e.text, e.norm FROM entities e JOIN documents d ON d.id = e.doc_id '
-                "WHERE d.path = ? ORDER BY e.start",
-                (path,),
-            )
-        ]
+        return self.index.store.document_entities(path)
 
     def reload(self) -> None:
         """See what other processes (an indexer, a watcher) have written since this Library last looked."""
         self.index.reload()
 
     def document_pages(self, path: str) -> list[int] | None:
-        row = self.index.store.conn.execute(
-            "SELECT t.page_starts FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = ?", (path,)
-        ).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        return self.index.store.document_pages(path)
 
     def close(self) -> None:
         self.index.close()

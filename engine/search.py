@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,23 +107,16 @@ def _keyword_ids(
     fts_query = build_fts_query(query)
     if fts_query is None:
         return []
-    sql = (
-        "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank, c.doc_id FROM chunks_fts f "
-        "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
-        f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
-    )
-    try:
-        found = {r[0]: (-float(r[1]), r[2]) for r in index.store.conn.execute(sql, [fts_query, *params, k])}
-        near_query = build_near_query(query)
-        if near_query is not None:
-            # The bonus goes to the windows found: one with query words close together and not among the best k
-            # by BM25 is rare, and looking up its BM25 would double the time of a search.
-            for i, near_rank, _doc in index.store.conn.execute(sql, [near_query, *params, k]):
-                if i in found:
-                    score, doc = found[i]
-                    found[i] = (score + NEAR_WEIGHT * -float(near_rank), doc)  # FTS5's bm25 is lower for better
-    except sqlite3.OperationalError as exc:  # the builders should make this impossible; never show a traceback
-        raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+    store = index.store
+    found = {chunk: (-rank, doc) for chunk, rank, doc in store.keyword_matches(fts_query, where, params, k)}
+    near_query = build_near_query(query)
+    if near_query is not None:
+        # The bonus goes to the windows found: one with query words close together and not among the best k
+        # by BM25 is rare, and looking up its BM25 would double the time of a search.
+        for i, near_rank, _doc in store.keyword_matches(near_query, where, params, k):
+            if i in found:
+                score, doc = found[i]
+                found[i] = (score + NEAR_WEIGHT * -near_rank, doc)  # FTS5's bm25 is lower for better
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
@@ -164,16 +156,13 @@ def _dense_ids(
         return []
     allowed = None
     if filters.active:
-        rows = index.store.conn.execute(
-            f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params
-        )
-        allowed = np.asarray([r[0] for r in rows], dtype=np.int64)
+        allowed = index.store.chunk_ids_where(where, params)
     q = index.encoder.embed_texts([query])[0]
     depth = k * EVIDENCE_DEPTH
     chunks, views, scores = vectors.top_views(q, depth, allowed)
     if len(chunks) == 0:
         return []
-    doc_of = _documents_of(index, np.unique(chunks).tolist())
+    doc_of = index.store.documents_of(np.unique(chunks).tolist())
     # Views of a chunk deleted since the FAISS index was loaded are left out.
     kept = np.fromiter((c in doc_of for c in chunks.tolist()), dtype=bool, count=len(chunks))
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
@@ -267,17 +256,6 @@ def search(
     return _hits(index, query, _spread(fused, doc_of)[:limit], best_views)
 
 
-def _documents_of(index: Index, ids: list[int]) -> dict[int, int]:
-    """{chunk id: its document's id} for those of ``ids`` still in the store (asked in batches that stay below
-    SQLite's limit on parameters)."""
-    found: dict[int, int] = {}
-    for a in range(0, len(ids), 10_000):
-        batch = ids[a : a + 10_000]
-        sql = f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})"
-        found.update(index.store.conn.execute(sql, batch))
-    return found
-
-
 PER_DOCUMENT = 2  # windows of one document before the windows of other documents get their turn (BENCHMARKS.md)
 
 
@@ -304,8 +282,7 @@ def _spread(fused: list[Fused], doc_of: dict[int, int]) -> list[Fused]:
 def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: list[Fused]) -> list[Fused]:
     """The candidates ordered by the cross-encoder's score of (query, window text); the score becomes the hit's."""
     ids = [f.id for f in fused]
-    rows = index.store.conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
-    texts = {r[0]: r[1] for r in rows}
+    texts = index.store.chunk_texts(ids)
     present = [f for f in fused if f.id in texts]
     scores = reranker.scores(query, [texts[f.id] for f in present])
     order = sorted(range(len(present)), key=lambda i: (-scores[i], i))
@@ -315,14 +292,7 @@ def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: lis
 def _hits(index: Index, query: str, fused: list[Fused], best_views: dict[int, int]) -> list[SearchHit]:
     if not fused:
         return []
-    ids = [f.id for f in fused]
-    rows = index.store.conn.execute(
-        'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, t.page_starts '
-        "FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
-        f"WHERE c.id IN ({','.join('?' * len(ids))})",
-        ids,
-    )
-    by_id = {r["id"]: r for r in rows}
+    by_id = index.store.hit_rows([f.id for f in fused])
     terms = content_words(query)
     hits = []
     for f in fused:

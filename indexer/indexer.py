@@ -122,11 +122,9 @@ class Indexer:
             known = index.store.folders()
             if target not in known:
                 raise DocSenseError(f"{target} is not an indexed folder; indexed folders: {', '.join(known) or 'none'}")
-            vectors = index.vectors()
             documents = len(index.store.documents_under(target))
-            with index.store.transaction():
-                removed = index.store.remove_folder(target)
-            vectors.remove(removed)
+            with index.write() as change:
+                change.remove_folder(target)
             index.save_vectors()
             return documents
 
@@ -137,24 +135,8 @@ class Indexer:
         FAISS file is rebuilt from the vectors SQLite keeps (fixing a missing, stale or damaged file and orphan
         vectors) and saved atomically.
         """
-        actions = []
         with self._open(create=False) as (index, _lock):
-            store = index.store
-            gone = [p for p in store.document_paths() if not os.path.exists(p)]
-            with store.transaction():
-                store.delete_documents(gone)
-                store.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
-            if gone:
-                actions.append(f"removed {len(gone)} documents whose files are gone")
-            actions.append("rebuilt the keyword index from the chunks")
-            vectors = index.rebuild_vectors()
-            index.replace_vectors(vectors)
-            index.save_vectors()
-            actions.append(f"rebuilt the vector file from the database ({len(vectors)} vectors)")
-            check = store.conn.execute("PRAGMA quick_check").fetchone()[0]
-            if check != "ok":
-                actions.append(f"the database itself is damaged ({check}): delete the index folder and index again")
-        return actions
+            return index.repair([p for p in index.store.document_paths() if not os.path.exists(p)])
 
     def iter_run(
         self,
@@ -276,17 +258,16 @@ class _Run:
 
     def steps(self) -> Iterator[Progress]:
         encoder = self.index.encoder
-        self.index.vectors()  # load (or rebuild) before the run changes anything
-        with self.store.transaction():
+        with self.index.write() as change:  # loads (or rebuilds) the vectors before the run changes anything
             self.index.record_encoder()
             if self.store.get_meta("views") != VIEW_SCHEME:
                 # Vectors made another way (an index from before views): each document is embedded again when
                 # the run sees it. Until then its old vectors still answer searches.
-                self.store.mark_all_stale()
-                self.store.set_meta("views", VIEW_SCHEME)
-            self.store.set_meta("tagger", self.tagger)
+                change.mark_all_stale()
+                change.set_meta("views", VIEW_SCHEME)
+            change.set_meta("tagger", self.tagger)
             for root in self.roots:
-                self.store.add_folder(root)
+                change.add_folder(root)
         yield Progress("scan")
         tasks = self._plan(encoder)
         self.files_total = len(tasks)
@@ -407,24 +388,23 @@ class _Run:
         gone = [p for p in gone if p not in moved]
         renamed_paths = {task.path for _old, task in renames}
         tasks = [t for t in tasks if t.path not in renamed_paths]
-        with self.store.transaction():
+        with self.index.write() as change:
             for old, task in renames:
-                self.store.rename_document(old, task.path, task.root, task.size, task.mtime_ns)
+                change.rename_document(old, task.path, task.root, task.size, task.mtime_ns)
             self.renamed = len(renames)
-            removed = self.store.delete_documents(gone)
+            change.delete_documents(gone)
             for path in failures:
                 if path not in found:
-                    self.store.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+                    change.forget_failure(path)
             for f in bad_names:
                 shown = _printable_path(f.path) or f.path
-                self.store.record_failure(shown, f.root, "file name is not valid UTF-8", f.size, f.mtime_ns)
+                change.record_failure(shown, f.root, "file name is not valid UTF-8", f.size, f.mtime_ns)
                 self.failed.append(FailedFile(shown, "file name is not valid UTF-8"))
             for u in unreadable:
                 shown = _printable_path(u.path) or u.path
                 root = self._root_of(shown) or self.roots[0]
-                self.store.record_failure(shown, root, u.reason, None, None)
+                change.record_failure(shown, root, u.reason, None, None)
                 self.failed.append(FailedFile(shown, u.reason))
-        self.index.vectors().remove(removed)
         self.removed = len(gone)
         # Failures recorded in earlier runs that still hold are part of this run's answer too.
         retried = {t.path for t in tasks}
@@ -502,17 +482,15 @@ class _Run:
     def _store_quick(self, result: FileResult) -> None:
         """Record a failure, or note that a touched file's content did not change."""
         task = result.task
-        with self.store.transaction():
+        with self.index.write() as change:
             if result.error:
-                removed = self.store.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns)
+                change.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns)
                 self.failed.append(FailedFile(task.path, result.error))
             else:
                 doc = self.store.document_by_path(task.path)
                 if doc:
-                    self.store.touch_document(doc.id, task.size, task.mtime_ns)
-                removed = []
+                    change.touch_document(doc.id, task.size, task.mtime_ns)
                 self.unchanged += 1
-        self.index.vectors().remove(removed)
 
     def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
         if not results:
@@ -526,10 +504,8 @@ class _Run:
         self.embed_chunks += len(windows)
         bounds = np.cumsum([0, *(len(v) for v in views)])
         embedded = [flat[bounds[i] : bounds[i + 1]] for i in range(len(views))]
-        removed: list[int] = []
-        added: list[int] = []
         row = 0
-        with self.store.transaction():
+        with self.index.write() as change:
             for r in results:
                 new_chunks = []
                 for c in r.chunks:
@@ -549,7 +525,7 @@ class _Run:
                     )
                     row += 1
                 t = r.task
-                gone, new = self.store.put_document(
+                change.put_document(
                     NewDocument(
                         path=t.path,
                         folder=t.root,
@@ -566,12 +542,7 @@ class _Run:
                         entities=r.entities,
                     )
                 )
-                removed += gone
-                added += new
                 crash_point("in-transaction")
-        index_vectors = self.index.vectors()
-        index_vectors.remove(removed)
-        index_vectors.add(added, embedded)
         self.indexed += len(results)
         self.chunks += len(windows)
         self.tokens += sum(len(w) for w in windows)

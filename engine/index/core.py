@@ -3,12 +3,65 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
-from engine.index.store import DB_NAME, Store
-from engine.index.vectors import VectorIndex
+from engine.index.store import DB_NAME, NewDocument, Store
+from engine.index.vectors import FAISS_NAME, SIDECAR_NAME, VectorIndex
+
+
+class Change:
+    """The writes of one ``Index.write()``: rows go to SQLite at once, in its open transaction; the vectors they
+    remove and add reach the vector store when that transaction commits, so no caller keeps the two in step."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.removed: list[int] = []
+        self.added_ids: list[int] = []
+        self.added_vectors: list[np.ndarray] = []
+
+    def put_document(self, doc: NewDocument) -> None:
+        """Store ``doc`` (its chunks' vectors included) in place of whatever ``doc.path`` held."""
+        removed, added = self._store.put_document(doc)
+        self.removed += removed
+        self.added_ids += added
+        self.added_vectors += [c.vector for c in doc.chunks]
+
+    def delete_documents(self, paths: Iterable[str]) -> None:
+        self.removed += self._store.delete_documents(paths)
+
+    def record_failure(self, path: str, folder: str, reason: str, size: int | None, mtime_ns: int | None) -> None:
+        """Note that ``path`` could not be indexed; a stale copy of it goes."""
+        self.removed += self._store.record_failure(path, folder, reason, size, mtime_ns)
+
+    def remove_folder(self, folder: str) -> None:
+        """Forget an indexed folder, its documents and its failures."""
+        self.removed += self._store.remove_folder(folder)
+
+    # -- rows only (no vectors change) ---------------------------------------------------------------------
+
+    def rename_document(self, old: str, new: str, folder: str, size: int, mtime_ns: int) -> None:
+        self._store.rename_document(old, new, folder, size, mtime_ns)
+
+    def touch_document(self, doc_id: int, size: int, mtime_ns: int) -> None:
+        self._store.touch_document(doc_id, size, mtime_ns)
+
+    def forget_failure(self, path: str) -> None:
+        self._store.forget_failure(path)
+
+    def add_folder(self, path: str) -> None:
+        self._store.add_folder(path)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._store.set_meta(key, value)
+
+    def mark_all_stale(self) -> None:
+        self._store.mark_all_stale()
 
 
 class Index:
@@ -84,6 +137,18 @@ class Index:
                 self._vectors = self.rebuild_vectors()
         return self._vectors
 
+    @contextmanager
+    def write(self) -> Iterator[Change]:
+        """One change to the index: what the block does to the rows is one SQLite transaction (all or nothing), and
+        once it commits the vectors it removed and added are applied to the vector store in memory. ``save_vectors``
+        writes them to disk; until then a crash costs a rebuild from the rows, never a wrong answer."""
+        vectors = self.vectors()  # loaded (or rebuilt) before the change
+        change = Change(self.store)
+        with self.store.transaction():
+            yield change
+        vectors.remove(change.removed)
+        vectors.add(change.added_ids, change.added_vectors)
+
     def rebuild_vectors(self) -> VectorIndex:
         ids, vecs = self.store.all_vectors(self.dim)
         vectors = VectorIndex(self.dim)
@@ -106,6 +171,57 @@ class Index:
         if self._vectors is not None and version != self._saved_version:
             self._vectors.save(self.folder, version)
             self._saved_version = version
+
+    # -- verify and repair --------------------------------------------------------------------------------
+
+    def verify(self) -> list[str]:
+        """What is wrong with the index's own files: the database, the vector file against the rows."""
+        store = self.store
+        problems: list[str] = []
+        check = store.quick_check()
+        if check != "ok":
+            problems.append(f"database: {check}")
+        loaded = VectorIndex.load(self.folder, self.dim)
+        if loaded is None:
+            if (self.folder / FAISS_NAME).exists() or store.counts()[1]:
+                problems.append(f"vectors: {FAISS_NAME} is missing or unreadable")
+            return problems
+        vectors, version = loaded
+        if version != store.vectors_version():
+            problems.append(
+                f"vectors: {FAISS_NAME} was saved at version {version}, the database is at "
+                f"{store.vectors_version()} ({SIDECAR_NAME})"
+            )
+        faiss_ids = set(vectors.ids().tolist())
+        row_ids = set(store.chunk_ids().tolist())
+        if missing := row_ids - faiss_ids:
+            problems.append(f"vectors: {len(missing)} chunks have no vector in {FAISS_NAME}")
+        if orphans := faiss_ids - row_ids:
+            problems.append(f"vectors: {len(orphans)} vectors in {FAISS_NAME} belong to no chunk")
+        return problems
+
+    def repair(self, gone: list[str]) -> list[str]:
+        """Rebuild what is inconsistent from what is intact; ``gone``: documents whose files no longer exist.
+
+        Their rows are removed; the full-text index is rebuilt from the chunk rows; the vector file is rebuilt from
+        the vectors SQLite keeps (fixing a missing, stale or damaged file and orphan vectors) and saved atomically.
+        Returns what was done, for people to read. Call with the writer lock held.
+        """
+        actions = []
+        with self.write() as change:
+            change.delete_documents(gone)
+            self.store.rebuild_keyword_index()
+        if gone:
+            actions.append(f"removed {len(gone)} documents whose files are gone")
+        actions.append("rebuilt the keyword index from the chunks")
+        vectors = self.rebuild_vectors()
+        self.replace_vectors(vectors)
+        self.save_vectors()
+        actions.append(f"rebuilt the vector file from the database ({len(vectors)} vectors)")
+        check = self.store.quick_check()
+        if check != "ok":
+            actions.append(f"the database itself is damaged ({check}): delete the index folder and index again")
+        return actions
 
     def size_bytes(self) -> int:
         total = 0

@@ -16,11 +16,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlite_utils
 
 from engine.tagger import EntitySpan
+
+if TYPE_CHECKING:
+    from engine.errors import DocSenseError
 
 DB_NAME = "docsense.db"
 
@@ -476,6 +480,118 @@ class Store:
         ).fetchall()
         return [(norm, label, text, n, docs, json.loads(paths)) for norm, label, text, n, docs, paths in rows]
 
+    def document_text(self, path: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT t.text FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = ?", (path,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def document_pages(self, path: str) -> list[int] | None:
+        """Where each page starts in the document's text (PDFs), or None."""
+        row = self.conn.execute(
+            "SELECT t.page_starts FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = ?", (path,)
+        ).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def document_content(self, path: str) -> tuple[str, str, list[int] | None] | None:
+        """A document's (type, text, page starts), or None if it is not indexed."""
+        row = self.conn.execute(
+            "SELECT d.type, t.text, t.page_starts FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.path = ?",
+            (path,),
+        ).fetchone()
+        if row is None:
+            return None
+        return row["type"], row["text"], json.loads(row["page_starts"]) if row["page_starts"] else None
+
+    def document_text_and_sections(self, path: str) -> tuple[int, str, tuple[int, ...]] | None:
+        """A document's (id, text, the offsets where its sections start), or None if it is not indexed."""
+        row = self.conn.execute(
+            "SELECT d.id, t.text, t.sections FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.path = ?",
+            (path,),
+        ).fetchone()
+        if row is None:
+            return None
+        return row["id"], row["text"], tuple(offset for offset, _heading in json.loads(row["sections"]))
+
+    def entity_spans(self, doc_id: int, start: int, end: int) -> list[EntitySpan]:
+        """The entities of document ``doc_id`` that lie within [start, end), in text order."""
+        rows = self.conn.execute(
+            'SELECT start, "end", label, text, norm FROM entities WHERE doc_id = ? AND start >= ? AND "end" <= ? '
+            "ORDER BY start",
+            (doc_id, start, end),
+        )
+        return [EntitySpan(*r) for r in rows]
+
+    def document_entities(self, path: str) -> list[EntitySpan]:
+        rows = self.conn.execute(
+            'SELECT e.start, e."end", e.label, e.text, e.norm FROM entities e JOIN documents d ON d.id = e.doc_id '
+            "WHERE d.path = ? ORDER BY e.start",
+            (path,),
+        )
+        return [EntitySpan(*r) for r in rows]
+
+    def quick_check(self) -> str:
+        """SQLite's own check of the database file: "ok", or what is wrong."""
+        return str(self.conn.execute("PRAGMA quick_check").fetchone()[0])
+
+    def rebuild_keyword_index(self) -> None:
+        """Rebuild FTS5 from the chunk rows; call inside ``transaction()``."""
+        self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')")
+
+    def forget_failure(self, path: str) -> None:
+        self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+
+    # -- the reads of search -------------------------------------------------------------------------------
+
+    def keyword_matches(self, match: str, where: str, params: Sequence[object], k: int) -> list[tuple[int, float, int]]:
+        """The best ``k`` chunks for the FTS5 query ``match`` among the documents ``d`` matching ``where``: (chunk id,
+        FTS5 bm25 with the heading at double weight (lower is better), document id), best first.
+
+        Raises:
+            QueryError: FTS5 refused the query (the query builders in engine.fts should make this impossible).
+        """
+        sql = (
+            "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank, c.doc_id FROM chunks_fts f "
+            "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
+        )
+        try:
+            return [(int(r[0]), float(r[1]), int(r[2])) for r in self.conn.execute(sql, [match, *params, k])]
+        except sqlite3.OperationalError as exc:  # never a traceback for a query
+            from engine.errors import QueryError
+
+            raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+
+    def chunk_ids_where(self, where: str, params: Sequence[object]) -> np.ndarray:
+        """The ids of the chunks of the documents ``d`` matching ``where``."""
+        rows = self.conn.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
+    def documents_of(self, ids: Sequence[int]) -> dict[int, int]:
+        """{chunk id: its document's id} for those of ``ids`` still stored (asked in batches that stay below
+        SQLite's limit on parameters)."""
+        found: dict[int, int] = {}
+        for a in range(0, len(ids), 10_000):
+            batch = list(ids[a : a + 10_000])
+            sql = f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})"
+            found.update(self.conn.execute(sql, batch))
+        return found
+
+    def chunk_texts(self, ids: Sequence[int]) -> dict[int, str]:
+        rows = self.conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+        return {r[0]: r[1] for r in rows}
+
+    def hit_rows(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """What a search hit shows of each chunk: its span, page, heading, text, view spans, document path, type and
+        page starts, by chunk id (chunks deleted meanwhile are missing)."""
+        rows = self.conn.execute(
+            'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, t.page_starts '
+            "FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
+            f"WHERE c.id IN ({','.join('?' * len(ids))})",
+            list(ids),
+        )
+        return {r["id"]: dict(r) for r in rows}
+
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
@@ -498,3 +614,21 @@ class Store:
 
     def document_paths(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM documents ORDER BY path")]
+
+
+def database_error(exc: BaseException) -> DocSenseError | None:
+    """The user error an sqlite3 error stands for (see engine.errors.explain); None for any other error, or a bug."""
+    from engine.errors import FIX_DAMAGE, KEPT, DamagedIndexError, IndexAccessError
+
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    text = str(exc).lower()
+    if "database or disk is full" in text:
+        return IndexAccessError(f"the disk holding the index is full; free some space and run again ({KEPT})")
+    if "readonly database" in text or "read-only" in text:
+        return IndexAccessError("the index cannot be written (its folder or files are read-only): check them")
+    if "database is locked" in text or "database table is locked" in text:
+        return IndexAccessError("the index database is locked by another program; try again in a moment")
+    if "malformed" in text or "not a database" in text or "disk i/o error" in text:
+        return DamagedIndexError(f"the index database is damaged ({exc}): {FIX_DAMAGE}")
+    return None
