@@ -72,7 +72,7 @@ def measure(files: list[Path], device: str) -> list[dict]:
     tokens = sum(len(c.token_ids) for c in windows)
     rows.append(row("chunk", time.perf_counter() - started, tokens, len(windows), pages))
 
-    tagger = load_tagger(None)
+    tagger = load_tagger()
     if tagger is not None:
         tagger_name = os.environ.get("DOCSENSE_TAGGER") or DEFAULT_TAGGER
         tagger.tag([extracted[0].text[:1000]])

@@ -32,7 +32,7 @@ DOCUMENT_SWEEP = (0.0, 0.5, 0.85, 1.0, 1.5, 2.0, 3.0, 10.0)  # weights of the do
 MODES = {
     "keyword only (BM25)": (("keyword",), None),
     "meaning only (best view)": (("meaning",), None),
-    "hybrid, reciprocal-rank fusion": (("meaning", "keyword"), "rrf"),
+    "hybrid, reciprocal-rank fusion": (("meaning", "keyword"), "rrf"),  # the fusion before issue 6
     "default: hybrid, score fusion": (("meaning", "keyword"), None),
 }
 
@@ -65,10 +65,10 @@ def main() -> None:
     parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
     parser.add_argument("--sweep", action="store_true", help="add the default at other weights")
     args = parser.parse_args()
-    import os
+    from dataclasses import replace
 
-    import engine.fusion
     from engine import Library
+    from engine.tuning import DEFAULT_TUNING
     from indexer import Indexer
 
     spec, index = question_set(args.set)
@@ -84,30 +84,26 @@ def main() -> None:
         summary = Indexer(index, tagger="none").run([corpus])
         took = time.perf_counter() - started
         print(f"# indexed {summary.indexed} files, {summary.chunks} windows, {summary.tokens} tokens in {took:.1f} s")
-    default = {"DENSE_WEIGHT": engine.fusion.DENSE_WEIGHT, "DOCUMENT_WEIGHT": engine.fusion.DOCUMENT_WEIGHT}
+    default = DEFAULT_TUNING
     both = ("meaning", "keyword")
-    methods = {name: (modes, fusion, default) for name, (modes, fusion) in MODES.items()}
+    rrf = replace(default, fusion="rrf")
+    methods = {name: (modes, rrf if fusion == "rrf" else default) for name, (modes, fusion) in MODES.items()}
     if args.reranker:
-        methods[f"default + reranker {Path(args.reranker).name}"] = (both, None, default)
+        methods[f"default + reranker {Path(args.reranker).name}"] = (both, default)
     if args.sweep:
         for weight in SWEEP:
-            mark = " (the default)" if weight == default["DENSE_WEIGHT"] else ""
+            mark = " (the default)" if weight == default.meaning_weight else ""
             name = f"score fusion, meaning {weight:.2f} / keyword {1 - weight:.2f}{mark}"
-            methods[name] = (both, None, {**default, "DENSE_WEIGHT": weight})
+            methods[name] = (both, replace(default, meaning_weight=weight))
         for weight in DOCUMENT_SWEEP:
-            mark = " (the default)" if weight == default["DOCUMENT_WEIGHT"] else ""
+            mark = " (the default)" if weight == default.document_weight else ""
             name = f"score fusion, document's fused best x {weight:g}{mark}"
-            methods[name] = (both, None, {**default, "DOCUMENT_WEIGHT": weight})
+            methods[name] = (both, replace(default, document_weight=weight))
     print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} |")
     print("|---|---|---|---|")
-    for name, (modes, fusion, settings) in methods.items():
-        os.environ.pop("DOCSENSE_FUSION", None)
-        if fusion:
-            os.environ["DOCSENSE_FUSION"] = fusion
-        for setting, value in settings.items():
-            setattr(engine.fusion, setting, value)
+    for name, (modes, tuning) in methods.items():
         reranker = args.reranker if "reranker" in name else None
-        with Library(index, reranker=reranker) as library:
+        with Library(index, reranker=reranker, tuning=tuning) as library:
             rows = [
                 scores(ranked_documents(library, q["query"], modes, corpus), set(q["relevant"]))
                 for q in spec["queries"]

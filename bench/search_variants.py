@@ -254,7 +254,10 @@ def fuse(dense: np.ndarray, keyword: np.ndarray, how: str, depth: int = 1000) ->
 def with_evidence(bench: Bench, name: str, i: int, depth: int = 250) -> tuple[np.ndarray, np.ndarray]:
     """Query ``i``'s dense and keyword scores with document evidence, over the best ``depth`` windows of each side,
     as engine.search computes them (its constants)."""
-    from engine.search import EVIDENCE_DEPTH, document_evidence, keyword_evidence
+    from engine.search import document_evidence, keyword_evidence
+    from engine.tuning import DEFAULT_TUNING
+
+    EVIDENCE_DEPTH = DEFAULT_TUNING.evidence_depth
 
     z = bench.cache(name)
     views = z["v"] @ z["q"][i]

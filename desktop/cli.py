@@ -54,10 +54,19 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
+def _settings(index_path: str | None, **flags: Any) -> Any:
+    """The command's settings, resolved once: flag > environment > config file > the index's values > default."""
+    from pathlib import Path
+
+    from engine.settings import Settings
+
+    return Settings.resolve({"index": Path(index_path) if index_path else None, **flags})
+
+
 def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
     from engine import Library
 
-    return Library(index_path, reranker=reranker)
+    return Library(settings=_settings(index_path, reranker=reranker))
 
 
 def _emit_json(obj: Any) -> None:
@@ -142,10 +151,12 @@ def cli(ctx: click.Context) -> None:
 
 def _welcome(ctx: click.Context) -> None:
     """What `docsense` alone says: the commands, and the next step for this index."""
-    from engine.config import default_index_path
-
     click.echo(ctx.get_help())
-    index = default_index_path()
+    try:
+        index = _settings(None).index
+    except Exception as exc:  # a bad config file: say so, and what the welcome would have said
+        click.echo(f"\n{exc}")
+        return
     click.echo("")
     if (index / "docsense.db").exists():
         click.echo(f'Your index is at {index}. Try: docsense status, or docsense search "your question"')
@@ -179,7 +190,7 @@ def index(
 
     printer = None if quiet else ProgressPrinter()
     with user_errors():
-        indexer = Indexer(index_path, workers=workers, exclude=exclude, wait=wait)
+        indexer = Indexer(workers=workers, exclude=exclude or None, wait=wait, settings=_settings(index_path))
         try:
             summary = indexer.run(list(folders) or None, on_progress=printer)
         except KeyboardInterrupt:
@@ -289,7 +300,7 @@ def watch(
                 click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
 
     with user_errors():
-        indexer = Indexer(index_path, exclude=exclude, wait=True)
+        indexer = Indexer(exclude=exclude or None, wait=True, settings=_settings(index_path))
     watcher = Watcher(indexer, list(folders) or None, debounce, on_event=report,
                       on_progress=None if quiet else ProgressPrinter(), poll=poll)  # fmt: skip
 
@@ -375,6 +386,11 @@ def status(index_path: str | None, as_json: bool) -> None:
     click.echo(f"Documents: {st.documents}")
     click.echo(f"Chunks:    {st.chunks}")
     click.echo(f"Encoder:   {st.encoder} on {st.device}")
+    if st.backend_note:
+        click.echo(f"           {st.backend_note}")
+    click.echo(f"Tagger:    {st.tagger}")
+    click.echo(f"Reader:    {st.reader}")
+    click.echo(f"Reranker:  {st.reranker or 'none'}")
     if st.outdated:
         click.echo(
             f"Outdated:  {st.outdated} documents' vectors were made by an older DocSense: run `docsense index` "
@@ -396,7 +412,7 @@ def verify(index_path: str | None, repair: bool, wait: bool, as_json: bool) -> N
         if repair:
             from indexer import Indexer
 
-            for action in Indexer(index_path, wait=wait).repair():
+            for action in Indexer(wait=wait, settings=_settings(index_path)).repair():
                 click.echo(f"repair: {action}", err=True)
         result = _open_library(index_path).verify()
     if as_json:
@@ -411,6 +427,32 @@ def verify(index_path: str | None, repair: bool, wait: bool, as_json: bool) -> N
 
 
 @cli.command()
+@index_option
+@json_option
+def config(index_path: str | None, as_json: bool) -> None:
+    """Every setting, its value and where it came from (flag, env, file, index or default).
+
+    Settings come from the first of: a flag, the environment (DOCSENSE_*), the config file, what the index
+    recorded when it was built, the default. The config file is TOML; its path is shown first.
+    """
+    with user_errors():
+        settings = _settings(index_path)
+    rows = settings.rows()
+    if as_json:
+        for row in rows:
+            _emit_json(row)
+        return
+    exists = (
+        "" if settings.config_file.is_file() else " (not there: every setting has its default or comes from elsewhere)"
+    )
+    click.echo(f"Config file: {settings.config_file}{exists}")
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        value = "(none)" if row["value"] is None else row["value"]
+        click.echo(f"  {row['name']:<{width}}  {value}  [{row['source']}]")
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(file_okay=False))
 @index_option
 @click.option("--wait", is_flag=True, help="If another process is writing to the index, wait for it.")
@@ -419,7 +461,7 @@ def remove(folder: str, index_path: str | None, wait: bool) -> None:
     from indexer import Indexer
 
     with user_errors():
-        removed = Indexer(index_path, wait=wait).remove_folder(folder)
+        removed = Indexer(wait=wait, settings=_settings(index_path)).remove_folder(folder)
     click.echo(f"Removed {os.path.abspath(folder)} ({removed} documents) from the index.")
 
 
@@ -431,8 +473,9 @@ def main() -> None:
         raise
     except Exception as exc:
         from engine.errors import explain
+        from engine.settings import debug_requested
 
-        if os.environ.get("DOCSENSE_DEBUG"):
+        if debug_requested():
             raise
         error = explain(exc)
         if error is not None:

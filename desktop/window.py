@@ -77,10 +77,12 @@ class MainWindow(QMainWindow):
 
     def __init__(self, index_path: Path | None = None, library_factory: Callable[[], Any] | None = None) -> None:
         super().__init__()
-        from engine.config import default_index_path
+        from engine.settings import Settings
 
         self.error_box: QMessageBox | None = None  # the last internal error shown
-        self.index_path = Path(index_path) if index_path else default_index_path()
+        # Resolved once for the window (flag > environment > config file > the index's values > default).
+        self.settings = Settings.resolve({"index": Path(index_path) if index_path else None})
+        self.index_path = self.settings.index
         self._library_factory = library_factory
         self._library: Any = None
         self.library_runner = Runner(1)
@@ -295,7 +297,7 @@ class MainWindow(QMainWindow):
             else:
                 from engine import Library
 
-                self._library = Library(self.index_path)
+                self._library = Library(settings=self.settings)
         return self._library
 
     def _has_index(self) -> bool:
@@ -529,10 +531,8 @@ class MainWindow(QMainWindow):
             self.start_indexing([folder])
 
     def index_samples(self) -> None:
-        from engine.config import default_index_path
-
-        # Beside the default index: $DOCSENSE_HOME/samples, else the user data folder's samples/.
-        target = default_index_path().parent / "samples"
+        # Beside the index this window runs on (not the default one when it runs on another).
+        target = self.index_path.parent / "samples"
         shutil.copytree(SAMPLES, target, dirs_exist_ok=True)
         self.start_indexing([str(target)])
 
@@ -548,7 +548,7 @@ class MainWindow(QMainWindow):
         def job(_progress: Any, _cancelled: Any) -> int:
             from indexer import Indexer
 
-            return Indexer(self.index_path).remove_folder(folder)
+            return Indexer(settings=self.settings).remove_folder(folder)
 
         self.index_runner.start(job, returned=lambda _n: self.refresh_status(), errored=self._error)
 
@@ -564,7 +564,7 @@ class MainWindow(QMainWindow):
             from indexer import Indexer
 
             last: Progress | None = None
-            for last in Indexer(self.index_path, wait=True).iter_run(folders, should_stop=cancelled):
+            for last in Indexer(wait=True, settings=self.settings).iter_run(folders, should_stop=cancelled):
                 progress(last)
             return last.summary if last else None
 
@@ -627,7 +627,7 @@ class MainWindow(QMainWindow):
         from indexer import Indexer
         from indexer.watch import Watcher
 
-        self.watcher = Watcher(Indexer(self.index_path, wait=True), on_event=self._bridge.watched.emit)
+        self.watcher = Watcher(Indexer(wait=True, settings=self.settings), on_event=self._bridge.watched.emit)
         self.watcher.start()
         self.statusBar().showMessage("Watching the indexed folders for changes…", 5000)
 

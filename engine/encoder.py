@@ -9,7 +9,7 @@ Two implementations behind one protocol:
 from __future__ import annotations
 
 import hashlib
-import os
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,6 +84,8 @@ class SentenceEncoder(_EncoderBase):
         device: str | None = None,
         name: str = DEFAULT_ENCODER,
         backend: str | None = None,
+        token_budget: int = 0,
+        cache: Path | None = None,
     ):
         from engine.config import pick_device
 
@@ -92,15 +94,14 @@ class SentenceEncoder(_EncoderBase):
         self.tokenizer = Tokenizer(self.model_dir / "tokenizer.json")
         self._device = pick_device(device)
         self._model: Any = None
-        self.dim = 384
+        self.dim = model_dimension(self.model_dir)  # known before the model loads: a new index records it
         # Tokens per batch: bigger batches help a GPU, hurt cache locality on a CPU.
-        self.token_budget = int(os.environ.get("DOCSENSE_TOKEN_BUDGET", 0)) or (
-            65536 if self._device.startswith("cuda") else 8192
-        )
+        self.token_budget = token_budget or (65536 if self._device.startswith("cuda") else 8192)
         self.pipelined = False  # prepare the next batch in a thread even on a CPU (always on a GPU)
+        self._cache = cache  # where the OpenVINO conversion is kept (None: the settings' cache folder)
         # On a CPU the model runs in OpenVINO when it is installed: about 4x torch's speed on the same fp32 vectors
-        # (docs/BENCHMARKS.md). DOCSENSE_BACKEND=torch keeps torch.
-        wanted = backend or os.environ.get("DOCSENSE_BACKEND") or ("openvino" if self._device == "cpu" else "torch")
+        # (docs/BENCHMARKS.md). backend="torch" (DOCSENSE_BACKEND) keeps torch.
+        wanted = backend or ("openvino" if self._device == "cpu" else "torch")
         if wanted not in ("torch", "openvino"):
             raise ModelError(f"unknown backend {wanted!r}: use torch or openvino")
         self.backend = wanted
@@ -212,8 +213,12 @@ class SentenceEncoder(_EncoderBase):
         if self._compiled is None and self.backend == "openvino":
             from engine.ov_encoder import compile_encoder
 
+            if self._cache is None:
+                from engine.settings import Settings
+
+                self._cache = Settings.resolve(recorded={}).cache
             try:
-                self._compiled = compile_encoder(self.model_dir, self._load)
+                self._compiled = compile_encoder(self.model_dir, self._load, self._cache)
             except Exception as exc:  # never worse than torch: say why and go on with torch
                 self.backend, self.backend_note = "torch", f"OpenVINO not used: {exc}"
         return self._compiled
@@ -265,17 +270,39 @@ class HashingEncoder(_EncoderBase):
         return out
 
 
-def load_encoder(name: str | None = None, device: str | None = None) -> Encoder:
-    """The encoder called ``name`` (DOCSENSE_ENCODER, else all-MiniLM-L6-v2)."""
-    name = name or os.environ.get("DOCSENSE_ENCODER") or DEFAULT_ENCODER
+def model_dimension(model_dir: Path) -> int:
+    """The size of the vectors a sentence-transformers folder makes, from its files (no model is loaded): the
+    pooling's word_embedding_dimension, else the transformer's hidden_size; 384 when neither says."""
+    for config, key in (("1_Pooling/config.json", "word_embedding_dimension"), ("config.json", "hidden_size")):
+        try:
+            value = json.loads((model_dir / config).read_text()).get(key)
+        except (OSError, ValueError):
+            continue
+        if isinstance(value, int) and value > 0:
+            return value
+    return 384
+
+
+def load_encoder(
+    name: str = DEFAULT_ENCODER,
+    device: str | None = None,
+    backend: str | None = None,
+    token_budget: int = 0,
+    cache: Path | None = None,
+) -> Encoder:
+    """The encoder called ``name``: all-MiniLM-L6-v2 (packaged), hashing-bow-N (the fast fake), or a folder holding
+    a sentence-transformers model."""
     if name == DEFAULT_ENCODER:
-        return SentenceEncoder(device=device)
+        return SentenceEncoder(device=device, backend=backend, token_budget=token_budget, cache=cache)
     if name.startswith(HASHING_ENCODER):
         suffix = name[len(HASHING_ENCODER) :].lstrip("-")
         return HashingEncoder(dim=int(suffix) if suffix else 64)
     path = Path(name).expanduser()
     if path.is_dir() and (path / "tokenizer.json").is_file():
-        return SentenceEncoder(model_dir=path, device=device, name=str(path.resolve()))
+        return SentenceEncoder(
+            model_dir=path, device=device, name=str(path.resolve()), backend=backend, token_budget=token_budget,
+            cache=cache,
+        )  # fmt: skip
     raise ModelError(
         f"unknown encoder {name!r}: use {DEFAULT_ENCODER}, {HASHING_ENCODER}, "
         "or a local sentence-transformers folder that has a tokenizer.json"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from engine.tuning import DEFAULT_TUNING
+
 RRF_K = 60
 
 
@@ -32,16 +34,10 @@ def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], k: int = RRF_K
     return [Fused(i, scores[i], frozenset(sources[i])) for i in order]
 
 
-DENSE_WEIGHT = 0.7
-NORM_DEPTH = 100
-# How much a window's document's fused best adds to the window's own fused score (measured: docs/BENCHMARKS.md).
-DOCUMENT_WEIGHT = 1.0
-
-
 def score_fusion(
     scored: Mapping[str, Sequence[tuple[int, float]]],
     weights: Mapping[str, float] | None = None,
-    norm_depth: int = NORM_DEPTH,
+    norm_depth: int = DEFAULT_TUNING.norm_depth,
     documents: Mapping[int, int] | None = None,
     document_weight: float | None = None,
 ) -> list[Fused]:
@@ -52,13 +48,14 @@ def score_fusion(
     where reciprocal ranks would treat both lists alike. Default weights: meaning 0.7, keyword 0.3 (measured on
     the dev set, docs/BENCHMARKS.md). Ties are broken by the id's best rank, then by the id.
 
-    With ``documents`` (id -> its document), each id's score adds ``document_weight`` (default DOCUMENT_WEIGHT) x its
+    With ``documents`` (id -> its document), each id's score adds ``document_weight`` (default: the tuned one) x its
     document's fused best: the weighted sum of the best normalised score of the document's ids on each side, though
     a different window may be best on each (one says what the question means, another has its words). Ids not in
     ``documents`` are their own document.
     """
-    weights = weights or {"meaning": DENSE_WEIGHT, "keyword": 1.0 - DENSE_WEIGHT}
-    document_weight = DOCUMENT_WEIGHT if document_weight is None else document_weight
+    meaning = DEFAULT_TUNING.meaning_weight
+    weights = weights or {"meaning": meaning, "keyword": 1.0 - meaning}
+    document_weight = DEFAULT_TUNING.document_weight if document_weight is None else document_weight
     scores: dict[int, float] = {}
     best_rank: dict[int, int] = {}
     sources: dict[int, set[str]] = {}

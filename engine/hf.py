@@ -3,7 +3,6 @@ offline unless downloads are allowed, and running them over windows of a text wi
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,8 +45,10 @@ class Checkpoint:
         return enc, offsets, output
 
 
-def load_checkpoint(checkpoint: str, auto_class: str, what: str, device: str | None = None) -> Checkpoint:
-    """Load ``checkpoint`` (a folder, or a hub id when DOCSENSE_ALLOW_DOWNLOADS=1) with ``transformers.<auto_class>``.
+def load_checkpoint(
+    checkpoint: str, auto_class: str, what: str, device: str | None = None, allow_downloads: bool = False
+) -> Checkpoint:
+    """Load ``checkpoint`` (a folder, or a hub id with ``allow_downloads``) with ``transformers.<auto_class>``.
 
     Raises:
         ModelError: it cannot be loaded, or its tokenizer is not a fast one (no character offsets).
@@ -60,7 +61,7 @@ def load_checkpoint(checkpoint: str, auto_class: str, what: str, device: str | N
     try:
         import transformers
 
-        local = os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") != "1"
+        local = not allow_downloads
         tokenizer = transformers.AutoTokenizer.from_pretrained(checkpoint, local_files_only=local)
         model = getattr(transformers, auto_class).from_pretrained(checkpoint, local_files_only=local)
     except Exception as exc:

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from engine.config import default_index_path
 from engine.encoder import Encoder
 from engine.errors import ModelError
 from engine.index import Index
-from engine.index.vectors import VIEW_SCHEME
 from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, search
+from engine.settings import Settings
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
+from engine.tuning import SearchTuning
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
 
 MAX_LISTED_PROBLEMS = 50
@@ -27,8 +27,12 @@ class Library:
     """An index opened for reading.
 
     Args:
-        path: the index folder; None means $DOCSENSE_HOME/index or the user data dir.
-        encoder: an encoder (or its name) to use instead of loading the one the index records.
+        path: the index folder; None means the settings' (<home>/index, or the user data folder).
+        encoder: an encoder (or its name) to use instead of the one the settings name.
+        reader, tagger, reranker: the models to use instead of the settings' (a tagger may be an instance).
+        settings: the command's settings, resolved once (engine.settings); None resolves them, the arguments
+            above counting as flags.
+        tuning: the constants search ranks with, instead of the settings' (benchmarks compare others).
     """
 
     def __init__(
@@ -38,14 +42,27 @@ class Library:
         reader: str | None = None,
         tagger: Tagger | str | None = None,
         reranker: str | None = None,
+        settings: Settings | None = None,
+        tuning: SearchTuning | None = None,
     ) -> None:
-        self.index = Index(Path(path) if path else default_index_path(), encoder=encoder)
-        self._reader_name = reader
+        flags = {
+            "index": Path(path) if path else None,
+            "encoder": encoder if isinstance(encoder, str) else None,
+            "reader": reader,
+            "tagger": tagger if isinstance(tagger, str) else None,
+            "reranker": reranker,
+        }
+        self.settings = settings or Settings.resolve(flags)
+        self.tuning = tuning or self.settings.search
+        self.index = Index(
+            Path(path) if path else self.settings.index,
+            encoder=encoder if encoder is not None and not isinstance(encoder, str) else self.settings.encoder,
+            settings=self.settings,
+        )
         self._reader: Reader | None = None
-        self._reranker_name = reranker
         self._reranker: CrossEncoderReranker | None = None
         self._reranker_loaded = False
-        self._tagger_arg = tagger
+        self._tagger_arg = tagger if tagger is not None and not isinstance(tagger, str) else None
 
     @property
     def path(self) -> Path:
@@ -62,13 +79,15 @@ class Library:
     ) -> list[SearchHit]:
         """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity."""
         filters = Filters(path, tuple(types), entity)
-        return search(self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker)
+        return search(
+            self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker, tuning=self.tuning
+        )
 
     @property
     def reranker(self) -> CrossEncoderReranker | None:
-        """The cross-encoder configured (``reranker=`` or DOCSENSE_RERANKER), loaded on first use; None if none."""
+        """The cross-encoder configured (the reranker setting), loaded on first use; None if none."""
         if not self._reranker_loaded:
-            self._reranker = load_reranker(self._reranker_name)
+            self._reranker = load_reranker(self.settings.reranker, self.settings.allow_downloads)
             self._reranker_loaded = True
         return self._reranker
 
@@ -77,16 +96,17 @@ class Library:
     @property
     def reader(self) -> Reader:
         if self._reader is None:
-            self._reader = load_reader(self._reader_name, self.index.encoder, self._tagger())
+            s = self.settings
+            self._reader = load_reader(s.reader, self.index.encoder, self._tagger(), s.allow_downloads)
         return self._reader
 
     def _tagger(self) -> Tagger | None:
         """The tagger for questions about names and dates when the index has no entities stored for a passage."""
-        if self._tagger_arg is not None and not isinstance(self._tagger_arg, str):
+        if self._tagger_arg is not None:
             return self._tagger_arg
-        recorded = self._tagger_arg or self.index.store.get_meta("tagger")
+        name = self.settings.tagger
         try:
-            return load_tagger(recorded if recorded != NO_TAGGER else DEFAULT_TAGGER)
+            return load_tagger(name if name != NO_TAGGER else DEFAULT_TAGGER, self.settings.allow_downloads)
         except ModelError:
             return None
 
@@ -194,6 +214,7 @@ class Library:
         store = self.index.store
         documents, chunks = store.counts()
         encoder = self.index.encoder
+        backend = getattr(encoder, "backend", "none")
         return Status(
             index_path=str(self.index.folder),
             documents=documents,
@@ -201,20 +222,36 @@ class Library:
             failed=tuple(FailedFile(p, r) for p, r in store.failures()),
             folders=tuple(store.folders()),
             encoder=encoder.name,
-            device=device_label(encoder.device, getattr(encoder, "backend", "torch")),
+            device=device_label(encoder.device, backend if backend != "none" else "torch"),
             size_bytes=self.index.size_bytes(),
             schema_version=store.schema_version(),
             outdated=self._outdated(documents),
+            tagger=self.settings.tagger,
+            reader=self.settings.reader,
+            reranker=self.settings.reranker,
+            backend=backend,
+            backend_note=self._backend_note(encoder, backend),
         )
 
+    def _backend_note(self, encoder: Encoder, backend: str) -> str:
+        """Why OpenVINO does not run the encoder, when it does not."""
+        if backend == "openvino":
+            return ""
+        if backend == "none":
+            return "the fake encoder (hashing-bow) runs no model"
+        note = getattr(encoder, "backend_note", "")
+        if note:
+            return note  # it was tried and failed
+        if self.settings.backend == "torch":
+            return f"OpenVINO not used: backend = torch (from {self.settings.sources.get('backend', 'default')})"
+        if encoder.device != "cpu":
+            return f"OpenVINO not used: it runs on the CPU, and this encoder runs on {encoder.device}"
+        return ""
+
     def _outdated(self, documents: int) -> int:
-        """Documents whose vectors were made another way than VIEW_SCHEME: all of them while the index records
-        another scheme; then those an interrupted run marked for embedding again and has not reached yet."""
-        if not documents:
-            return 0
-        if self.index.store.get_meta("views") != VIEW_SCHEME:
-            return documents
-        return self.index.store.stale_count()
+        """Documents whose vectors were made another way than today's views (engine.index.schema's m004 marked
+        them) or that an interrupted run marked for embedding again, and that no run has reached yet."""
+        return self.index.store.stale_count() if documents else 0
 
     def verify(self) -> Verification:
         """Check the database, the vector file against the rows, and the files on disk."""

@@ -75,16 +75,15 @@ def _convert(st_model: Any, target: Path) -> None:
     openvino.save_model(converted, str(target / "model.xml"), compress_to_fp16=False)
 
 
-def compile_encoder(model_dir: Path, load_torch: Callable[[], Any]) -> Any:
+def compile_encoder(model_dir: Path, load_torch: Callable[[], Any], cache: Path) -> Any:
     """The compiled OpenVINO model for the sentence-transformers model in ``model_dir``, converting it on first use.
 
-    ``load_torch`` gives the torch model, needed only to convert and to check the conversion once.
+    ``load_torch`` gives the torch model, needed only to convert and to check the conversion once; the conversion
+    is kept under ``cache``/openvino.
     """
     import openvino
 
-    from engine.config import cache_dir
-
-    folder = cache_dir() / "openvino" / f"{model_dir.name}-{_fingerprint(model_dir)}"
+    folder = Path(cache) / "openvino" / f"{model_dir.name}-{_fingerprint(model_dir)}"
     core = openvino.Core()
     if not (folder / "model.xml").is_file():
         folder.parent.mkdir(parents=True, exist_ok=True)

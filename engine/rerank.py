@@ -8,7 +8,6 @@ candidate, so only the top ``depth`` fused windows are read.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,8 +25,12 @@ class CrossEncoderReranker:
     logit minus the first's (the usual "relevant" against "not relevant").
     """
 
-    def __init__(self, checkpoint: str, device: str | None = None, depth: int = RERANK_DEPTH) -> None:
-        self.model: Checkpoint = load_checkpoint(checkpoint, "AutoModelForSequenceClassification", "reranker", device)
+    def __init__(
+        self, checkpoint: str, device: str | None = None, depth: int = RERANK_DEPTH, allow_downloads: bool = False
+    ) -> None:
+        self.model: Checkpoint = load_checkpoint(
+            checkpoint, "AutoModelForSequenceClassification", "reranker", device, allow_downloads
+        )
         self.name = self.model.name
         self.depth = depth
 
@@ -53,9 +56,9 @@ class CrossEncoderReranker:
         return out
 
 
-def load_reranker(name: str | None) -> CrossEncoderReranker | None:
-    """The reranker called ``name`` (else DOCSENSE_RERANKER), or None when none is configured."""
-    name = name or os.environ.get("DOCSENSE_RERANKER") or None
+def load_reranker(name: str | None, allow_downloads: bool = False) -> CrossEncoderReranker | None:
+    """The reranker called ``name`` (a cross-encoder folder, or with ``allow_downloads`` a hub id), or None when none
+    is configured."""
     if not name or name == "none":
         return None
-    return CrossEncoderReranker(name)
+    return CrossEncoderReranker(name, allow_downloads=allow_downloads)

@@ -19,13 +19,10 @@ from engine.pages import page_of
 from engine.rerank import CrossEncoderReranker
 from engine.snippet import make_snippet
 from engine.tagger import normalise
+from engine.tuning import DEFAULT_TUNING, SearchTuning
 from engine.types import DOC_TYPES, Matched, SearchHit
 
 MAX_QUERY_CHARS = 2000
-# Each side's candidates: at least this many windows, so that the first hits (and the document evidence behind them)
-# are the same for any limit up to 100: the window's 50, the CLI's 10 and the reader's 3. At least fusion's 100.
-# 250 cut the evidence of long pages short (dev nDCG@10 0.589 against 0.605 at 500 and at 1,000; docs/BENCHMARKS.md).
-CANDIDATES = 500
 MAX_LIMIT = 1000
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
@@ -95,13 +92,16 @@ def clean_query(query: str) -> str:
     return cleaned
 
 
-NEAR_WEIGHT = 0.5  # how much the BM25 of neighbouring query words found together adds (measured: BENCHMARKS.md)
-
-
 def _keyword_ids(
-    index: Index, query: str, where: str, params: list[object], k: int, documents: dict[int, int] | None = None
+    index: Index,
+    query: str,
+    where: str,
+    params: list[object],
+    k: int,
+    documents: dict[int, int] | None = None,
+    tuning: SearchTuning = DEFAULT_TUNING,
 ) -> list[tuple[int, float]]:
-    """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus NEAR_WEIGHT x the BM25 of
+    """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus near_weight x the BM25 of
     the query's neighbouring words found close together, plus their document's keyword evidence; with scores
     (higher better). ``documents``, when given, gets the document of each chunk returned."""
     fts_query = build_fts_query(query)
@@ -116,25 +116,25 @@ def _keyword_ids(
         for i, near_rank, _doc in store.keyword_matches(near_query, where, params, k):
             if i in found:
                 score, doc = found[i]
-                found[i] = (score + NEAR_WEIGHT * -near_rank, doc)  # FTS5's bm25 is lower for better
+                found[i] = (score + tuning.near_weight * -near_rank, doc)  # FTS5's bm25 is lower for better
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
-    return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best])
+    return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows)
 
 
-KEYWORD_DOC_WINDOWS = 10  # a document's keyword evidence: the sum of its best this-many BM25 scores among the
-# windows found, over this many: matches all through a document count more than one (measured: docs/BENCHMARKS.md)
-
-
-def keyword_evidence(found: list[tuple[int, float, int]]) -> list[tuple[int, float]]:
-    """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence."""
+def keyword_evidence(
+    found: list[tuple[int, float, int]], windows: int = DEFAULT_TUNING.keyword_doc_windows
+) -> list[tuple[int, float]]:
+    """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence: the
+    sum of its best ``windows`` BM25 scores among the windows found, over ``windows`` (matches all through a
+    document count more than one)."""
     tops: dict[int, list[float]] = {}
     for _chunk, score, doc in found:
         top = tops.setdefault(doc, [])
-        if len(top) < KEYWORD_DOC_WINDOWS:
+        if len(top) < windows:
             top.append(score)
-    rescored = [(chunk, score + sum(tops[doc]) / KEYWORD_DOC_WINDOWS) for chunk, score, doc in found]
+    rescored = [(chunk, score + sum(tops[doc]) / windows) for chunk, score, doc in found]
     rescored.sort(key=lambda r: -r[1])  # stable: equal scores keep BM25's order
     return rescored
 
@@ -147,9 +147,10 @@ def _dense_ids(
     params: list[object],
     k: int,
     documents: dict[int, int] | None = None,
+    tuning: SearchTuning = DEFAULT_TUNING,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` chunks by the cosine of their best view to the query plus their document's evidence (see
-    document_evidence), from the best EVIDENCE_DEPTH x ``k`` views: (chunk id, score, view). ``documents``, when
+    document_evidence), from the best evidence_depth x ``k`` views: (chunk id, score, view). ``documents``, when
     given, gets the document of each chunk returned."""
     vectors = index.vectors()
     if len(vectors) == 0:
@@ -158,7 +159,7 @@ def _dense_ids(
     if filters.active:
         allowed = index.store.chunk_ids_where(where, params)
     q = index.encoder.embed_texts([query])[0]
-    depth = k * EVIDENCE_DEPTH
+    depth = k * tuning.evidence_depth
     chunks, views, scores = vectors.top_views(q, depth, allowed)
     if len(chunks) == 0:
         return []
@@ -168,45 +169,47 @@ def _dense_ids(
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
     # Fewer views than asked for means every view (allowed) was seen; else the unseen ones score below the last.
     floor = float(scores[-1]) if len(chunks) == depth else None
-    found = document_evidence(chunks[kept], views[kept], scores[kept], docs[kept], k, floor)
+    found = document_evidence(
+        chunks[kept], views[kept], scores[kept], docs[kept], k, floor, tuning.doc_views, tuning.doc_weight
+    )
     if documents is not None:
         documents.update((chunk, doc_of[chunk]) for chunk, _score, _view in found)
     return found
 
 
-DOC_VIEWS = 10  # a document's evidence is the mean score of its best this-many views ...
-DOC_WEIGHT = 0.5  # ... and counts this much beside a window's own best view (measured: docs/BENCHMARKS.md)
-# How many views per candidate window the evidence is computed from. Scoring every view of the candidates'
-# documents instead gave the same rankings on both benchmarks and took 3x as long on long PDFs (BENCHMARKS.md).
-EVIDENCE_DEPTH = 8
-
-
 def document_evidence(
-    chunks: np.ndarray, views: np.ndarray, scores: np.ndarray, docs: np.ndarray, k: int, floor: float | None = None
+    chunks: np.ndarray,
+    views: np.ndarray,
+    scores: np.ndarray,
+    docs: np.ndarray,
+    k: int,
+    floor: float | None = None,
+    doc_views: int = DEFAULT_TUNING.doc_views,
+    doc_weight: float = DEFAULT_TUNING.doc_weight,
 ) -> list[tuple[int, float, int]]:
-    """The best ``k`` (chunk, best view + DOC_WEIGHT x its document's evidence, best view), from the best views of the
+    """The best ``k`` (chunk, best view + doc_weight x its document's evidence, best view), from the best views of the
     index given best first as parallel arrays: each view's chunk, number, score and chunk's document.
 
     A page about what the query asks tends to match it in many places, a page that mentions it in passing in one;
-    the evidence, the mean of the document's best DOC_VIEWS view scores, ranks the first above the second when their
+    the evidence, the mean of the document's best doc_views view scores, ranks the first above the second when their
     best windows score alike, and lifts a good page's other windows with it. When the views given are not all of
     the index's (``floor`` is the score of the last one given), a document's views not given count at ``floor``,
     the most they can score; when they are all (``floor`` None), a document with fewer views is scored by the mean
     of those it has.
     """
-    # Each document's best DOC_VIEWS scores: group by document keeping the order, number each group's members.
+    # Each document's best doc_views scores: group by document keeping the order, number each group's members.
     order = np.argsort(docs, kind="stable")
     grouped = docs[order]
     starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
     rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    keep = order[rank < DOC_VIEWS]
+    keep = order[rank < doc_views]
     doc_list, slot = np.unique(docs[keep], return_inverse=True)
     found = np.bincount(slot)
     total = np.bincount(slot, weights=scores[keep])
-    evidence = total / found if floor is None else (total + floor * (DOC_VIEWS - found)) / DOC_VIEWS
+    evidence = total / found if floor is None else (total + floor * (doc_views - found)) / doc_views
     # Each chunk's best view is its first in the best-first order.
     _, first = np.unique(chunks, return_index=True)
-    own = scores[first] + DOC_WEIGHT * evidence[np.searchsorted(doc_list, docs[first])]
+    own = scores[first] + doc_weight * evidence[np.searchsorted(doc_list, docs[first])]
     best = np.lexsort((chunks[first], -own))[:k]  # by score, ties by chunk id
     return list(zip(chunks[first][best].tolist(), own[best].tolist(), views[first][best].tolist(), strict=True))
 
@@ -218,6 +221,7 @@ def search(
     filters: Filters | None = None,
     modes: Sequence[str] = ("meaning", "keyword"),
     reranker: CrossEncoderReranker | None = None,
+    tuning: SearchTuning = DEFAULT_TUNING,
 ) -> list[SearchHit]:
     """Search ``index`` by meaning and by keyword and fuse the two.
 
@@ -228,6 +232,7 @@ def search(
         filters: which documents may be returned.
         modes: "meaning", "keyword", or both (the default).
         reranker: a cross-encoder that re-orders the best fused windows (at least ``limit``, at most its depth).
+        tuning: the constants search ranks with (engine.tuning; the tuned ones by default).
 
     Raises:
         QueryError: the query is empty, or a filter or limit is invalid.
@@ -237,37 +242,41 @@ def search(
         raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}")
     filters = filters or Filters()
     where, params = filters.sql()
-    k = max(limit * 5, CANDIDATES)
+    k = max(limit * 5, tuning.candidates)
     scored: dict[str, list[tuple[int, float]]] = {}
     doc_of: dict[int, int] = {}  # each candidate's document, as the two sides found it
     if "keyword" in modes:
-        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of)
+        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning)
     best_views: dict[int, int] = {}
     if "meaning" in modes:
-        dense = _dense_ids(index, query, filters, where, params, k, doc_of)
+        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning)
         scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
         best_views = {chunk: view for chunk, _score, view in dense}
-    if os.environ.get("DOCSENSE_FUSION") == "rrf":  # the fusion before issue 6, kept for comparison
+    if tuning.fusion == "rrf":  # the fusion before issue 6, kept for comparison
         fused = reciprocal_rank_fusion({name: [i for i, _ in items] for name, items in scored.items()})
     else:
-        fused = score_fusion(scored, documents=doc_of)
+        weights = {"meaning": tuning.meaning_weight, "keyword": 1.0 - tuning.meaning_weight}
+        fused = score_fusion(
+            scored,
+            weights=weights,
+            norm_depth=tuning.norm_depth,
+            documents=doc_of,
+            document_weight=tuning.document_weight,
+        )
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
-    return _hits(index, query, _spread(fused, doc_of)[:limit], best_views)
+    return _hits(index, query, _spread(fused, doc_of, tuning.per_document)[:limit], best_views)
 
 
-PER_DOCUMENT = 2  # windows of one document before the windows of other documents get their turn (BENCHMARKS.md)
-
-
-def _spread(fused: list[Fused], doc_of: dict[int, int]) -> list[Fused]:
-    """``fused`` with each document's windows (``doc_of``: window -> document) after its PER_DOCUMENT best moved
+def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int) -> list[Fused]:
+    """``fused`` with each document's windows (``doc_of``: window -> document) after its ``per_document`` best moved
     below the others' windows.
 
     The document evidence lifts all windows of a good page together, which would fill the first hits with one page;
     a user looks for documents first. Documents keep the order of their best windows, and the windows held back
     follow in their own order (all of them, when one document is all there is).
     """
-    if len(fused) <= PER_DOCUMENT:
+    if len(fused) <= per_document:
         return fused
     first: list[Fused] = []
     later: list[Fused] = []
@@ -275,7 +284,7 @@ def _spread(fused: list[Fused], doc_of: dict[int, int]) -> list[Fused]:
     for f in fused:
         doc = doc_of.get(f.id, -f.id)
         taken[doc] = taken.get(doc, 0) + 1
-        (first if taken[doc] <= PER_DOCUMENT else later).append(f)
+        (first if taken[doc] <= per_document else later).append(f)
     return first + later
 
 

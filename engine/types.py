@@ -65,6 +65,11 @@ class Status:
     size_bytes: int
     schema_version: int
     outdated: int = 0  # documents whose vectors were made an older way (until an indexing run makes them again)
+    tagger: str = ""  # the entity tagger new documents are tagged with
+    reader: str = ""  # what answers questions
+    reranker: str | None = None  # the cross-encoder that re-orders the best hits, if any
+    backend: str = ""  # the encoder's runtime: openvino, torch, or none (the fake encoder)
+    backend_note: str = ""  # why OpenVINO does not run the encoder, when it does not
 
 
 @dataclass(frozen=True)

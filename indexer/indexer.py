@@ -22,15 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import default_index_path
 from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.faults import crash_point
 from engine.index import Index
 from engine.index.store import DocumentRow, NewChunk, NewDocument
-from engine.index.vectors import VIEW_SCHEME
 from engine.lock import WriterLock
-from engine.tagger import DEFAULT_TAGGER
+from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import FoundFile, Unreadable, discover
 from indexer.extract import SUFFIX_TYPES
@@ -68,13 +66,17 @@ class Indexer:
     """Builds and updates one index folder.
 
     Args:
-        index_path: the index folder (created if needed); None means the default one.
-        encoder: the encoder, or its name; None means the index's own, or the default for a new index.
+        index_path: the index folder (created if needed); None means the settings' one.
+        encoder: the encoder, or its name; None means the settings' (the index's own, unless a flag, the
+            environment or the config file names another).
         workers: extraction processes; 0 runs extraction in this process (handy for tests and debugging).
-        exclude: glob patterns of files and folders to skip (matched on names and on paths below each folder).
+        exclude: glob patterns of files and folders to skip (matched on names and on paths below each folder). Given,
+            they are remembered for the folders of the run; not given, each folder's remembered ones apply. The
+            config file's patterns for a folder apply too.
         wait: when another process is writing to the index, wait for it instead of failing.
-        tagger: the entity tagger's name; None means the index's own, or DOCSENSE_TAGGER, or en_core_web_sm;
-            "none" tags nothing.
+        tagger: the entity tagger's name ("none" tags nothing); None means the settings'.
+        settings: the command's settings, resolved once (engine.settings); None resolves them, the arguments above
+            counting as flags.
     """
 
     def __init__(
@@ -82,20 +84,27 @@ class Indexer:
         index_path: Path | str | None = None,
         encoder: Encoder | str | None = None,
         workers: int | None = None,
-        exclude: Sequence[str] = (),
+        exclude: Sequence[str] | None = None,
         max_tokens: int = 512,
         overlap: int = 64,
         wait: bool = False,
         tagger: str | None = None,
+        settings: Settings | None = None,
     ) -> None:
-        self.index_path = Path(index_path) if index_path else default_index_path()
-        self._encoder_arg = encoder
+        flags = {
+            "index": Path(index_path) if index_path else None,
+            "encoder": encoder if isinstance(encoder, str) else None,
+            "tagger": tagger,
+        }
+        self.settings = settings or Settings.resolve(flags)
+        self.index_path = Path(index_path) if index_path else self.settings.index
+        self._encoder_arg = encoder if encoder is not None and not isinstance(encoder, str) else self.settings.encoder
         self.workers = default_workers() if workers is None else workers
-        self.exclude = tuple(exclude)
+        self.exclude = tuple(exclude) if exclude else None
         self.max_tokens = max_tokens
         self.overlap = overlap
         self.wait = wait
-        self.tagger = tagger
+        self.tagger = tagger or self.settings.tagger
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -202,7 +211,7 @@ class _Opened:
                 shutil.rmtree(path, ignore_errors=True)
             raise
         try:
-            self.index = Index(path, encoder=self.owner._encoder_arg, create=True)
+            self.index = Index(path, encoder=self.owner._encoder_arg, create=True, settings=self.owner.settings)
         except BaseException:
             self.lock.release()
             if new:
@@ -244,9 +253,19 @@ class _Run:
         self.embed_s = 0.0
         self.last_save = time.monotonic()
         self.current: str | None = None
-        self.tagger = (
-            owner.tagger or index.store.get_meta("tagger") or os.environ.get("DOCSENSE_TAGGER") or DEFAULT_TAGGER
-        )
+        self.tagger = owner.tagger
+        # Each folder's excludes: those given to this run, else those remembered from the run that gave them; and
+        # the config file's for the folder.
+        remembered = self.store.folder_excludes()
+        self.excludes = {
+            root: tuple(
+                dict.fromkeys(
+                    (*(owner.exclude if owner.exclude is not None else remembered.get(root, ())),
+                     *owner.settings.excludes_for(root))
+                )
+            )
+            for root in self.roots
+        }  # fmt: skip
 
     def _roots(self, folders: Iterable[str | Path] | None) -> list[str]:
         roots = _checked_folders(folders if folders is not None else self.store.folders())
@@ -260,14 +279,11 @@ class _Run:
         encoder = self.index.encoder
         with self.index.write() as change:  # loads (or rebuilds) the vectors before the run changes anything
             self.index.record_encoder()
-            if self.store.get_meta("views") != VIEW_SCHEME:
-                # Vectors made another way (an index from before views): each document is embedded again when
-                # the run sees it. Until then its old vectors still answer searches.
-                change.mark_all_stale()
-                change.set_meta("views", VIEW_SCHEME)
             change.set_meta("tagger", self.tagger)
             for root in self.roots:
                 change.add_folder(root)
+                if self.owner.exclude is not None:  # given: remembered for the next runs, the window's and watch's
+                    change.set_folder_excludes(root, self.owner.exclude)
         yield Progress("scan")
         tasks = self._plan(encoder)
         self.files_total = len(tasks)
@@ -331,7 +347,7 @@ class _Run:
             walks = []
             for path in self.scope:
                 root = self._root_of(path)
-                if root is None or _skipped(os.path.relpath(path, root), self.owner.exclude):
+                if root is None or _skipped(os.path.relpath(path, root), self.excludes[root]):
                     continue
                 if os.path.isdir(path):
                     walks.append((root, path))
@@ -339,7 +355,7 @@ class _Run:
                     st = os.stat(path)
                     found[path] = FoundFile(path, root, kind, st.st_size, st.st_mtime_ns)
         for root, top in walks:
-            for item in discover(top, self.owner.exclude):
+            for item in discover(top, self.excludes[root]):
                 if isinstance(item, Unreadable):
                     unreadable.append(item)
                 else:
@@ -380,6 +396,9 @@ class _Run:
                     max_tokens=self.owner.max_tokens,
                     overlap=self.owner.overlap,
                     tagger=self.tagger,
+                    pdf_reader=self.owner.settings.pdf_reader,
+                    max_file_mb=self.owner.settings.max_file_mb,
+                    max_text_mb=self.owner.settings.max_text_mb,
                 )
             )
         gone = [p for p in known if p not in found]

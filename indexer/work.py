@@ -19,15 +19,11 @@ from pathlib import Path
 
 from engine.errors import ModelError
 from engine.faults import crash_point
+from engine.settings import MAX_FILE_MB, MAX_TEXT_MB
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
 from indexer.extract import ExtractionError, extract
-
-# Files bigger than this are not read at all; texts longer than MAX_TEXT_MB million characters are not indexed (a
-# 50 MB log line would take the CPU encoder hours and drown every search in one file).
-MAX_FILE_MB = 512
-MAX_TEXT_MB = 20
 
 
 @dataclass(frozen=True)
@@ -42,6 +38,9 @@ class FileTask:
     max_tokens: int
     overlap: int
     tagger: str = NO_TAGGER
+    pdf_reader: str = "pdfium"
+    max_file_mb: int = MAX_FILE_MB
+    max_text_mb: int = MAX_TEXT_MB
 
 
 @dataclass
@@ -108,16 +107,13 @@ def _tagger(name: str) -> Tagger | None:
     return load_tagger(name)
 
 
-def _limit_mb(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def _read(path: str) -> bytes:
-    limit = _limit_mb("DOCSENSE_MAX_FILE_MB", MAX_FILE_MB)
+def _read(path: str, limit: int) -> bytes:
     try:
         size = os.path.getsize(path)
         if size > limit * 1024 * 1024:
-            raise ExtractionError(f"too large: {size / 2**20:.0f} MB, the limit is {limit} MB (DOCSENSE_MAX_FILE_MB)")
+            raise ExtractionError(
+                f"too large: {size / 2**20:.0f} MB, the limit is {limit} MB (setting max_file_mb, DOCSENSE_MAX_FILE_MB)"
+            )
         with open(path, "rb") as fh:
             return fh.read()
     except FileNotFoundError as exc:
@@ -133,18 +129,18 @@ def process_file(task: FileTask) -> FileResult:
     result = FileResult(task)
     crash_point("worker", os.path.basename(task.path))
     try:
-        data = _read(task.path)
+        data = _read(task.path, task.max_file_mb)
         result.sha256 = hashlib.sha256(data).hexdigest()
         if task.known_sha256 == result.sha256:
             result.unchanged = True
             return result
-        extracted = extract(task.type, data)
+        extracted = extract(task.type, data, task.pdf_reader)
         del data
-        text_limit = _limit_mb("DOCSENSE_MAX_TEXT_MB", MAX_TEXT_MB)
+        text_limit = task.max_text_mb
         if len(extracted.text) > text_limit * 1024 * 1024:
             raise ExtractionError(
                 f"too much text: {len(extracted.text) / 2**20:.0f} M characters, the limit is {text_limit} M "
-                "(DOCSENSE_MAX_TEXT_MB)"
+                "(setting max_text_mb, DOCSENSE_MAX_TEXT_MB)"
             )
         result.text = extracted.text
         result.page_starts = extracted.page_starts

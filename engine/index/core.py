@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
 from engine.index.store import DB_NAME, NewDocument, Store
 from engine.index.vectors import FAISS_NAME, SIDECAR_NAME, VectorIndex
+from engine.settings import Settings
 
 
 class Change:
@@ -57,6 +58,9 @@ class Change:
     def add_folder(self, path: str) -> None:
         self._store.add_folder(path)
 
+    def set_folder_excludes(self, path: str, patterns: Sequence[str]) -> None:
+        self._store.set_folder_excludes(path, patterns)
+
     def set_meta(self, key: str, value: str) -> None:
         self._store.set_meta(key, value)
 
@@ -69,13 +73,22 @@ class Index:
 
     Args:
         folder: the index folder.
-        encoder: the encoder to use, or its name; None means the one the index was built with (or the default
-            for a new index).
+        encoder: the encoder to use, or its name; None means the settings' (which name the one the index was built
+            with, unless a flag, the environment or the config file names another).
         create: make the folder and an empty index if there is none.
+        settings: the settings of the command (the encoder's device, backend, batch size and cache folder); None
+            resolves them for this folder.
     """
 
-    def __init__(self, folder: Path, encoder: Encoder | str | None = None, create: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        encoder: Encoder | str | None = None,
+        create: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
         self.folder = Path(folder).expanduser().resolve()
+        self.settings = settings or Settings.resolve({"index": self.folder})
         if not (self.folder / DB_NAME).exists():
             if not create:
                 raise IndexAccessError(f"no index at {self.folder}: create one with `docsense index FOLDER`")
@@ -103,7 +116,7 @@ class Index:
                 f"the index at {self.folder} was built with encoder {recorded!r}, not {requested!r}: "
                 "use another --index folder for the new encoder, or delete this one to rebuild it"
             )
-        self.encoder_name = recorded or requested or os.environ.get("DOCSENSE_ENCODER") or ""
+        self.encoder_name = recorded or requested or self.settings.encoder
         self._vectors: VectorIndex | None = None
         self._saved_version: int | None = None
 
@@ -111,7 +124,8 @@ class Index:
     def encoder(self) -> Encoder:
         """The encoder, loaded on first use (model loading is slow, and a keyword search does not need it)."""
         if self._encoder is None:
-            self._encoder = load_encoder(self.encoder_name or None)
+            s = self.settings
+            self._encoder = load_encoder(self.encoder_name, s.device, s.backend, s.token_budget, s.cache)
             self.encoder_name = self._encoder.name
         return self._encoder
 

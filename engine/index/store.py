@@ -21,112 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlite_utils
 
+from engine.index.schema import MIGRATIONS, SCHEMA_VERSION
 from engine.tagger import EntitySpan
 
 if TYPE_CHECKING:
     from engine.errors import DocSenseError
 
 DB_NAME = "docsense.db"
-
-
-_M001_CREATE_TABLES = """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE folders (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
-        CREATE TABLE documents (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            path TEXT NOT NULL UNIQUE,
-            folder TEXT NOT NULL,
-            type TEXT NOT NULL,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT NOT NULL,
-            pages INTEGER,
-            title TEXT,
-            indexed_at REAL NOT NULL
-        );
-        CREATE INDEX documents_folder ON documents(folder);
-        CREATE TABLE texts (
-            doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
-            text TEXT NOT NULL,
-            page_starts TEXT,
-            sections TEXT NOT NULL
-        );
-        CREATE TABLE chunks (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-            ord INTEGER NOT NULL,
-            start INTEGER NOT NULL,
-            "end" INTEGER NOT NULL,
-            page_start INTEGER,
-            page_end INTEGER,
-            heading TEXT,
-            text TEXT NOT NULL,
-            n_tokens INTEGER NOT NULL,
-            vector BLOB NOT NULL
-        );
-        CREATE INDEX chunks_doc ON chunks(doc_id);
-        CREATE TABLE failures (
-            path TEXT PRIMARY KEY,
-            folder TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            size INTEGER,
-            mtime_ns INTEGER,
-            at REAL NOT NULL
-        );
-        CREATE VIRTUAL TABLE chunks_fts USING fts5(
-            text, heading, content='chunks', content_rowid='id',
-            tokenize='porter unicode61 remove_diacritics 2'
-        );
-        CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
-            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
-        END;
-        CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
-            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)
-                VALUES ('delete', old.id, old.text, old.heading);
-        END;
-        CREATE TRIGGER chunks_au AFTER UPDATE ON chunks BEGIN
-            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)
-                VALUES ('delete', old.id, old.text, old.heading);
-            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
-        END;
-"""
-
-_M002_ENTITIES = """
-        CREATE TABLE entities (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-            chunk_id INTEGER REFERENCES chunks(id) ON DELETE CASCADE,
-            start INTEGER NOT NULL,
-            "end" INTEGER NOT NULL,
-            label TEXT NOT NULL,
-            text TEXT NOT NULL,
-            norm TEXT NOT NULL
-        );
-        CREATE INDEX entities_doc ON entities(doc_id);
-        CREATE INDEX entities_chunk ON entities(chunk_id);
-        CREATE INDEX entities_norm ON entities(norm, label);
-"""
-
-# Where each view of a chunk stands in the document: JSON [[start, end], ...], NULL for chunks stored before views.
-_M003_VIEW_SPANS = """
-        ALTER TABLE chunks ADD COLUMN views TEXT;
-"""
-
-# Numbered migrations, each an SQL script run in one transaction: append, never edit one that has shipped.
-MIGRATIONS: list[str] = [_M001_CREATE_TABLES, _M002_ENTITIES, _M003_VIEW_SPANS]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The SQL statements of ``script`` one by one (a trigger's body stays whole)."""
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            yield pending
-            pending = ""
-    if pending.strip():
-        raise ValueError(f"an incomplete SQL statement ends the migration: {pending.strip()[:60]!r}")
 
 
 def _use_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
@@ -244,8 +145,7 @@ class Store:
                 # Another process opening the same new index may have run it while this one waited for the lock.
                 if self.schema_version() > number:
                     continue
-                for statement in _statements(MIGRATIONS[number]):
-                    self.conn.execute(statement)
+                MIGRATIONS[number](self.conn, self.db)
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
@@ -281,6 +181,15 @@ class Store:
 
     def add_folder(self, path: str) -> None:
         self.conn.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time()))
+
+    def set_folder_excludes(self, path: str, patterns: Sequence[str]) -> None:
+        """Remember the exclude patterns of an indexed folder (an empty list: none)."""
+        self.conn.execute("UPDATE folders SET exclude = ? WHERE path = ?", (json.dumps(list(patterns)), path))
+
+    def folder_excludes(self) -> dict[str, tuple[str, ...]]:
+        """Each indexed folder's remembered exclude patterns."""
+        rows = self.conn.execute("SELECT path, exclude FROM folders WHERE exclude IS NOT NULL")
+        return {r[0]: tuple(json.loads(r[1])) for r in rows}
 
     # -- documents ----------------------------------------------------------------------------------------
 
@@ -632,3 +541,20 @@ def database_error(exc: BaseException) -> DocSenseError | None:
     if "malformed" in text or "not a database" in text or "disk i/o error" in text:
         return DamagedIndexError(f"the index database is damaged ({exc}): {FIX_DAMAGE}")
     return None
+
+
+def recorded_settings(folder: Path) -> dict[str, str]:
+    """The settings an index recorded when it was built (encoder, tagger), read without changing anything; empty
+    when there is no index there, or it cannot be read (opening it for real then says why)."""
+    path = Path(folder) / DB_NAME
+    if not path.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = conn.execute("SELECT key, value FROM meta WHERE key IN ('encoder', 'tagger')").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return {}
+    return {str(k): str(v) for k, v in rows if v}

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -61,17 +60,17 @@ class Reader(Protocol):
         ...
 
 
-def load_reader(name: str | None, encoder: Encoder, tagger: Tagger | None) -> Reader:
-    """The reader called ``name`` (DOCSENSE_READER, else the sentence reader)."""
-    name = name or os.environ.get("DOCSENSE_READER") or DEFAULT_READER
+def load_reader(name: str, encoder: Encoder, tagger: Tagger | None, allow_downloads: bool = False) -> Reader:
+    """The reader called ``name``: the sentence reader, an extractive-QA folder, or with ``allow_downloads`` a hub
+    id."""
     if name == DEFAULT_READER:
         from engine.reader.sentence import SentenceReader
 
         return SentenceReader(encoder, tagger)
-    if Path(name).expanduser().is_dir() or os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") == "1":
+    if Path(name).expanduser().is_dir() or allow_downloads:
         from engine.reader.extractive import ExtractiveReader
 
-        return ExtractiveReader(name)
+        return ExtractiveReader(name, allow_downloads=allow_downloads)
     raise ModelError(
         f"unknown reader {name!r}: use {DEFAULT_READER}, a local extractive-QA checkpoint folder, "
         "or a hub id with DOCSENSE_ALLOW_DOWNLOADS=1"

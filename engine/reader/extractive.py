@@ -48,8 +48,11 @@ class ExtractiveReader:
         stride: int = 128,
         max_answer_tokens: int = 30,
         null_threshold: float = 0.0,
+        allow_downloads: bool = False,
     ) -> None:
-        self.checkpoint = load_checkpoint(checkpoint, "AutoModelForQuestionAnswering", "question-answering", device)
+        self.checkpoint = load_checkpoint(
+            checkpoint, "AutoModelForQuestionAnswering", "question-answering", device, allow_downloads
+        )
         self.name = self.checkpoint.name
         self.max_tokens = self.checkpoint.max_tokens(max_tokens)
         self.stride = stride

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,19 +98,19 @@ def pieces(text: str, size: int = PIECE_CHARS) -> list[tuple[int, int]]:
     return spans
 
 
-def load_tagger(name: str | None = None) -> Tagger | None:
-    """The tagger called ``name`` (DOCSENSE_TAGGER, else en_core_web_sm); None for "none"."""
-    name = name or os.environ.get("DOCSENSE_TAGGER") or DEFAULT_TAGGER
+def load_tagger(name: str = DEFAULT_TAGGER, allow_downloads: bool = False) -> Tagger | None:
+    """The tagger called ``name`` (en_core_web_sm, a token-classification folder, or with ``allow_downloads`` a hub
+    id); None for "none"."""
     if name == NO_TAGGER:
         return None
     if name == DEFAULT_TAGGER:
         from engine.tagger.spacy import SpacyTagger
 
         return SpacyTagger()
-    if Path(name).expanduser().is_dir() or os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") == "1":
+    if Path(name).expanduser().is_dir() or allow_downloads:
         from engine.tagger.transformers import TokenClassificationTagger
 
-        return TokenClassificationTagger(name)
+        return TokenClassificationTagger(name, allow_downloads=allow_downloads)
     raise ModelError(
         f"unknown tagger {name!r}: use {DEFAULT_TAGGER}, {NO_TAGGER}, a local token-classification checkpoint "
         "folder, or a hub id with DOCSENSE_ALLOW_DOWNLOADS=1"

@@ -59,8 +59,10 @@ def aggregate(offsets: Sequence[tuple[int, int]], labels: Sequence[str], text: s
 class TokenClassificationTagger:
     """Tags with a token-classification model from a folder (or a hub id when downloads are allowed)."""
 
-    def __init__(self, checkpoint: str, device: str | None = None) -> None:
-        self.checkpoint = load_checkpoint(checkpoint, "AutoModelForTokenClassification", "token-classification", device)
+    def __init__(self, checkpoint: str, device: str | None = None, allow_downloads: bool = False) -> None:
+        self.checkpoint = load_checkpoint(
+            checkpoint, "AutoModelForTokenClassification", "token-classification", device, allow_downloads
+        )
         self.id2label = {int(k): v for k, v in self.checkpoint.model.config.id2label.items()}
         self.name = self.checkpoint.name
         self.max_tokens = self.checkpoint.max_tokens(512)

@@ -15,7 +15,7 @@ SUFFIX_TYPES = {
 }
 
 
-def extract(kind: str, data: bytes) -> Extracted:
+def extract(kind: str, data: bytes, pdf_reader: str = "pdfium") -> Extracted:
     """Extract the text of a file of type ``kind`` (pdf, html, md, txt) from its bytes.
 
     Raises:
@@ -24,7 +24,7 @@ def extract(kind: str, data: bytes) -> Extracted:
     if kind == "pdf":
         from indexer.extract import pdf
 
-        return pdf.extract(data)
+        return pdf.extract(data, pdf_reader)
     if kind == "html":
         from indexer.extract import html
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import re
 import unicodedata
 
@@ -103,11 +102,12 @@ def extract_pdfium(data: bytes) -> Extracted:
     return _extracted(pages, title, warnings)
 
 
-def extract(data: bytes) -> Extracted:
-    """pdfium first; pypdf for a file pdfium cannot open (DOCSENSE_PDF=pypdf uses pypdf only)."""
+def extract(data: bytes, reader: str = "pdfium") -> Extracted:
+    """pdfium first; pypdf for a file pdfium cannot open (``reader`` "pypdf", the pdf_reader setting, uses pypdf
+    only)."""
     if b"%PDF-" not in data[:1024]:
         raise ExtractionError(_sniff(data))
-    if os.environ.get("DOCSENSE_PDF", "pdfium") != "pypdf":
+    if reader != "pypdf":
         try:
             import pypdfium2
         except ImportError:  # pragma: no cover - it is a dependency; pypdf alone still works

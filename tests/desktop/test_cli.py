@@ -236,8 +236,8 @@ def test_status_says_when_vectors_were_made_an_older_way(runner: CliRunner, inde
 
     assert status()["outdated"] == 0
     assert "Outdated" not in runner.invoke(cli, ["status", "--index", str(indexed)]).stdout
-    with sqlite3.connect(indexed / "docsense.db") as conn:  # as an index from before views records it
-        conn.execute("UPDATE meta SET value = 'context-128' WHERE key = 'views'")
+    with sqlite3.connect(indexed / "docsense.db") as conn:  # as the view migration marks an index's documents
+        conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = ''")
     assert status()["outdated"] == 20
     text = runner.invoke(cli, ["status", "--index", str(indexed)]).stdout
     assert "Outdated:  20 documents" in text

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 
 from desktop.models import HitRole, ResultsModel
-from desktop.window import MainWindow
+from desktop.window import SAMPLES, MainWindow
 from engine import Library
 from indexer import Indexer
 from tests.helpers import db_rows
@@ -69,7 +69,7 @@ def test_status_bar_says_when_documents_need_indexing_again(qtbot, tmp_path: Pat
     index = tmp_path / "index"
     Indexer(index, encoder=fake_encoder, workers=0, tagger="none").run([make_folder(tmp_path / "notes", 4)])
     with sqlite3.connect(index / "docsense.db") as conn:  # an index whose vectors predate views
-        conn.execute("UPDATE meta SET value = 'context-128' WHERE key = 'views'")
+        conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = ''")  # as the view migration marks them
     win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.status_done, timeout=WAIT) as blocker:
@@ -223,7 +223,8 @@ def test_window_stays_responsive_during_a_search(qtbot, indexed, fake_encoder) -
 
 
 @pytest.fixture
-def empty_window(qtbot, tmp_path: Path) -> MainWindow:
+def empty_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")  # the window resolves its settings when it opens
     win = MainWindow(tmp_path / "new-index")
     qtbot.addWidget(win)
     win.show()
@@ -243,13 +244,15 @@ def test_welcome_view_on_an_empty_index(empty_window: MainWindow) -> None:
     assert empty_window.add_folder_button.text() == "Add a folder…"
 
 
-def test_sample_documents_are_indexed(qtbot, empty_window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+def test_sample_documents_are_indexed(qtbot, empty_window: MainWindow, tmp_path: Path) -> None:
     with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
         empty_window.samples_button.click()
     summary = blocker.args[0]
     assert summary.indexed == 4
     assert summary.failed == ()
+    # beside the index the window runs on, not beside the default index ($DOCSENSE_HOME/index)
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == sorted(p.name for p in SAMPLES.iterdir())
+    assert not (tmp_path / "home" / "samples").exists()
     qtbot.waitUntil(lambda: empty_window.pages.currentWidget() is empty_window.main_page, timeout=WAIT)
 
 

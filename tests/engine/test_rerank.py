@@ -69,14 +69,19 @@ def test_search_reorders_the_fused_candidates(index: Path, cross_encoder: Path, 
         assert hits[0].score == pytest.approx(float(best), abs=1e-5)
 
 
-def test_no_reranker_unless_configured(monkeypatch: pytest.MonkeyPatch, cross_encoder: Path) -> None:
+def test_no_reranker_unless_configured(monkeypatch: pytest.MonkeyPatch, cross_encoder: Path, index: Path) -> None:
+    from engine import Library
+
     monkeypatch.delenv("DOCSENSE_RERANKER", raising=False)
-    assert load_reranker(None) is None
+    with Library(index) as lib:
+        assert lib.reranker is None
     monkeypatch.setenv("DOCSENSE_RERANKER", str(cross_encoder))
-    loaded = load_reranker(None)
-    assert loaded is not None
-    assert loaded.name == str(cross_encoder.resolve())
+    with Library(index) as lib:
+        assert lib.reranker is not None
+        assert lib.reranker.name == str(cross_encoder.resolve())
     monkeypatch.setenv("DOCSENSE_RERANKER", "none")
+    with Library(index) as lib:
+        assert lib.reranker is None
     assert load_reranker(None) is None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from engine import Library
 from engine.errors import IndexAccessError, QueryError
+from engine.tuning import DEFAULT_TUNING
 from indexer import Indexer
 
 
@@ -204,9 +206,9 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
     topic = _topic_pages(docs)
     make_indexer().run([docs])
     with Library(docs.parent / "index", encoder=fake_encoder) as lib:
-        with monkeypatch.context() as m:
-            m.setattr(search_module, "DOC_WEIGHT", 0.0)
-            by_best_view = lib.search(topic, limit=1, modes=("meaning",))
+        by_best_view = search_module.search(
+            lib.index, topic, limit=1, modes=("meaning",), tuning=replace(DEFAULT_TUNING, doc_weight=0.0)
+        )
         with_evidence = lib.search(topic, limit=3, modes=("meaning",))
         # The scores before fusion: best view + DOC_WEIGHT x mean of the document's best DOC_VIEWS views, checked
         # against the vectors SQLite keeps.
@@ -218,9 +220,9 @@ def test_a_page_about_the_query_outranks_a_passing_mention(make_indexer, docs, f
     per_doc: dict[str, list[float]] = {}
     for scores, path in views.values():
         per_doc.setdefault(path, []).extend(scores.tolist())
-    evidence = {p: float(np.mean(sorted(s, reverse=True)[: search_module.DOC_VIEWS])) for p, s in per_doc.items()}
+    evidence = {p: float(np.mean(sorted(s, reverse=True)[: DEFAULT_TUNING.doc_views])) for p, s in per_doc.items()}
     expected = sorted(
-        ((float(s.max()) + search_module.DOC_WEIGHT * evidence[p], c) for c, (s, p) in views.items()), reverse=True
+        ((float(s.max()) + DEFAULT_TUNING.doc_weight * evidence[p], c) for c, (s, p) in views.items()), reverse=True
     )
     assert [c for c, _, _ in dense] == [c for _, c in expected[: len(dense)]]
     assert [s for _, s, _ in dense] == pytest.approx([s for s, _ in expected[: len(dense)]], abs=1e-5)
@@ -238,10 +240,10 @@ def test_document_evidence_from_the_best_views_counts_the_unseen_at_the_last_sco
     topic = _topic_pages(docs)
     make_indexer().run([docs])
     k = 4
-    monkeypatch.setattr(search_module, "EVIDENCE_DEPTH", 2)  # 8 views of the 40 or so
+    shallow = replace(DEFAULT_TUNING, evidence_depth=2)  # 8 views of the 40 or so
     with Library(docs.parent / "index", encoder=fake_encoder) as lib:
         q = fake_encoder.embed_texts([topic])[0]
-        dense = search_module._dense_ids(lib.index, topic, search_module.Filters(), "1", [], k)
+        dense = search_module._dense_ids(lib.index, topic, search_module.Filters(), "1", [], k, tuning=shallow)
         views = _view_scores(lib, q, fake_encoder.dim)
     every = sorted(((float(s), c, p) for c, (scores, p) in views.items() for s in scores), reverse=True)
     assert len(every) > 2 * k
@@ -250,12 +252,12 @@ def test_document_evidence_from_the_best_views_counts_the_unseen_at_the_last_sco
     per_doc: dict[str, list[float]] = {}
     for score, _c, path in seen:
         per_doc.setdefault(path, []).append(score)
-    n = search_module.DOC_VIEWS
+    n = DEFAULT_TUNING.doc_views
     evidence = {p: (sum(s[:n]) + floor * (n - len(s[:n]))) / n for p, s in per_doc.items()}
     best: dict[int, tuple[float, str]] = {}
     for score, c, path in seen:
         best.setdefault(c, (score, path))
-    expected = sorted(((s + search_module.DOC_WEIGHT * evidence[p], c) for c, (s, p) in best.items()), reverse=True)
+    expected = sorted(((s + DEFAULT_TUNING.doc_weight * evidence[p], c) for c, (s, p) in best.items()), reverse=True)
     assert [c for c, _, _ in dense] == [c for _, c in expected[:k]]
     assert [s for _, s, _ in dense] == pytest.approx([s for s, _ in expected[:k]], abs=1e-5)
     assert len(dense) == min(k, len(best))
@@ -287,7 +289,7 @@ def test_keyword_hits_add_their_documents_evidence(make_indexer, docs, fake_enco
     tops: dict[str, list[float]] = {}
     for _rowid, score, path in bm25:
         tops.setdefault(path, []).append(score)
-    n = search_module.KEYWORD_DOC_WINDOWS
+    n = DEFAULT_TUNING.keyword_doc_windows
     assert len(tops[str(docs / "about.txt")]) > 1
     expected = sorted(((score + sum(tops[path][:n]) / n, rowid) for rowid, score, path in bm25), reverse=True)
     assert [c for c, _ in got] == [rowid for _, rowid in expected]
@@ -317,12 +319,12 @@ def test_one_document_does_not_fill_the_first_hits(make_indexer, docs, fake_enco
     (docs / "about.txt").write_text("\n\n".join(_paragraph(rng, "kettle", 120) for _ in range(24)))
     (docs / "once.txt").write_text(_paragraph(rng, "kettle", 400))
     make_indexer().run([docs])
-    n = search_module.PER_DOCUMENT
+    n = DEFAULT_TUNING.per_document
     with Library(docs.parent / "index", encoder=fake_encoder) as lib:
         hits = lib.search("kettle", limit=20)
-        with monkeypatch.context() as m:
-            m.setattr(search_module, "PER_DOCUMENT", 10_000)
-            by_score = lib.search("kettle", limit=20)
+        by_score = search_module.search(
+            lib.index, "kettle", limit=20, tuning=replace(DEFAULT_TUNING, per_document=10_000)
+        )
     names = [Path(h.path).name for h in hits]
     assert [Path(h.path).name for h in by_score][: n + 1] == ["about.txt"] * (n + 1)  # one page would fill the top
     assert names.count("about.txt") > n + 1
@@ -347,9 +349,9 @@ def test_query_words_close_together_count_more(make_indexer, docs, fake_encoder,
     make_indexer().run([docs])
     with Library(docs.parent / "index", encoder=fake_encoder) as lib:
         close = lib.search("kettle whistle", limit=2, modes=("keyword",))
-        with monkeypatch.context() as m:
-            m.setattr(search_module, "NEAR_WEIGHT", 0.0)
-            plain = lib.search("kettle whistle", limit=2, modes=("keyword",))
+        plain = search_module.search(
+            lib.index, "kettle whistle", limit=2, modes=("keyword",), tuning=replace(DEFAULT_TUNING, near_weight=0.0)
+        )
     assert [Path(h.path).name for h in plain] == ["apart.txt", "together.txt"]  # by BM25, more is better
     assert [Path(h.path).name for h in close] == ["together.txt", "apart.txt"]  # together is better still
 

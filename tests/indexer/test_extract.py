@@ -54,9 +54,8 @@ def test_pdf_pypdf_reads_what_pdfium_refuses(corpus_dir: Path) -> None:
 def test_pdf_engine_can_be_chosen(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from indexer.extract.pdf import extract_pypdf
 
-    monkeypatch.setenv("DOCSENSE_PDF", "pypdf")
-    assert extract("pdf", read(corpus_dir, "pdf/xr.pdf")).text == extract_pypdf(read(corpus_dir, "pdf/xr.pdf")).text
-    monkeypatch.delenv("DOCSENSE_PDF")
+    xr = read(corpus_dir, "pdf/xr.pdf")
+    assert extract("pdf", xr, pdf_reader="pypdf").text == extract_pypdf(xr).text
     by_default = extract("pdf", read(corpus_dir, "pdf/xr.pdf")).text
     with_pypdf = extract_pypdf(read(corpus_dir, "pdf/xr.pdf")).text
     assert by_default != with_pypdf  # the two engines lay text out differently; pdfium is the default

@@ -62,8 +62,8 @@ def test_an_index_from_before_views_is_embedded_again(make_indexer, docs: Path, 
     index = tmp_path / "index"
     import sqlite3
 
-    with sqlite3.connect(index / "docsense.db") as conn:  # as an index written before views were recorded
-        conn.execute("DELETE FROM meta WHERE key = 'views'")
+    with sqlite3.connect(index / "docsense.db") as conn:  # as the view migration (schema m004) marks them
+        conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = ''")
     again = make_indexer().run()
     assert (again.indexed, again.unchanged) == (2, 0)
     assert db_rows(index, "SELECT value FROM meta WHERE key = 'views'") == [("title-128",)]
@@ -245,3 +245,36 @@ def test_cancel_stops_early_and_keeps_what_was_stored(make_indexer, docs: Path, 
     assert resumed.indexed == 37
     assert db_rows(tmp_path / "index", "SELECT count(*) FROM documents") == [(40,)]
     assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")
+
+
+def test_excludes_given_once_are_remembered_per_folder(make_indexer, docs: Path, tmp_path: Path) -> None:
+    write(docs / "keep.txt", "plain words to keep")
+    write(docs / "debug.log.txt", "noise that was excluded")
+    other = tmp_path / "other"
+    write(other / "debug.log.txt", "noise in a folder without excludes")
+    first = make_indexer(exclude=["*.log.txt"]).run([docs])
+    assert first.indexed == 1
+    make_indexer().run([other])
+    # The next plain run (as `docsense index`, the window's Index now and watch make it) still honours them ...
+    again = make_indexer().run()
+    assert (again.indexed, again.removed) == (0, 0)
+    index = tmp_path / "index"
+    assert db_rows(index, "SELECT path FROM documents ORDER BY path") == [
+        (str(docs / "keep.txt"),),
+        (str(other / "debug.log.txt"),),  # ... for the folder they were given for only
+    ]
+    # A watcher's targeted run too.
+    write(docs / "more.log.txt", "more noise")
+    assert make_indexer().run(paths=[docs / "more.log.txt"]).indexed == 0
+    # Given again, they replace the remembered ones.
+    assert make_indexer(exclude=["nothing-matches"]).run([docs]).indexed == 2
+
+
+def test_the_config_file_excludes_per_folder(make_indexer, docs: Path, tmp_path: Path) -> None:
+    write(docs / "keep.txt", "plain words to keep")
+    write(docs / "drafts" / "draft.txt", "a draft")
+    config = tmp_path / "home" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[folders."{docs}"]\nexclude = ["drafts"]\n')
+    assert make_indexer().run([docs]).indexed == 1
+    assert db_rows(tmp_path / "index", "SELECT path FROM documents") == [(str(docs / "keep.txt"),)]

@@ -68,7 +68,8 @@ def test_a_file_deleted_before_extraction_is_named(tmp_path: Path, tokenizer) ->
 
 
 def test_too_large_files_are_not_even_read(tmp_path: Path, tokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCSENSE_MAX_FILE_MB", "1")
     big = write_long_line(tmp_path / "big.txt", 2)
-    task = FileTask(str(big), str(tmp_path), "txt", big.stat().st_size, 0, None, str(tokenizer.path), 512, 64)
-    assert process_file(task).error == "too large: 2 MB, the limit is 1 MB (DOCSENSE_MAX_FILE_MB)"
+    task = FileTask(
+        str(big), str(tmp_path), "txt", big.stat().st_size, 0, None, str(tokenizer.path), 512, 64, max_file_mb=1
+    )
+    assert process_file(task).error == "too large: 2 MB, the limit is 1 MB (setting max_file_mb, DOCSENSE_MAX_FILE_MB)"

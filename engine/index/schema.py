@@ -1,0 +1,147 @@
+"""The index database's schema: numbered migrations, each a function run once in one transaction.
+
+A new index runs them all; an older one runs those it lacks when it is opened (tests/engine/test_schema.py opens a
+golden database of every earlier schema, tests/data/golden). Append; never edit a migration that has shipped. A
+data migration is a migration too: m004 marks the documents embedded another way than today's views, so the next
+run embeds them again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+import sqlite_utils
+
+_M001_CREATE_TABLES = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE folders (path TEXT PRIMARY KEY, added_at REAL NOT NULL);
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            path TEXT NOT NULL UNIQUE,
+            folder TEXT NOT NULL,
+            type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            pages INTEGER,
+            title TEXT,
+            indexed_at REAL NOT NULL
+        );
+        CREATE INDEX documents_folder ON documents(folder);
+        CREATE TABLE texts (
+            doc_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            page_starts TEXT,
+            sections TEXT NOT NULL
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            page_start INTEGER,
+            page_end INTEGER,
+            heading TEXT,
+            text TEXT NOT NULL,
+            n_tokens INTEGER NOT NULL,
+            vector BLOB NOT NULL
+        );
+        CREATE INDEX chunks_doc ON chunks(doc_id);
+        CREATE TABLE failures (
+            path TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            size INTEGER,
+            mtime_ns INTEGER,
+            at REAL NOT NULL
+        );
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            text, heading, content='chunks', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END;
+        CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)
+                VALUES ('delete', old.id, old.text, old.heading);
+        END;
+        CREATE TRIGGER chunks_au AFTER UPDATE ON chunks BEGIN
+            INSERT INTO chunks_fts(chunks_fts, rowid, text, heading)
+                VALUES ('delete', old.id, old.text, old.heading);
+            INSERT INTO chunks_fts(rowid, text, heading) VALUES (new.id, new.text, new.heading);
+        END;
+"""
+
+_M002_ENTITIES = """
+        CREATE TABLE entities (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            chunk_id INTEGER REFERENCES chunks(id) ON DELETE CASCADE,
+            start INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
+            label TEXT NOT NULL,
+            text TEXT NOT NULL,
+            norm TEXT NOT NULL
+        );
+        CREATE INDEX entities_doc ON entities(doc_id);
+        CREATE INDEX entities_chunk ON entities(chunk_id);
+        CREATE INDEX entities_norm ON entities(norm, label);
+"""
+
+# Where each view of a chunk stands in the document: JSON [[start, end], ...], NULL for chunks stored before views.
+_M003_VIEW_SPANS = """
+        ALTER TABLE chunks ADD COLUMN views TEXT;
+"""
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The SQL statements of ``script`` one by one (a trigger's body stays whole)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"an incomplete SQL statement ends the migration: {pending.strip()[:60]!r}")
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection, sqlite_utils.Database], None]:
+    def run(conn: sqlite3.Connection, _db: sqlite_utils.Database) -> None:
+        for statement in _statements(sql):
+            conn.execute(statement)
+
+    return run
+
+
+m001_create_tables = _script(_M001_CREATE_TABLES)
+m002_entities = _script(_M002_ENTITIES)
+m003_view_spans = _script(_M003_VIEW_SPANS)
+
+
+def m004_views_title_128(conn: sqlite3.Connection, _db: sqlite_utils.Database) -> None:
+    """Documents whose vectors were made before today's views (one vector a window, or views led by another
+    context) are embedded again the next time a run sees them; until then their old vectors still answer."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'views'").fetchone()
+    if row is None or row[0] != "title-128":
+        # As Store.mark_all_stale: an mtime no file has and no hash, so the next run reads and embeds each again.
+        conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = ''")
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('views', 'title-128')")
+
+
+def m005_folder_excludes(_conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """Each indexed folder remembers the exclude patterns it was indexed with (JSON list, NULL for none)."""
+    db["folders"].add_column("exclude", str)  # type: ignore[union-attr]
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
+    m001_create_tables,
+    m002_entities,
+    m003_view_spans,
+    m004_views_title_128,
+    m005_folder_excludes,
+]
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,293 @@
+"""One set of settings: resolved once per command or window, frozen, and passed down.
+
+Each setting comes from the first of: a flag (the command line, the window), the environment (DOCSENSE_*), the
+config file (TOML in the user config folder), what the index recorded when it was built (its encoder and tagger),
+and the default. This is the only module that reads DOCSENSE_* variables, but for two that must act before any
+setting exists: DOCSENSE_ALLOW_DOWNLOADS in engine/offline.py (it seals the process at import) and DOCSENSE_FAULT in
+engine/faults.py (the crash tests' fault injection).
+
+The config file (``docsense config`` prints where it is) holds what a desktop user would otherwise need environment
+variables for::
+
+    encoder = "all-MiniLM-L6-v2"   # or a folder holding a sentence-transformers model
+    tagger = "en_core_web_sm"      # or "none", or a token-classification model folder
+    reader = "sentence"            # or an extractive-QA model folder
+    reranker = "/models/ms-marco-MiniLM-L-6-v2"
+    device = "cpu"                 # cuda, mps; default: the GPU when there is one
+    pdf_reader = "pdfium"          # or pypdf
+
+    [folders."/home/me/Papers"]
+    exclude = ["drafts", "*.tmp"]
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DocSenseError
+from engine.tuning import DEFAULT_TUNING, SearchTuning
+
+APP_NAME = "docsense"
+SOURCES = ("flag", "env", "file", "index", "default")
+# Files bigger than this are not read; texts longer than this many million characters are not indexed (a 50 MB log
+# line would take the CPU encoder hours and drown every search in one file).
+MAX_FILE_MB = 512
+MAX_TEXT_MB = 20
+
+
+class SettingsError(DocSenseError):
+    """A setting has a value that cannot be used, or the config file cannot be read."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: its name (as in the config file and ``docsense config``), its variable, its kind and default."""
+
+    name: str
+    env: str | None
+    kind: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    recorded: bool = False  # the index records it when it is built
+
+
+OPTIONS = (
+    Option("index", "DOCSENSE_INDEX", Path, None, "the index folder (default: <home>/index, or the user data folder)"),
+    Option("home", "DOCSENSE_HOME", Path, None, "a folder for the default index, cache and config file"),
+    Option("cache", "DOCSENSE_CACHE", Path, None, "where converted models are kept (default: <home>/cache)"),
+    Option("encoder", "DOCSENSE_ENCODER", str, "all-MiniLM-L6-v2", "the sentence encoder", recorded=True),
+    Option("tagger", "DOCSENSE_TAGGER", str, "en_core_web_sm", "the entity tagger (none: no entities)", recorded=True),
+    Option("reader", "DOCSENSE_READER", str, "sentence", "what finds answers: 'sentence' or an extractive-QA model"),
+    Option("reranker", "DOCSENSE_RERANKER", str, None, "a cross-encoder that re-orders the best hits (default: none)"),
+    Option("device", "DOCSENSE_DEVICE", str, None, "cpu, cuda or mps (default: the GPU when there is one)"),
+    Option(
+        "backend",
+        "DOCSENSE_BACKEND",
+        str,
+        None,
+        "the encoder's runtime (default: OpenVINO on a CPU)",
+        choices=("torch", "openvino"),
+    ),
+    Option("pdf_reader", "DOCSENSE_PDF", str, "pdfium", "how PDFs are read", choices=("pdfium", "pypdf")),
+    Option("fusion", "DOCSENSE_FUSION", str, "score", "how the two sides are fused", choices=("score", "rrf")),
+    Option("token_budget", "DOCSENSE_TOKEN_BUDGET", int, 0, "tokens per encoder batch (0: the device's default)"),
+    Option("max_file_mb", "DOCSENSE_MAX_FILE_MB", int, MAX_FILE_MB, "files bigger than this are skipped (MB)"),
+    Option(
+        "max_text_mb",
+        "DOCSENSE_MAX_TEXT_MB",
+        int,
+        MAX_TEXT_MB,
+        "texts longer than this are skipped (million characters)",
+    ),
+    Option("allow_downloads", "DOCSENSE_ALLOW_DOWNLOADS", bool, False, "let Hugging Face libraries download models"),
+    Option("debug", "DOCSENSE_DEBUG", bool, False, "show the traceback of internal errors"),
+)
+_BY_NAME = {o.name: o for o in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting's value and where it came from (``sources[name]``: flag, env, file, index or default).
+
+    ``excludes`` maps a folder (absolute) to the glob patterns the config file excludes there; ``search`` is the
+    tuning search ranks with (not a user setting: benchmarks and tests pass others).
+    """
+
+    index: Path
+    home: Path | None
+    cache: Path
+    encoder: str
+    tagger: str
+    reader: str
+    reranker: str | None
+    device: str | None
+    backend: str | None
+    pdf_reader: str
+    fusion: str
+    token_budget: int
+    max_file_mb: int
+    max_text_mb: int
+    allow_downloads: bool
+    debug: bool
+    config_file: Path
+    excludes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    search: SearchTuning = DEFAULT_TUNING
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def resolve(
+        cls,
+        flags: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+        recorded: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """The settings of one command or window.
+
+        Args:
+            flags: values given on the command line or in the window (None values are not given).
+            env: the environment (default: this process's).
+            config_file: the TOML file (default: $DOCSENSE_CONFIG, else <home>/config.toml with DOCSENSE_HOME, else
+                the user config folder's docsense/config.toml); a missing file is no file.
+            recorded: what the index recorded (default: read from the index folder the other sources name).
+
+        Raises:
+            SettingsError: a value of the wrong kind or not among the choices, or a config file that is not TOML.
+        """
+        flags = {k: v for k, v in (flags or {}).items() if v is not None}
+        env = os.environ if env is None else env
+        unknown = set(flags) - set(_BY_NAME)
+        if unknown:
+            raise SettingsError(f"unknown setting {sorted(unknown)[0]!r}")
+        home = _first(flags, env, {}, "home")
+        path = config_file or _config_path(env, home[0])
+        file = _read_config(path)
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for option in OPTIONS:
+            if option.recorded:
+                continue
+            values[option.name], sources[option.name] = _first(flags, env, file, option.name)
+        if values["index"] is None:
+            values["index"] = default_index_path(values["home"])
+        if values["cache"] is None:
+            values["cache"] = default_cache_dir(values["home"])
+        if recorded is None:
+            from engine.index.store import recorded_settings  # only the index package reads the index
+
+            recorded = recorded_settings(Path(values["index"]))
+        for option in OPTIONS:
+            if option.recorded:
+                values[option.name], sources[option.name] = _first(flags, env, file, option.name, recorded)
+        excludes = {
+            os.path.abspath(os.path.expanduser(folder)): tuple(str(p) for p in table.get("exclude", ()))
+            for folder, table in (file.get("folders") or {}).items()
+            if isinstance(table, dict)
+        }
+        tuning = DEFAULT_TUNING if values["fusion"] == DEFAULT_TUNING.fusion else _with_fusion(values["fusion"])
+        return cls(**values, config_file=path, excludes=excludes, search=tuning, sources=sources)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every setting as {name, value, source, variable, help}, in a stable order, for ``docsense config``."""
+        out = []
+        for option in OPTIONS:
+            value = getattr(self, option.name)
+            out.append(
+                {
+                    "name": option.name,
+                    "value": str(value) if isinstance(value, Path) else value,
+                    "source": self.sources.get(option.name, "default"),
+                    "variable": option.env,
+                    "help": option.help,
+                }
+            )
+        for folder, patterns in sorted(self.excludes.items()):
+            out.append({"name": f"folders.{folder}.exclude", "value": list(patterns), "source": "file",
+                        "variable": None, "help": "files and folders skipped in this folder"})  # fmt: skip
+        return out
+
+    def excludes_for(self, folder: str) -> tuple[str, ...]:
+        """The config file's exclude patterns for ``folder`` and the folders above it."""
+        folder = os.path.abspath(folder)
+        return tuple(
+            p for root, patterns in self.excludes.items() if folder == root or folder.startswith(root.rstrip("/") + "/")
+            for p in patterns
+        )  # fmt: skip
+
+
+def _with_fusion(fusion: str) -> SearchTuning:
+    from dataclasses import replace
+
+    return replace(DEFAULT_TUNING, fusion=fusion)
+
+
+def _first(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    file: Mapping[str, Any],
+    name: str,
+    recorded: Mapping[str, str] | None = None,
+) -> tuple[Any, str]:
+    option = _BY_NAME[name]
+    if name in flags:
+        return _parse(option, flags[name], "a flag"), "flag"
+    if option.env and env.get(option.env):
+        return _parse(option, env[option.env], option.env), "env"
+    if name in file:
+        return _parse(option, file[name], "the config file"), "file"
+    if recorded and recorded.get(name):
+        return _parse(option, recorded[name], "the index"), "index"
+    return option.default, "default"
+
+
+def _parse(option: Option, raw: Any, where: str) -> Any:
+    try:
+        if option.kind is bool:
+            value: Any = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+        elif option.kind is int:
+            value = int(raw)
+        elif option.kind is Path:
+            value = Path(os.path.expanduser(str(raw)))
+        else:
+            value = str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{option.name} from {where} must be {option.kind.__name__}, not {raw!r}") from None
+    if option.choices and value not in option.choices:
+        raise SettingsError(f"{option.name} from {where} must be one of {', '.join(option.choices)}, not {value!r}")
+    return value
+
+
+def _config_path(env: Mapping[str, str], home: Path | None) -> Path:
+    if env.get("DOCSENSE_CONFIG"):
+        return Path(os.path.expanduser(env["DOCSENSE_CONFIG"]))
+    if home is not None:
+        return Path(home) / "config.toml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise SettingsError(f"cannot read the config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"the config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(_BY_NAME) - {"folders"})
+    if unknown:
+        raise SettingsError(f"the config file {path} has an unknown setting {unknown[0]!r}; see `docsense config`")
+    return data
+
+
+def default_index_path(home: Path | None) -> Path:
+    """The index folder used when none is given: <home>/index, else the user data folder's."""
+    if home is not None:
+        return Path(home) / "index"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "index"
+
+
+def default_cache_dir(home: Path | None) -> Path:
+    """Where derived files live (converted models): <home>/cache, else the user cache folder."""
+    if home is not None:
+        return Path(home) / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def debug_requested(env: Mapping[str, str] | None = None) -> bool:
+    """DOCSENSE_DEBUG, read without resolving the rest (for the last-resort error handler, which must not fail)."""
+    env = os.environ if env is None else env
+    return bool(env.get("DOCSENSE_DEBUG")) and env["DOCSENSE_DEBUG"].strip().lower() not in ("0", "false", "no")

@@ -1,0 +1,43 @@
+"""The constants search was tuned with, as one value passed to search (docs/BENCHMARKS.md says how each was set).
+
+A benchmark or a test that needs other values passes another ``SearchTuning``; nothing patches module globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SearchTuning:
+    """How hybrid search ranks.
+
+    Attributes:
+        candidates: each side keeps at least this many windows (the first hits and their document evidence are the
+            same for any limit up to 100; 250 cut long pages' evidence short).
+        fusion: "score" (normalised score fusion) or "rrf" (reciprocal ranks, the fusion before issue 6).
+        meaning_weight: the meaning side's weight in score fusion; the keyword side gets the rest.
+        norm_depth: each side's scores are scaled so that its best is 1 and its norm_depth-th is 0.
+        document_weight: how much a window's document's fused best adds to the window's fused score.
+        near_weight: how much the BM25 of the query's neighbouring words found close together adds.
+        keyword_doc_windows: a document's keyword evidence: the sum of its best this-many BM25 scores, over this many.
+        doc_views: a document's meaning evidence: the mean of its best this-many view scores ...
+        doc_weight: ... counted this much beside a window's own best view.
+        evidence_depth: the meaning evidence comes from the best evidence_depth x candidates views.
+        per_document: windows of one document among the first hits before other documents get their turn.
+    """
+
+    candidates: int = 500
+    fusion: str = "score"
+    meaning_weight: float = 0.7
+    norm_depth: int = 100
+    document_weight: float = 1.0
+    near_weight: float = 0.5
+    keyword_doc_windows: int = 10
+    doc_views: int = 10
+    doc_weight: float = 0.5
+    evidence_depth: int = 8
+    per_document: int = 2
+
+
+DEFAULT_TUNING = SearchTuning()
