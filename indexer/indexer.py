@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import __version__
 from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.faults import crash_point
 from engine.index import Index
-from engine.index.store import DocumentRow, NewChunk, NewDocument
+from engine.index.store import DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
@@ -367,7 +368,7 @@ class _Run:
         found, unreadable = self._discover()
         self.files_seen = len(found)
         known: dict[str, DocumentRow] = {}
-        failures: dict[str, tuple[int | None, int | None]] = {}
+        failures: dict[str, FailureRow] = {}
         for place in self.roots if self.scope is None else self.scope:
             if self.scope is None or self._root_of(place):
                 known.update(self.store.documents_under(place, nested=self.scope is not None))
@@ -382,8 +383,14 @@ class _Run:
             if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
                 self.unchanged += 1
                 continue
-            if path in failures and failures[path] == (f.size, f.mtime_ns):
-                continue  # failed before and not changed since: the recorded reason still holds
+            failure = failures.get(path)
+            if (
+                failure
+                and (failure.size, failure.mtime_ns) == (f.size, f.mtime_ns)
+                and (failure.kind != "bug" or failure.version == __version__)
+            ):
+                continue  # failed before and not changed since: the recorded reason still holds (a bug's, until an
+                # upgrade, which may have fixed it)
             tasks.append(
                 FileTask(
                     path=path,
@@ -470,7 +477,7 @@ class _Run:
             for task in in_flight:
                 if (yield from self._pool_pass(collections.deque([task]), 1)):
                     crashed = "the extractor crashed on this file (out of memory, or a bug in a PDF library)"
-                    yield FileResult(task, error=crashed)
+                    yield FileResult(task, error=crashed, error_kind="bug")
 
     def _pool_pass(
         self, pending: collections.deque[FileTask], workers: int
@@ -503,7 +510,7 @@ class _Run:
         task = result.task
         with self.index.write() as change:
             if result.error:
-                change.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns)
+                change.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns, result.error_kind)
                 self.failed.append(FailedFile(task.path, result.error))
             else:
                 doc = self.store.document_by_path(task.path)

@@ -56,6 +56,7 @@ class FileResult:
     chunks: list[Chunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     entities: list[EntitySpan] = field(default_factory=list)
+    error_kind: str = "file"  # "bug" when the error is DocSense's, not the file's
 
 
 @lru_cache(maxsize=4)
@@ -169,4 +170,5 @@ def process_file(task: FileTask) -> FileResult:
         result.error = "too large to index in the memory available"
     except Exception as exc:  # one bad file must never stop the run
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        result.error_kind = "bug"
     return result

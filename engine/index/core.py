@@ -36,9 +36,13 @@ class Change:
     def delete_documents(self, paths: Iterable[str]) -> None:
         self.removed += self._store.delete_documents(paths)
 
-    def record_failure(self, path: str, folder: str, reason: str, size: int | None, mtime_ns: int | None) -> None:
-        """Note that ``path`` could not be indexed; a stale copy of it goes."""
-        self.removed += self._store.record_failure(path, folder, reason, size, mtime_ns)
+    def record_failure(
+        self, path: str, folder: str, reason: str, size: int | None, mtime_ns: int | None, kind: str = "file"
+    ) -> None:
+        """Note that ``path`` could not be indexed (``kind``: "file" or "bug"); a stale copy of it goes."""
+        from engine import __version__
+
+        self.removed += self._store.record_failure(path, folder, reason, size, mtime_ns, kind, __version__)
 
     def remove_folder(self, folder: str) -> None:
         """Forget an indexed folder, its documents and its failures."""

@@ -137,11 +137,19 @@ def m005_folder_excludes(_conn: sqlite3.Connection, db: sqlite_utils.Database) -
     db["folders"].add_column("exclude", str)  # type: ignore[union-attr]
 
 
+def m006_failure_kinds(_conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """A failure says whether the file is to blame ("file": damaged, encrypted, empty ...) or DocSense is ("bug": an
+    unexpected error), and which DocSense version recorded it: a bug's file is tried again after an upgrade."""
+    db["failures"].add_column("kind", str)  # type: ignore[union-attr]
+    db["failures"].add_column("version", str)  # type: ignore[union-attr]
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
     m003_view_spans,
     m004_views_title_128,
     m005_folder_excludes,
+    m006_failure_kinds,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -60,6 +60,16 @@ class DocumentRow:
 
 
 @dataclass(frozen=True)
+class FailureRow:
+    """What the index remembers of a file it could not index."""
+
+    size: int | None
+    mtime_ns: int | None
+    kind: str  # "file" (damaged, encrypted, empty ...) or "bug" (an unexpected error in DocSense)
+    version: str  # the DocSense version that recorded it
+
+
+@dataclass(frozen=True)
 class NewChunk:
     """A chunk ready to store: its place in the document and its vectors, one per view ((views, dim))."""
 
@@ -208,10 +218,10 @@ class Store:
         ).fetchone()
         return DocumentRow(*row) if row else None
 
-    def failures_under(self, folder: str, nested: bool = False) -> dict[str, tuple[int | None, int | None]]:
+    def failures_under(self, folder: str, nested: bool = False) -> dict[str, FailureRow]:
         where, params = _under("folder", folder) if not nested else _under("path", folder, prefix=True)
-        rows = self.conn.execute(f"SELECT path, size, mtime_ns FROM failures WHERE {where}", params)
-        return {r[0]: (r[1], r[2]) for r in rows}
+        rows = self.conn.execute(f"SELECT path, size, mtime_ns, kind, version FROM failures WHERE {where}", params)
+        return {r[0]: FailureRow(r[1], r[2], r[3] or "file", r[4] or "") for r in rows}
 
     def rename_document(self, old: str, new: str, folder: str, size: int, mtime_ns: int) -> None:
         """Give a stored document a new path (a rename or move with the same content); nothing else changes."""
@@ -320,12 +330,23 @@ class Store:
         """Record a new size and mtime for a file whose content hash did not change."""
         self.conn.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, doc_id))
 
-    def record_failure(self, path: str, folder: str, reason: str, size: int | None, mtime_ns: int | None) -> list[int]:
-        """Note that ``path`` could not be indexed; a stale copy of it, if any, is removed."""
+    def record_failure(
+        self,
+        path: str,
+        folder: str,
+        reason: str,
+        size: int | None,
+        mtime_ns: int | None,
+        kind: str = "file",
+        version: str = "",
+    ) -> list[int]:
+        """Note that ``path`` could not be indexed (``kind``: "file" when the file is to blame, "bug" when DocSense is,
+        recorded by DocSense ``version``); a stale copy of it, if any, is removed."""
         removed = self.delete_documents([path])
         self.conn.execute(
-            "INSERT OR REPLACE INTO failures(path, folder, reason, size, mtime_ns, at) VALUES (?, ?, ?, ?, ?, ?)",
-            (path, folder, reason, size, mtime_ns, time.time()),
+            "INSERT OR REPLACE INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, folder, reason, size, mtime_ns, time.time(), kind, version),
         )
         return removed
 

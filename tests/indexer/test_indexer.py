@@ -278,3 +278,45 @@ def test_the_config_file_excludes_per_folder(make_indexer, docs: Path, tmp_path:
     config.write_text(f'[folders."{docs}"]\nexclude = ["drafts"]\n')
     assert make_indexer().run([docs]).indexed == 1
     assert db_rows(tmp_path / "index", "SELECT path FROM documents") == [(str(docs / "keep.txt"),)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "version", "retried"),
+    [("bug", "0.0.1", True), ("bug", "current", False), ("file", "0.0.1", False)],
+)
+def test_a_file_that_met_a_bug_is_tried_again_after_an_upgrade(
+    make_indexer, docs: Path, tmp_path: Path, kind: str, version: str, retried: bool
+) -> None:
+    """A failure records whether the file or DocSense was to blame, and which version said so. A damaged file stays
+    failed until it changes; one that met a bug is read again by the next DocSense version."""
+    import sqlite3
+
+    from engine import __version__
+
+    note = write(docs / "note.txt", "a note that an older DocSense could not index")
+    make_indexer().run([docs])
+    index = tmp_path / "index"
+    st = note.stat()
+    with sqlite3.connect(index / "docsense.db") as conn:  # as that older run left it: no document, a failure
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("DELETE FROM documents")
+        conn.execute(
+            "INSERT INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
+            "VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+            (str(note), str(docs), "unexpected error: IndexError: boom", st.st_size, st.st_mtime_ns, kind,
+             __version__ if version == "current" else version),
+        )  # fmt: skip
+    summary = make_indexer().run()
+    assert summary.indexed == (1 if retried else 0)
+    assert db_rows(index, "SELECT count(*) FROM failures") == [(0 if retried else 1,)]
+
+
+def test_a_failure_records_its_kind_and_the_version(make_indexer, docs: Path, tmp_path: Path):
+    from engine import __version__
+
+    write(docs / "fine.txt", "words")
+    (docs / "bomb.pdf").write_bytes(b"%PDF-1.4\n" + b"\x00" * 64)  # not a PDF any library reads: a "file" failure
+    make_indexer().run([docs])
+    assert db_rows(tmp_path / "index", "SELECT path, kind, version FROM failures") == [
+        (str(docs / "bomb.pdf"), "file", __version__)
+    ]
