@@ -74,6 +74,7 @@ OPTIONS = (
         "the encoder's runtime (default: OpenVINO on a CPU)",
         choices=("torch", "openvino"),
     ),
+    Option("vector_store", "DOCSENSE_VECTOR_STORE", str, "faiss-flat", "where a new index keeps its vectors"),
     Option("pdf_reader", "DOCSENSE_PDF", str, "pdfium", "how PDFs are read", choices=("pdfium", "pypdf")),
     Option("fusion", "DOCSENSE_FUSION", str, "score", "how the two sides are fused", choices=("score", "rrf")),
     Option("token_budget", "DOCSENSE_TOKEN_BUDGET", int, 0, "tokens per encoder batch (0: the device's default)"),
@@ -108,6 +109,7 @@ class Settings:
     reranker: str | None
     device: str | None
     backend: str | None
+    vector_store: str
     pdf_reader: str
     fusion: str
     token_budget: int

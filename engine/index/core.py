@@ -12,7 +12,7 @@ import numpy as np
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
 from engine.index.store import DB_NAME, NewDocument, Store
-from engine.index.vectors import FAISS_NAME, SIDECAR_NAME, VectorIndex
+from engine.index.vectors import DEFAULT_BACKEND, FAISS_NAME, SIDECAR_NAME, VectorStore, backend
 from engine.settings import Settings
 
 
@@ -121,7 +121,13 @@ class Index:
                 "use another --index folder for the new encoder, or delete this one to rebuild it"
             )
         self.encoder_name = recorded or requested or self.settings.encoder
-        self._vectors: VectorIndex | None = None
+        self._vectors: VectorStore | None = None
+        # The index's own kind of vector store; a new one takes the settings' (engine/index/vectors.py: BACKENDS).
+        new = not self.store.get_meta("encoder")
+        self.vectors_backend = self.store.get_meta("vectors_backend") or (
+            self.settings.vector_store if new else DEFAULT_BACKEND
+        )
+        self._make_vectors, self._load_vectors = backend(self.vectors_backend)
         self._saved_version: int | None = None
 
     @property
@@ -138,16 +144,17 @@ class Index:
         if not self.store.get_meta("encoder"):
             self.store.set_meta("encoder", self.encoder.name)
             self.store.set_meta("dim", str(self.encoder.dim))
+            self.store.set_meta("vectors_backend", self.vectors_backend)
 
     @property
     def dim(self) -> int:
         recorded = self.store.get_meta("dim")
         return int(recorded) if recorded else self.encoder.dim
 
-    def vectors(self) -> VectorIndex:
+    def vectors(self) -> VectorStore:
         """The FAISS index, loaded from its file, or rebuilt from SQLite when the file is missing or stale."""
         if self._vectors is None:
-            loaded = VectorIndex.load(self.folder, self.dim)
+            loaded = self._load_vectors(self.folder, self.dim)
             if loaded is not None and loaded[1] == self.store.vectors_version():
                 self._vectors = loaded[0]
                 self._saved_version = loaded[1]
@@ -167,9 +174,9 @@ class Index:
         vectors.remove(change.removed)
         vectors.add(change.added_ids, change.added_vectors)
 
-    def rebuild_vectors(self) -> VectorIndex:
+    def rebuild_vectors(self) -> VectorStore:
         ids, vecs = self.store.all_vectors(self.dim)
-        vectors = VectorIndex(self.dim)
+        vectors: VectorStore = self._make_vectors(self.dim)
         vectors.add(ids, vecs)
         return vectors
 
@@ -178,7 +185,7 @@ class Index:
         self._vectors = None
         self._saved_version = None
 
-    def replace_vectors(self, vectors: VectorIndex) -> None:
+    def replace_vectors(self, vectors: VectorStore) -> None:
         """Use ``vectors`` (rebuilt from the rows) from now on; the next save writes them whatever the version."""
         self._vectors = vectors
         self._saved_version = None
@@ -199,7 +206,7 @@ class Index:
         check = store.quick_check()
         if check != "ok":
             problems.append(f"database: {check}")
-        loaded = VectorIndex.load(self.folder, self.dim)
+        loaded = self._load_vectors(self.folder, self.dim)
         if loaded is None:
             if (self.folder / FAISS_NAME).exists() or store.counts()[1]:
                 problems.append(f"vectors: {FAISS_NAME} is missing or unreadable")

@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -46,6 +46,30 @@ def view_ids(chunk_ids: Sequence[int] | np.ndarray, counts: Sequence[int] | np.n
 def all_view_ids(chunk_ids: Sequence[int] | np.ndarray) -> np.ndarray:
     """Every id a view of these chunks could have."""
     return view_ids(chunk_ids, np.full(len(chunk_ids), VIEWS_PER_CHUNK))
+
+
+class VectorStore(Protocol):
+    """What the index needs of the place its vectors live: a new kind (a server, an on-disk ANN index) is one module
+    that implements this and one entry in BACKENDS; an index records its kind (meta ``vectors_backend``).
+
+    Ids are chunk ids; each chunk has one or more vectors (its views), and search scores a chunk by its best view.
+    """
+
+    dim: int
+
+    def __len__(self) -> int: ...  # vectors (views), not chunks
+
+    def ids(self) -> np.ndarray: ...  # the chunk ids that have vectors, ascending
+
+    def add(self, chunk_ids: Sequence[int] | np.ndarray, vectors: Sequence[np.ndarray] | np.ndarray) -> None: ...
+
+    def remove(self, chunk_ids: Sequence[int] | np.ndarray) -> None: ...
+
+    def top_views(
+        self, query: np.ndarray, n: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...  # the n best views: (chunk ids, view numbers, scores)
+
+    def save(self, folder: Path, version: int) -> None: ...  # atomically, naming the store version it matches
 
 
 class VectorIndex:
@@ -201,3 +225,25 @@ def _atomic_write_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def _load_faiss_flat(folder: Path, dim: int) -> tuple[VectorStore, int] | None:
+    return VectorIndex.load(folder, dim)
+
+
+# name -> (new empty store for a dimension, load the saved one from a folder or None)
+BACKENDS: dict[str, tuple[Any, Any]] = {"faiss-flat": (VectorIndex, _load_faiss_flat)}
+DEFAULT_BACKEND = "faiss-flat"
+
+
+def backend(name: str) -> tuple[Any, Any]:
+    """The (make, load) pair of the vector store called ``name``."""
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        from engine.errors import IndexAccessError
+
+        raise IndexAccessError(
+            f"this index keeps its vectors in {name!r}, which this DocSense does not know ({', '.join(BACKENDS)}): "
+            "update DocSense to open it"
+        ) from None

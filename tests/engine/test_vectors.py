@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.errors import IndexAccessError
 from engine.index.vectors import VectorIndex
 
 
@@ -148,3 +149,65 @@ def test_top_views_are_the_nearest_vectors_with_their_chunks() -> None:
         assert got == {(c, v) for _, c, v in expected}
     assert all(len(a) == 0 for a in index.top_views(q, 5, np.zeros(0, dtype=np.int64)))
     assert all(len(a) == 0 for a in VectorIndex(dim).top_views(q, 5))
+
+
+class NumpyStore:
+    """A second vector store, brute force in numpy, to show the seam: one class and one BACKENDS entry."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.rows: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self.rows.values())
+
+    def ids(self) -> np.ndarray:
+        return np.asarray(sorted(self.rows), dtype=np.int64)
+
+    def add(self, chunk_ids, vectors) -> None:
+        for chunk, v in zip(chunk_ids, vectors, strict=True):
+            self.rows[int(chunk)] = np.asarray(v, dtype=np.float32).reshape(-1, self.dim)
+
+    def remove(self, chunk_ids) -> None:
+        for chunk in chunk_ids:
+            self.rows.pop(int(chunk), None)
+
+    def top_views(self, query, n, allowed=None):
+        keep = None if allowed is None else set(np.asarray(allowed).tolist())
+        found = [
+            (float(score), chunk, view)
+            for chunk, mat in self.rows.items()
+            if keep is None or chunk in keep
+            for view, score in enumerate(mat @ np.asarray(query, dtype=np.float32))
+        ]
+        found.sort(key=lambda f: (-f[0], f[1], f[2]))
+        found = found[:n]
+        return (np.asarray([f[1] for f in found], dtype=np.int64), np.asarray([f[2] for f in found], dtype=np.int64),
+                np.asarray([f[0] for f in found], dtype=np.float32))  # fmt: skip
+
+    def save(self, folder, version) -> None:
+        pass  # nothing kept on disk: rebuilt from the rows on open
+
+
+def test_another_vector_store_is_one_class_behind_the_same_interface(tmp_path, corpus_copy, fake_encoder, monkeypatch):
+    import engine.index.vectors as vectors_module
+    from engine import Library
+    from indexer import Indexer
+
+    monkeypatch.setitem(vectors_module.BACKENDS, "numpy", (NumpyStore, lambda folder, dim: None))
+    Indexer(tmp_path / "flat", encoder=fake_encoder, workers=0, tagger="none").run([corpus_copy / "html"])
+    monkeypatch.setenv("DOCSENSE_VECTOR_STORE", "numpy")  # a new index takes the configured store ...
+    Indexer(tmp_path / "numpy", encoder=fake_encoder, workers=0, tagger="none").run([corpus_copy / "html"])
+    with (
+        Library(tmp_path / "flat", encoder=fake_encoder) as flat,
+        Library(tmp_path / "numpy", encoder=fake_encoder) as other,
+    ):
+        assert flat.index.vectors_backend == "faiss-flat"  # ... an existing one keeps its own
+        assert other.index.vectors_backend == "numpy"
+        assert isinstance(other.index.vectors(), NumpyStore)
+        for query in ("apache virtual host", "LDAP directory", "which package versions are available"):
+            got = [(h.path, h.start) for h in other.search(query, limit=10, modes=("meaning",))]
+            assert got == [(h.path, h.start) for h in flat.search(query, limit=10, modes=("meaning",))]
+    monkeypatch.delitem(vectors_module.BACKENDS, "numpy")
+    with pytest.raises(IndexAccessError, match="keeps its vectors in 'numpy', which this DocSense does not know"):
+        Library(tmp_path / "numpy", encoder=fake_encoder)
