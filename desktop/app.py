@@ -14,10 +14,17 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop.window import MainWindow
+    from engine.errors import DocSenseError
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("DocSense")
-    window = MainWindow(args.index)
+    try:
+        window = MainWindow(args.index)
+    except DocSenseError as exc:  # a config file that cannot be read, a bad setting: say so, not a traceback
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(None, "DocSense cannot start", f"{exc}\n\nFix it and start DocSense again.")
+        return 1
     window.show()
     return int(app.exec())
 

@@ -29,8 +29,7 @@ def index_option(func: F) -> F:
         "--index",
         "index_path",
         type=click.Path(file_okay=False),
-        envvar="DOCSENSE_INDEX",
-        help="Index folder (default: $DOCSENSE_HOME/index, else your user data folder).",
+        help="Index folder (default: DOCSENSE_INDEX, else $DOCSENSE_HOME/index, else your user data folder).",
     )(func)
 
 

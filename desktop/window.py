@@ -531,8 +531,9 @@ class MainWindow(QMainWindow):
             self.start_indexing([folder])
 
     def index_samples(self) -> None:
-        # Beside the index this window runs on (not the default one when it runs on another).
-        target = self.index_path.parent / "samples"
+        # Beside the index this window runs on (not the default one when it runs on another), in a folder named
+        # as DocSense's, so that no folder of the user's is written into.
+        target = self.index_path.parent / "docsense-samples"
         shutil.copytree(SAMPLES, target, dirs_exist_ok=True)
         self.start_indexing([str(target)])
 

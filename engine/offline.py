@@ -22,16 +22,33 @@ import sys
 BLOCKED_MODULES = ("openvino_telemetry",)
 
 
+_SET_BY_US: list[str] = []  # the offline variables seal() set (not the user): allow_downloads() lifts only those
+
+
+def truthy(value: str | None) -> bool:
+    """How DocSense reads a yes/no variable: 1, true, yes, on (any case) are yes."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def seal() -> None:
     """Keep this process (and the processes it starts, through the environment) off the network. Idempotent."""
-    if os.environ.get("DOCSENSE_ALLOW_DOWNLOADS") != "1":
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if not truthy(os.environ.get("DOCSENSE_ALLOW_DOWNLOADS")):
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            if name not in os.environ:
+                os.environ[name] = "1"
+                _SET_BY_US.append(name)
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     for name in BLOCKED_MODULES:
         if sys.modules.get(name) is None:
             sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError from now on
+
+
+def allow_downloads() -> None:
+    """The user allowed downloads in the config file (allow_downloads = true): lift what seal() set for Hugging Face
+    libraries that are not loaded yet. OpenVINO's telemetry stays off."""
+    while _SET_BY_US:
+        os.environ.pop(_SET_BY_US.pop(), None)
 
 
 seal()

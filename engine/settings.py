@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DocSenseError
+from engine.offline import allow_downloads, truthy
 from engine.tuning import DEFAULT_TUNING, SearchTuning
 
 APP_NAME = "docsense"
@@ -167,11 +168,15 @@ class Settings:
         for option in OPTIONS:
             if option.recorded:
                 values[option.name], sources[option.name] = _first(flags, env, file, option.name, recorded)
+        folders = file.get("folders") or {}
+        if not isinstance(folders, dict) or not all(isinstance(t, dict) for t in folders.values()):
+            raise SettingsError(f'the config file {path}: folders are tables, e.g. [folders."/home/me/Papers"]')
         excludes = {
             os.path.abspath(os.path.expanduser(folder)): tuple(str(p) for p in table.get("exclude", ()))
-            for folder, table in (file.get("folders") or {}).items()
-            if isinstance(table, dict)
+            for folder, table in folders.items()
         }
+        if values["allow_downloads"]:
+            allow_downloads()
         tuning = DEFAULT_TUNING if values["fusion"] == DEFAULT_TUNING.fusion else _with_fusion(values["fusion"])
         return cls(**values, config_file=path, excludes=excludes, search=tuning, sources=sources)
 
@@ -228,10 +233,16 @@ def _first(
     return option.default, "default"
 
 
+def _encoder_name(value: str) -> str:
+    """A folder given as the encoder is named by its resolved path, as the index records it."""
+    path = Path(os.path.expanduser(value))
+    return str(path.resolve()) if path.is_dir() else value
+
+
 def _parse(option: Option, raw: Any, where: str) -> Any:
     try:
         if option.kind is bool:
-            value: Any = raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes", "on")
+            value: Any = raw if isinstance(raw, bool) else truthy(str(raw))
         elif option.kind is int:
             value = int(raw)
         elif option.kind is Path:
@@ -240,6 +251,8 @@ def _parse(option: Option, raw: Any, where: str) -> Any:
             value = str(raw)
     except (TypeError, ValueError):
         raise SettingsError(f"{option.name} from {where} must be {option.kind.__name__}, not {raw!r}") from None
+    if option.name == "encoder":
+        value = _encoder_name(value)
     if option.choices and value not in option.choices:
         raise SettingsError(f"{option.name} from {where} must be one of {', '.join(option.choices)}, not {value!r}")
     return value
@@ -292,4 +305,4 @@ def default_cache_dir(home: Path | None) -> Path:
 def debug_requested(env: Mapping[str, str] | None = None) -> bool:
     """DOCSENSE_DEBUG, read without resolving the rest (for the last-resort error handler, which must not fail)."""
     env = os.environ if env is None else env
-    return bool(env.get("DOCSENSE_DEBUG")) and env["DOCSENSE_DEBUG"].strip().lower() not in ("0", "false", "no")
+    return truthy(env.get("DOCSENSE_DEBUG"))

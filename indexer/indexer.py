@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import contextlib
 import dataclasses
 import fnmatch
 import hashlib
 import os
-import shutil
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -200,32 +200,63 @@ class _Opened:
         if not (path / "docsense.db").exists() and not self.create:
             raise IndexAccessError(f"no index at {path}: index a folder first (`docsense index FOLDER`)")
         self.path = path
-        self.new = new = not path.exists()
         try:
-            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700)  # atomic: of two processes starting on a new path, one creates it
+            self.new = True
+        except FileExistsError:
+            self.new = False
         except OSError as exc:
             raise IndexAccessError(f"cannot create the index folder {path}: {exc.strerror}") from exc
         try:
             self.lock = WriterLock(path).acquire(wait=self.owner.wait)
         except BaseException:
-            if new:
-                shutil.rmtree(path, ignore_errors=True)
+            if self.new:
+                _remove_empty(path)  # someone else may be using it by now: only an empty folder goes
             raise
         try:
             self.index = Index(path, encoder=self.owner._encoder_arg, create=True, settings=self.owner.settings)
         except BaseException:
+            if self.new:
+                _remove_new_index(path)
             self.lock.release()
-            if new:
-                shutil.rmtree(path, ignore_errors=True)
             raise
         return self.index, self.lock
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        empty = exc_type is not None and self.new and self.index.store.counts()[0] == 0
-        self.index.close()
-        self.lock.release()
-        if empty:  # a new index that failed before it held anything: as if the command had never run
-            shutil.rmtree(self.path, ignore_errors=True)
+        try:
+            empty = exc_type is not None and self.new and self.index.store.counts()[0] == 0
+        except Exception:
+            empty = False
+        try:
+            self.index.close()
+        finally:
+            if empty:  # a new index that failed before it held anything: as if the command had never run
+                _remove_new_index(self.path)
+            self.lock.release()
+
+
+def _remove_empty(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (or not ours to remove): it stays
+        os.rmdir(path)
+
+
+def _remove_new_index(path: Path) -> None:
+    """Remove the files a new index made in ``path`` (only those, by name), then the folder if nothing else is in it.
+    Called with the writer lock held."""
+    from engine.index.store import DB_NAME
+    from engine.index.vectors import FAISS_NAME, SIDECAR_NAME
+    from engine.lock import LOCK_NAME
+
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", FAISS_NAME, f"{FAISS_NAME}.tmp", SIDECAR_NAME,
+                 f"{SIDECAR_NAME}.tmp", LOCK_NAME):  # fmt: skip
+        try:
+            (path / name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return  # something we cannot remove: leave the folder as it is
+    _remove_empty(path)
 
 
 class _Run:
@@ -406,6 +437,7 @@ class _Run:
                     pdf_reader=self.owner.settings.pdf_reader,
                     max_file_mb=self.owner.settings.max_file_mb,
                     max_text_mb=self.owner.settings.max_text_mb,
+                    allow_downloads=self.owner.settings.allow_downloads,
                 )
             )
         gone = [p for p in known if p not in found]

@@ -41,6 +41,7 @@ class FileTask:
     pdf_reader: str = "pdfium"
     max_file_mb: int = MAX_FILE_MB
     max_text_mb: int = MAX_TEXT_MB
+    allow_downloads: bool = False
 
 
 @dataclass
@@ -104,8 +105,8 @@ def worker_init(parent: int) -> None:
 
 
 @lru_cache(maxsize=2)
-def _tagger(name: str) -> Tagger | None:
-    return load_tagger(name)
+def _tagger(name: str, allow_downloads: bool = False) -> Tagger | None:
+    return load_tagger(name, allow_downloads)
 
 
 def _read(path: str, limit: int) -> bytes:
@@ -159,7 +160,7 @@ def process_file(task: FileTask) -> FileResult:
         )
         if not result.chunks:
             result.error = "no text to index"
-        tagger = _tagger(task.tagger)
+        tagger = _tagger(task.tagger, task.allow_downloads)
         if tagger is not None and not result.error:
             result.entities = tagger.tag([extracted.text])[0]
     except ModelError:

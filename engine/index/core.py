@@ -12,7 +12,7 @@ import numpy as np
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
 from engine.index.store import DB_NAME, NewDocument, Store
-from engine.index.vectors import DEFAULT_BACKEND, FAISS_NAME, SIDECAR_NAME, VectorStore, backend
+from engine.index.vectors import BACKENDS, DEFAULT_BACKEND, FAISS_NAME, SIDECAR_NAME, VectorStore, backend
 from engine.settings import Settings
 
 
@@ -127,6 +127,10 @@ class Index:
         self.vectors_backend = self.store.get_meta("vectors_backend") or (
             self.settings.vector_store if new else DEFAULT_BACKEND
         )
+        if new and self.vectors_backend not in BACKENDS:
+            raise IndexAccessError(
+                f"unknown vector_store {self.vectors_backend!r}: choose from {', '.join(sorted(BACKENDS))}"
+            )
         self._make_vectors, self._load_vectors = backend(self.vectors_backend)
         self._saved_version: int | None = None
 

@@ -251,8 +251,9 @@ def test_sample_documents_are_indexed(qtbot, empty_window: MainWindow, tmp_path:
     assert summary.indexed == 4
     assert summary.failed == ()
     # beside the index the window runs on, not beside the default index ($DOCSENSE_HOME/index)
-    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == sorted(p.name for p in SAMPLES.iterdir())
-    assert not (tmp_path / "home" / "samples").exists()
+    copied = tmp_path / "docsense-samples"
+    assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in SAMPLES.iterdir())
+    assert not (tmp_path / "home" / "docsense-samples").exists()
     qtbot.waitUntil(lambda: empty_window.pages.currentWidget() is empty_window.main_page, timeout=WAIT)
 
 

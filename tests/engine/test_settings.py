@@ -117,3 +117,28 @@ def test_no_module_reads_docsense_variables_but_settings(tmp_path: Path) -> None
     ]
     assert found == []
     assert reads.search('os.environ.get("DOCSENSE_TAGGER")')  # the pattern sees a read
+
+
+def test_an_encoder_folder_is_named_as_the_index_records_it(tmp_path: Path) -> None:
+    model = tmp_path / "models" / "mine"
+    model.mkdir(parents=True)
+    roundabout = f"{tmp_path}/models/../models/mine"
+    settings = Settings.resolve(env=_env(tmp_path, DOCSENSE_ENCODER=roundabout), recorded={})
+    assert settings.encoder == str(model.resolve())
+    assert Settings.resolve(env=_env(tmp_path, DOCSENSE_ENCODER="hashing-bow-64"), recorded={}).encoder == (
+        "hashing-bow-64"
+    )
+
+
+def test_config_file_shapes_and_unknown_vector_stores_are_clear_errors(tmp_path: Path, corpus_copy: Path) -> None:
+    config = tmp_path / "home" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('folders = "everywhere"\n')
+    with pytest.raises(SettingsError, match="folders are tables"):
+        Settings.resolve(env=_env(tmp_path), recorded={})
+    config.write_text("")
+    env = _cli_env(tmp_path, DOCSENSE_ENCODER="hashing-bow-64", DOCSENSE_VECTOR_STORE="qdrant")
+    result = CliRunner().invoke(cli, ["index", str(corpus_copy / "html"), "--index", str(tmp_path / "i")], env=env)
+    assert result.exit_code == 1
+    assert "unknown vector_store 'qdrant': choose from faiss-flat" in result.stderr
+    assert not (tmp_path / "i").exists()
