@@ -447,7 +447,8 @@ def config(index_path: str | None, as_json: bool) -> None:
     click.echo(f"Config file: {settings.config_file}{exists}")
     width = max(len(r["name"]) for r in rows)
     for row in rows:
-        value = "(none)" if row["value"] is None else row["value"]
+        automatic = row["name"] in ("device", "backend")
+        value = ("(automatic)" if automatic else "(none)") if row["value"] is None else row["value"]
         click.echo(f"  {row['name']:<{width}}  {value}  [{row['source']}]")
 
 
