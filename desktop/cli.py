@@ -208,6 +208,8 @@ def index(
         )
         for failure in summary.failed:
             click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
+        for warning in summary.warnings:
+            click.echo(f"  indexed {warning.path}, but: {warning.reason}", err=True)
 
 
 @cli.command()
@@ -398,6 +400,10 @@ def status(index_path: str | None, as_json: bool) -> None:
     click.echo(f"Failed:    {len(st.failed)}")
     for failure in st.failed:
         click.echo(f"  {failure.path}: {failure.reason}")
+    if st.warnings:
+        click.echo(f"Warnings:  {len(st.warnings)} (indexed, but)")
+        for warning in st.warnings:
+            click.echo(f"  {warning.path}: {warning.reason}")
 
 
 @cli.command()

@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         progress_row.addWidget(self.cancel_button)
         right.addLayout(progress_row)
         right.addWidget(self.progress_label)
-        right.addWidget(QLabel("Files that could not be indexed"))
+        right.addWidget(QLabel("Files that could not be indexed, and warnings"))
         self.failed = QListWidget()
         right.addWidget(self.failed)
         layout.addLayout(left, 1)
@@ -331,6 +331,7 @@ class MainWindow(QMainWindow):
         self.folders.addItems(list(status.folders))
         self.failed.clear()
         self.failed.addItems([f"{Path(f.path).name}: {f.reason}   ({f.path})" for f in status.failed])
+        self.failed.addItems([f"Indexed, but {Path(w.path).name}: {w.reason}   ({w.path})" for w in status.warnings])
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
         self.status_done.emit(status)
 

@@ -231,6 +231,7 @@ class Library:
             reranker=self.settings.reranker,
             backend=backend,
             backend_note=self._backend_note(encoder, backend),
+            warnings=tuple(FailedFile(p, w) for p, w in store.warnings()),
         )
 
     def _backend_note(self, encoder: Encoder, backend: str) -> str:

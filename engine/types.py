@@ -70,6 +70,7 @@ class Status:
     reranker: str | None = None  # the cross-encoder that re-orders the best hits, if any
     backend: str = ""  # the encoder's runtime: openvino, torch, or none (the fake encoder)
     backend_note: str = ""  # why OpenVINO does not run the encoder, when it does not
+    warnings: tuple[FailedFile, ...] = ()  # indexed documents and what extraction noticed about them
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class RunSummary:
     embed_s: float = 0.0
     cancelled: bool = False
     renamed: int = 0
+    warnings: tuple[FailedFile, ...] = ()  # indexed files and what extraction noticed (a page it could not read)
 
 
 @dataclass(frozen=True)

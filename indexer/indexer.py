@@ -278,6 +278,7 @@ class _Run:
         self.started = time.monotonic()
         self.roots = self._roots(folders)
         self.failed: list[FailedFile] = []
+        self.warned: list[FailedFile] = []  # indexed, with something extraction noticed (a page not read ...)
         self.indexed = self.unchanged = self.removed = self.renamed = self.chunks = self.tokens = self.pages = 0
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
@@ -361,6 +362,7 @@ class _Run:
             elapsed_s=time.monotonic() - self.started,
             embed_s=self.embed_s,
             cancelled=cancelled,
+            warnings=tuple(self.warned),
         )
         yield Progress(**{**self._progress("done").__dict__, "summary": summary})
 
@@ -598,8 +600,10 @@ class _Run:
                         sections=r.sections,
                         chunks=new_chunks,
                         entities=r.entities,
+                        warnings=r.warnings,
                     )
                 )
+                self.warned += [FailedFile(t.path, w) for w in r.warnings]
                 crash_point("in-transaction")
         self.indexed += len(results)
         self.chunks += len(windows)

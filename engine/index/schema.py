@@ -144,6 +144,12 @@ def m006_failure_kinds(_conn: sqlite3.Connection, db: sqlite_utils.Database) -> 
     db["failures"].add_column("version", str)  # type: ignore[union-attr]
 
 
+def m007_document_warnings(_conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """What extraction noticed about a document it did index (pages that could not be read, pages without text):
+    a JSON list of sentences, NULL for none."""
+    db["documents"].add_column("warnings", str)  # type: ignore[union-attr]
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -151,5 +157,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m004_views_title_128,
     m005_folder_excludes,
     m006_failure_kinds,
+    m007_document_warnings,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

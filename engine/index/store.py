@@ -100,6 +100,7 @@ class NewDocument:
     sections: list[tuple[int, str]]
     chunks: list[NewChunk]
     entities: list[EntitySpan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _under(column: str, path: str, prefix: bool = False) -> tuple[str, list[object]]:
@@ -239,8 +240,8 @@ class Store:
         removed = self._delete_document_rows(doc.path)
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
-            "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -251,6 +252,7 @@ class Store:
                 doc.pages,
                 doc.title,
                 time.time(),
+                json.dumps(doc.warnings) if doc.warnings else None,
             ),
         )
         doc_id = int(cur.lastrowid or 0)
@@ -526,6 +528,11 @@ class Store:
         docs = self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
         chunks = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return int(docs), int(chunks)
+
+    def warnings(self) -> list[tuple[str, str]]:
+        """(path, warning) for every indexed document extraction warned about, in path order."""
+        rows = self.conn.execute("SELECT path, warnings FROM documents WHERE warnings IS NOT NULL ORDER BY path")
+        return [(r[0], w) for r in rows for w in json.loads(r[1])]
 
     def failures(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT path, reason FROM failures ORDER BY path")]

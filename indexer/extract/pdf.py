@@ -62,7 +62,25 @@ def _extracted(pages: list[str], title: str | None, warnings: list[str]) -> Extr
         if warnings:
             raise ExtractionError(f"damaged PDF: no page could be read ({warnings[0]})")
         raise ExtractionError("no text layer (a scanned PDF?)")
+    unread = {int(w.split(":")[0].split()[1]) for w in warnings if w.startswith("page ")}
+    empty = [n for n, page_text in enumerate(pages, start=1) if not page_text.strip() and n not in unread]
+    if empty:
+        pages_named = _page_list(empty)
+        warnings = [*warnings, f"{pages_named} without text (blank, or scanned: their words are not searchable)"]
     return Extracted(text=text, page_starts=page_starts, title=title, warnings=warnings)
+
+
+def _page_list(numbers: list[int]) -> str:
+    """'page 3', 'pages 2, 5, 9', 'pages 2-7' (runs joined), at most 8 runs then a count."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    shown = [f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:8]]
+    more = f" and {len(runs) - 8} more runs" if len(runs) > 8 else ""
+    return ("page " if len(numbers) == 1 else "pages ") + ", ".join(shown) + more
 
 
 def _pdfium_text(raw: str) -> str:

@@ -269,3 +269,28 @@ def test_a_failed_command_creates_no_index(runner: CliRunner, corpus_copy: Path,
     assert bad_model.exit_code == 1
     assert "nope" in bad_model.stderr
     assert not new.exists()
+
+
+def test_extraction_warnings_reach_the_run_summary_and_status(runner: CliRunner, corpus_dir: Path, tmp_path: Path):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    writer = PdfWriter(clone_from=PdfReader(corpus_dir / "pdf/xr.pdf"))
+    box = writer.pages[0].mediabox
+    writer.insert_blank_page(box.width, box.height, index=1)
+    buf = io.BytesIO()
+    writer.write(buf)
+    (folder / "xr-with-a-blank-page.pdf").write_bytes(buf.getvalue())
+    index = str(tmp_path / "idx")
+    run = runner.invoke(cli, ["index", str(folder), "--index", index, "--workers", "0"])
+    assert run.exit_code == 0, run.output
+    said = f"  indexed {folder / 'xr-with-a-blank-page.pdf'}, but: page 2 without text"
+    assert said in run.stderr
+    status = json.loads(runner.invoke(cli, ["status", "--index", index, "--json"]).stdout)
+    assert [w["reason"] for w in status["warnings"]] == [
+        "page 2 without text (blank, or scanned: their words are not searchable)"
+    ]
+    assert "Warnings:  1 (indexed, but)" in runner.invoke(cli, ["status", "--index", index]).stdout

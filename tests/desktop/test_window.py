@@ -437,3 +437,22 @@ def test_a_user_error_in_a_worker_is_a_status_message_not_a_dialog(qtbot, window
     window.library_runner.start(full_disk, errored=window._error)
     qtbot.waitUntil(lambda: "the disk is full" in window.statusBar().currentMessage(), timeout=WAIT)
     assert window.error_box is None
+
+
+def test_extraction_warnings_are_listed_beside_the_failures(qtbot, empty_window: MainWindow, corpus_dir, tmp_path):
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    writer = PdfWriter(clone_from=PdfReader(corpus_dir / "pdf/xr.pdf"))
+    writer.insert_blank_page(writer.pages[0].mediabox.width, writer.pages[0].mediabox.height, index=1)
+    buf = io.BytesIO()
+    writer.write(buf)
+    (folder / "xr-blank.pdf").write_bytes(buf.getvalue())
+    with qtbot.waitSignal(empty_window.status_done, timeout=120000):
+        empty_window.start_indexing([str(folder)])
+    items = [empty_window.failed.item(i).text() for i in range(empty_window.failed.count())]
+    assert items == [f"Indexed, but xr-blank.pdf: page 2 without text (blank, or scanned: their words are not "
+                     f"searchable)   ({folder / 'xr-blank.pdf'})"]  # fmt: skip

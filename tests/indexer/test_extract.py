@@ -152,3 +152,22 @@ def test_text_with_bom(encoding: str) -> None:
 
 def test_utf8_without_bom() -> None:
     assert extract("txt", "día €".encode()).text == "día €"
+
+
+def test_pdf_pages_without_text_are_a_warning_not_a_silence(corpus_dir: Path, tmp_path: Path) -> None:
+    """A real PDF with two pages that hold no text (as a scanned or blank page does): indexed, and said so."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(corpus_dir / "pdf/lppl.pdf"))
+    box = writer.pages[0].mediabox
+    writer.insert_blank_page(box.width, box.height, index=1)
+    writer.insert_blank_page(box.width, box.height, index=2)
+    buf = io.BytesIO()
+    writer.write(buf)
+    for reader in ("pdfium", "pypdf"):
+        got = extract("pdf", buf.getvalue(), pdf_reader=reader)
+        assert got.warnings == ["pages 2-3 without text (blank, or scanned: their words are not searchable)"], reader
+        assert len(got.page_starts) == 10
+    assert extract("pdf", read(corpus_dir, "pdf/lppl.pdf")).warnings == []
