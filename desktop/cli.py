@@ -22,6 +22,7 @@ from desktop.format import human_time
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
 DOC_TYPES = ("pdf", "html", "md", "txt")
+MAX_WARNINGS_SHOWN = 20  # after an index run; `docsense status` lists every one
 
 
 def index_option(func: F) -> F:
@@ -208,8 +209,11 @@ def index(
         )
         for failure in summary.failed:
             click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
-        for warning in summary.warnings:
+        for warning in summary.warnings[:MAX_WARNINGS_SHOWN]:
             click.echo(f"  indexed {warning.path}, but: {warning.reason}", err=True)
+        if len(summary.warnings) > MAX_WARNINGS_SHOWN:
+            more = len(summary.warnings) - MAX_WARNINGS_SHOWN
+            click.echo(f"  ... and {more} more warnings: `docsense status` lists them all", err=True)
 
 
 @cli.command()
