@@ -76,6 +76,7 @@ OPTIONS = (
         choices=("torch", "openvino"),
     ),
     Option("vector_store", "DOCSENSE_VECTOR_STORE", str, "faiss-flat", "where a new index keeps its vectors"),
+    Option("follow_links", "DOCSENSE_FOLLOW_LINKS", bool, False, "index what symlinks outside a folder lead to"),
     Option("pdf_reader", "DOCSENSE_PDF", str, "pdfium", "how PDFs are read", choices=("pdfium", "pypdf")),
     Option("fusion", "DOCSENSE_FUSION", str, "score", "how the two sides are fused", choices=("score", "rrf")),
     Option("token_budget", "DOCSENSE_TOKEN_BUDGET", int, 0, "tokens per encoder batch (0: the device's default)"),
@@ -111,6 +112,7 @@ class Settings:
     device: str | None
     backend: str | None
     vector_store: str
+    follow_links: bool
     pdf_reader: str
     fusion: str
     token_budget: int

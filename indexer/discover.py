@@ -33,12 +33,30 @@ def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
 
 
-def discover(root: str | Path, exclude: Sequence[str] = ()) -> Iterator[FoundFile | Unreadable]:
+def escaping_link(path: str, root: str) -> str | None:
+    """Where the symlink ``path`` leads when that is outside the folder ``root`` (None: not a link, or it stays in)."""
+    if not os.path.islink(path):
+        return None
+    target = os.path.realpath(path)
+    inside = os.path.realpath(root)
+    if target == inside or target.startswith(inside.rstrip("/") + "/"):
+        return None
+    return target
+
+
+def link_refused(target: str) -> str:
+    return f"a link to {target}, outside the indexed folder: not followed (setting follow_links to index it)"
+
+
+def discover(
+    root: str | Path, exclude: Sequence[str] = (), follow_links: bool = False
+) -> Iterator[FoundFile | Unreadable]:
     """Walk ``root`` depth-first in name order and yield every supported file, and every place it could not read.
 
     Hidden files and folders (names starting with '.') are skipped, as is anything whose name or path relative
-    to ``root`` matches one of the ``exclude`` globs. Symlinks are followed, but a folder already visited (by
-    device and inode) is never entered twice, so links that loop cannot trap the walk.
+    to ``root`` matches one of the ``exclude`` globs. Symlinks that stay inside ``root`` are followed; one that
+    leads outside it (to /proc, to /etc/shadow) is not, unless ``follow_links``, and is reported by name. A folder
+    already visited (by device and inode) is never entered twice, so links that loop cannot trap the walk.
     """
     root_str = os.path.abspath(os.fspath(root))
     seen: set[tuple[int, int]] = set()
@@ -62,6 +80,9 @@ def discover(root: str | Path, exclude: Sequence[str] = ()) -> Iterator[FoundFil
                 continue
             rel = os.path.relpath(entry.path, root_str).replace(os.sep, "/")
             if exclude and _excluded(rel, entry.name, exclude):
+                continue
+            if not follow_links and entry.is_symlink() and (target := escaping_link(entry.path, root_str)):
+                yield Unreadable(entry.path, link_refused(target))
                 continue
             try:
                 st = entry.stat()  # follows symlinks

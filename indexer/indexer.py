@@ -31,7 +31,7 @@ from engine.index.store import DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
-from indexer.discover import FoundFile, Unreadable, discover
+from indexer.discover import FoundFile, Unreadable, discover, escaping_link, link_refused
 from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file, worker_context, worker_init
 
@@ -383,13 +383,15 @@ class _Run:
                 root = self._root_of(path)
                 if root is None or _skipped(os.path.relpath(path, root), self.excludes[root]):
                     continue
-                if os.path.isdir(path):
+                if not self.owner.settings.follow_links and (target := escaping_link(path, root)):
+                    unreadable.append(Unreadable(path, link_refused(target)))
+                elif os.path.isdir(path):
                     walks.append((root, path))
                 elif os.path.isfile(path) and (kind := SUFFIX_TYPES.get(os.path.splitext(path)[1].lower())):
                     st = os.stat(path)
                     found[path] = FoundFile(path, root, kind, st.st_size, st.st_mtime_ns)
         for root, top in walks:
-            for item in discover(top, self.excludes[root]):
+            for item in discover(top, self.excludes[root], self.owner.settings.follow_links):
                 if isinstance(item, Unreadable):
                     unreadable.append(item)
                 else:

@@ -54,3 +54,41 @@ def test_unreadable_folder_is_reported(tmp_path: Path) -> None:
         assert [i.path for i in items if isinstance(i, FoundFile)] == [str(locked / "x.txt")]
     else:
         assert [i.path for i in items if isinstance(i, Unreadable)] == [str(locked)]
+
+
+def test_links_that_leave_the_folder_are_not_followed_but_named(tmp_path: Path, make_indexer, monkeypatch) -> None:
+    import os
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "real.txt").write_text("a note of the user's")
+    (docs / "alias.txt").symlink_to(docs / "real.txt")  # inside the folder: followed
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("what a planted link should not expose")
+    (docs / "secret.txt").symlink_to(outside / "secret.txt")
+    (docs / "proc").symlink_to("/proc")
+    summary = make_indexer().run([docs])
+    assert sorted(os.path.basename(p) for p in _indexed(tmp_path)) == ["alias.txt", "real.txt"]
+    reasons = {f.path: f.reason for f in summary.failed}
+    assert reasons == {
+        str(
+            docs / "proc"
+        ): "a link to /proc, outside the indexed folder: not followed (setting follow_links to index it)",
+        str(docs / "secret.txt"): f"a link to {outside / 'secret.txt'}, outside the indexed folder: not followed "
+        "(setting follow_links to index it)",
+    }
+    # A watcher's targeted run does not follow it either.
+    assert make_indexer().run(paths=[docs / "secret.txt"]).indexed == 0
+    # The setting follows them (here: the link to a file; /proc stays out of this test).
+    (docs / "proc").unlink()
+    monkeypatch.setenv("DOCSENSE_FOLLOW_LINKS", "1")
+    followed = make_indexer().run([docs])
+    assert followed.indexed == 1
+    assert "secret.txt" in {os.path.basename(p) for p in _indexed(tmp_path)}
+
+
+def _indexed(tmp_path: Path) -> list[str]:
+    from tests.helpers import db_rows
+
+    return [r[0] for r in db_rows(tmp_path / "index", "SELECT path FROM documents")]
