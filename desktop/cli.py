@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
 DOC_TYPES = ("pdf", "html", "md", "txt")
 MAX_WARNINGS_SHOWN = 20  # after an index run; `docsense status` lists every one
+
+
+# Characters a terminal acts on: C0 and C1 controls (ESC sequences, carriage returns, OSC 52 clipboard writes) and
+# the bidirectional overrides that can make a file name read backwards. File names and document text are the
+# user's folders' content, not ours: they are shown escaped (\x1b), never raw. Newlines and tabs stay.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` with every character a terminal would act on shown as an escape."""
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
+                                  else f"\\u{ord(m.group(0)):04x}", str(text))  # fmt: skip
+
+
+def echo(message: object = "", err: bool = False, nl: bool = True) -> None:
+    """click.echo, with what came from the user's files made safe for the terminal (``printable``)."""
+    click.echo(printable(message), err=err, nl=nl)
 
 
 def index_option(func: F) -> F:
@@ -72,7 +90,8 @@ def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
 def _emit_json(obj: Any) -> None:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         obj = dataclasses.asdict(obj)
-    click.echo(json.dumps(obj, ensure_ascii=False))
+    text = json.dumps(obj, ensure_ascii=False)  # escapes C0 controls itself; C1 and bidi controls as \uXXXX here
+    click.echo(_TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
 
 
 def _human_size(n: float) -> str:
@@ -97,7 +116,7 @@ def _emitted(items: list[Any], as_json: bool, empty: str) -> bool:
             _emit_json(item)
         return True
     if not items:
-        click.echo(empty, err=True)
+        echo(empty, err=True)
         return True
     return False
 
@@ -135,9 +154,9 @@ class ProgressPrinter:
     def _line(self, text: str, final: bool) -> None:
         if self.tty:
             width = os.get_terminal_size(sys.stderr.fileno()).columns if sys.stderr.isatty() else 100
-            click.echo("\r\033[K" + text[: width - 1], err=True, nl=False)
+            click.echo("\r\033[K" + printable(text)[: width - 1], err=True, nl=False)
         elif final:
-            click.echo(text, err=True)
+            echo(text, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
@@ -151,17 +170,17 @@ def cli(ctx: click.Context) -> None:
 
 def _welcome(ctx: click.Context) -> None:
     """What `docsense` alone says: the commands, and the next step for this index."""
-    click.echo(ctx.get_help())
+    echo(ctx.get_help())
     try:
         index = _settings(None).index
     except Exception as exc:  # a bad config file: say so, and what the welcome would have said
-        click.echo(f"\n{exc}")
+        echo(f"\n{exc}")
         return
-    click.echo("")
+    echo("")
     if (index / "docsense.db").exists():
-        click.echo(f'Your index is at {index}. Try: docsense status, or docsense search "your question"')
+        echo(f'Your index is at {index}. Try: docsense status, or docsense search "your question"')
     else:
-        click.echo("No index yet. Start with a folder of documents, e.g.:  docsense index ~/Documents")
+        echo("No index yet. Start with a folder of documents, e.g.:  docsense index ~/Documents")
 
 
 @cli.command()
@@ -194,13 +213,13 @@ def index(
         try:
             summary = indexer.run(list(folders) or None, on_progress=printer)
         except KeyboardInterrupt:
-            click.echo("\nInterrupted: what was stored is kept; run the same command to resume.", err=True)
+            echo("\nInterrupted: what was stored is kept; run the same command to resume.", err=True)
             sys.exit(130)
     if as_json:
         _emit_json(summary)
     else:
         rate = summary.tokens / summary.elapsed_s if summary.elapsed_s else 0.0
-        click.echo(
+        echo(
             f"Indexed {_count(summary.indexed, 'file')} ({_count(summary.chunks, 'chunk')}, "
             f"{summary.tokens:,} tokens, {_count(summary.pages, 'page')}) in {summary.elapsed_s:.1f} s, "
             f"{rate:,.0f} tokens/s; {summary.unchanged} unchanged, {summary.renamed} renamed, "
@@ -208,12 +227,12 @@ def index(
             err=True,
         )
         for failure in summary.failed:
-            click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
+            echo(f"  skipped {failure.path}: {failure.reason}", err=True)
         for warning in summary.warnings[:MAX_WARNINGS_SHOWN]:
-            click.echo(f"  indexed {warning.path}, but: {warning.reason}", err=True)
+            echo(f"  indexed {warning.path}, but: {warning.reason}", err=True)
         if len(summary.warnings) > MAX_WARNINGS_SHOWN:
             more = len(summary.warnings) - MAX_WARNINGS_SHOWN
-            click.echo(f"  ... and {more} more warnings: `docsense status` lists them all", err=True)
+            echo(f"  ... and {more} more warnings: `docsense status` lists them all", err=True)
 
 
 @cli.command()
@@ -256,10 +275,10 @@ def search(
         return
     for rank, hit in enumerate(hits, start=1):
         where = f"{hit.path}:{hit.page}" if hit.page else hit.path
-        click.echo(f"{rank:2d}. {click.style(where, bold=True)}  {hit.score:.4f}  [{hit.matched}]")
+        click.echo(f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.score:.4f}  [{hit.matched}]")
         if hit.heading:
-            click.echo(f"    § {hit.heading}")
-        click.echo(f"    {hit.snippet}")
+            echo(f"    § {hit.heading}")
+        echo(f"    {hit.snippet}")
 
 
 @cli.command()
@@ -299,10 +318,10 @@ def watch(
         if quiet and event.kind != "error":
             return
         stamp = time.strftime("%H:%M:%S")
-        click.echo(f"[{stamp}] {event.message}", err=True)
+        echo(f"[{stamp}] {event.message}", err=True)
         if event.summary is not None:
             for failure in event.summary.failed:
-                click.echo(f"  skipped {failure.path}: {failure.reason}", err=True)
+                echo(f"  skipped {failure.path}: {failure.reason}", err=True)
 
     with user_errors():
         indexer = Indexer(exclude=exclude or None, wait=True, settings=_settings(index_path))
@@ -321,7 +340,7 @@ def watch(
         pass
     finally:
         watcher.stop()
-    click.echo("Stopped watching.", err=True)
+    echo("Stopped watching.", err=True)
     if failed.is_set() and not watcher.ready:
         sys.exit(1)
 
@@ -350,10 +369,10 @@ def ask(
         return
     for rank, a in enumerate(answers, start=1):
         where = f"{a.path}:{a.page}" if a.page else a.path
-        click.echo(f"{rank}. {click.style(' '.join(a.answer.split()), bold=True)}")
-        click.echo(f"   {where}  [{a.start}:{a.end}]  score {a.score:.3f}")
+        click.echo(f"{rank}. {click.style(printable(' '.join(a.answer.split())), bold=True)}")
+        echo(f"   {where}  [{a.start}:{a.end}]  score {a.score:.3f}")
         if a.sentence and (a.start, a.end) != (a.sentence_start, a.sentence_end):
-            click.echo(f"   {a.sentence}")
+            echo(f"   {a.sentence}")
 
 
 @cli.command()
@@ -371,7 +390,7 @@ def entities(file: str | None, index_path: str | None, label: str | None, limit:
         return
     for e in found:
         docs = f"{e.document_count} document{'s' if e.document_count != 1 else ''}"
-        click.echo(f"{e.count:5d}  {e.label:<9} {e.text}  ({docs})")
+        echo(f"{e.count:5d}  {e.label:<9} {e.text}  ({docs})")
 
 
 @cli.command()
@@ -386,28 +405,28 @@ def status(index_path: str | None, as_json: bool) -> None:
         data["failed"] = [dataclasses.asdict(f) for f in st.failed]
         _emit_json(data)
         return
-    click.echo(f"Index:     {st.index_path} ({_human_size(st.size_bytes)})")
-    click.echo(f"Folders:   {', '.join(st.folders) or 'none'}")
-    click.echo(f"Documents: {st.documents}")
-    click.echo(f"Chunks:    {st.chunks}")
-    click.echo(f"Encoder:   {st.encoder} on {st.device}")
+    echo(f"Index:     {st.index_path} ({_human_size(st.size_bytes)})")
+    echo(f"Folders:   {', '.join(st.folders) or 'none'}")
+    echo(f"Documents: {st.documents}")
+    echo(f"Chunks:    {st.chunks}")
+    echo(f"Encoder:   {st.encoder} on {st.device}")
     if st.backend_note:
-        click.echo(f"           {st.backend_note}")
-    click.echo(f"Tagger:    {st.tagger}")
-    click.echo(f"Reader:    {st.reader}")
-    click.echo(f"Reranker:  {st.reranker or 'none'}")
+        echo(f"           {st.backend_note}")
+    echo(f"Tagger:    {st.tagger}")
+    echo(f"Reader:    {st.reader}")
+    echo(f"Reranker:  {st.reranker or 'none'}")
     if st.outdated:
-        click.echo(
+        echo(
             f"Outdated:  {st.outdated} documents' vectors were made by an older DocSense: run `docsense index` "
             "to make them again (searches use the old ones until then)"
         )
-    click.echo(f"Failed:    {len(st.failed)}")
+    echo(f"Failed:    {len(st.failed)}")
     for failure in st.failed:
-        click.echo(f"  {failure.path}: {failure.reason}")
+        echo(f"  {failure.path}: {failure.reason}")
     if st.warnings:
-        click.echo(f"Warnings:  {len(st.warnings)} (indexed, but)")
+        echo(f"Warnings:  {len(st.warnings)} (indexed, but)")
         for warning in st.warnings:
-            click.echo(f"  {warning.path}: {warning.reason}")
+            echo(f"  {warning.path}: {warning.reason}")
 
 
 @cli.command()
@@ -422,15 +441,15 @@ def verify(index_path: str | None, repair: bool, wait: bool, as_json: bool) -> N
             from indexer import Indexer
 
             for action in Indexer(wait=wait, settings=_settings(index_path)).repair():
-                click.echo(f"repair: {action}", err=True)
+                echo(f"repair: {action}", err=True)
         result = _open_library(index_path).verify()
     if as_json:
         _emit_json({"ok": result.ok, "problems": list(result.problems)})
     elif result.ok:
-        click.echo("ok")
+        echo("ok")
     else:
         for problem in result.problems:
-            click.echo(problem)
+            echo(problem)
     if not result.ok:
         sys.exit(1)
 
@@ -454,12 +473,12 @@ def config(index_path: str | None, as_json: bool) -> None:
     exists = (
         "" if settings.config_file.is_file() else " (not there: every setting has its default or comes from elsewhere)"
     )
-    click.echo(f"Config file: {settings.config_file}{exists}")
+    echo(f"Config file: {settings.config_file}{exists}")
     width = max(len(r["name"]) for r in rows)
     for row in rows:
         automatic = row["name"] in ("device", "backend")
         value = ("(automatic)" if automatic else "(none)") if row["value"] is None else row["value"]
-        click.echo(f"  {row['name']:<{width}}  {value}  [{row['source']}]")
+        echo(f"  {row['name']:<{width}}  {value}  [{row['source']}]")
 
 
 @cli.command()
@@ -472,7 +491,7 @@ def remove(folder: str, index_path: str | None, wait: bool) -> None:
 
     with user_errors():
         removed = Indexer(wait=wait, settings=_settings(index_path)).remove_folder(folder)
-    click.echo(f"Removed {os.path.abspath(folder)} ({removed} documents) from the index.")
+    echo(f"Removed {os.path.abspath(folder)} ({removed} documents) from the index.")
 
 
 def main() -> None:
@@ -489,10 +508,10 @@ def main() -> None:
             raise
         error = explain(exc)
         if error is not None:
-            click.echo(f"Error: {error}", err=True)
+            echo(f"Error: {error}", err=True)
             sys.exit(1)
-        click.echo(f"docsense: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("Run again with DOCSENSE_DEBUG=1 to see the traceback, and please report it.", err=True)
+        echo(f"docsense: internal error: {type(exc).__name__}: {exc}", err=True)
+        echo("Run again with DOCSENSE_DEBUG=1 to see the traceback, and please report it.", err=True)
         sys.exit(1)
 
 

@@ -105,6 +105,7 @@ class PreviewWidget(QWidget):
         self.text = QTextEdit()
         self.text.setReadOnly(True)
         self.page = QLabel()
+        self.page.setTextFormat(Qt.TextFormat.PlainText)
         self.page.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.page_area = QScrollArea()
         self.page_area.setWidget(self.page)

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.results.activated.connect(lambda index: self.show_hit(index.row()))
         self.results.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_hit(current.row()))
         self.results_label = QLabel("")
+        self.results_label.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote file names
 
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.library_dock], [190], Qt.Orientation.Vertical)
 
         self.status_label = QLabel("Opening the index…")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(self.status_label)
 
     def _welcome_page(self) -> QWidget:
@@ -238,6 +240,7 @@ class MainWindow(QMainWindow):
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m files")
         self.progress_label = QLabel("Idle.")
+        self.progress_label.setTextFormat(Qt.TextFormat.PlainText)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_indexing)
@@ -434,7 +437,11 @@ class MainWindow(QMainWindow):
     def _preview(self, path: str, doc_type: str, page: int | None, span: tuple[int, int], span_text: str,
                  answer: tuple[int, int] | None, answer_text: str | None,
                  best: tuple[int, int] | None = None) -> None:  # fmt: skip
-        title = f"<b>{Path(path).name}</b>" + (f" — page {page}" if page else "") + f"<br><small>{path}</small>"
+        import html
+
+        # A file's name is the folder's content, not markup: escaped, so that "<img src=...>.txt" shows as a name.
+        title = (f"<b>{html.escape(Path(path).name)}</b>" + (f" — page {page}" if page else "")
+                 + f"<br><small>{html.escape(path)}</small>")  # fmt: skip
         if doc_type == "pdf" and page:
             needles = [("hit", span_text)] + ([("answer", answer_text)] if answer_text else [])
             self.preview.show_pdf(title, path, page, needles)

@@ -294,3 +294,24 @@ def test_extraction_warnings_reach_the_run_summary_and_status(runner: CliRunner,
         "page 2 without text (blank, or scanned: their words are not searchable)"
     ]
     assert "Warnings:  1 (indexed, but)" in runner.invoke(cli, ["status", "--index", index]).stdout
+
+
+def test_file_names_and_text_never_reach_the_terminal_raw(runner: CliRunner, tmp_path: Path) -> None:
+    """Escape sequences in a file's name or text (a clipboard write, a screen clear, a carriage return, a bidi
+    override) are shown escaped; --json stays valid JSON with the real name."""
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    name = "notes\x1b]52;c;ZXZpbA==\x07\r\u202e.txt"
+    (folder / name).write_text("Green tea \x1b[2J is picked in spring.\x9b31m Oolong is half oxidised.")
+    index = str(tmp_path / "idx")
+    run = runner.invoke(cli, ["index", str(folder), "--index", index, "--workers", "0"])
+    assert run.exit_code == 0, run.output
+    text = runner.invoke(cli, ["search", "green tea", "--index", index])
+    status = runner.invoke(cli, ["status", "--index", index])
+    for out in (text.stdout, status.stdout):
+        assert not set(out) & {"\x1b", "\x07", "\r", "\x9b", "\u202e"}, repr(out)
+    assert "notes\\x1b]52;c;ZXZpbA==\\x07\\x0d\\u202e.txt" in text.stdout
+    assert "Green tea \\x1b[2J is picked" in text.stdout
+    as_json = runner.invoke(cli, ["search", "green tea", "--index", index, "--json"]).stdout
+    assert not set(as_json) & {"\x9b", "\u202e"}
+    assert json.loads(as_json.splitlines()[0])["path"] == str(folder / name)

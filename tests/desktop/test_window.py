@@ -456,3 +456,18 @@ def test_extraction_warnings_are_listed_beside_the_failures(qtbot, empty_window:
     items = [empty_window.failed.item(i).text() for i in range(empty_window.failed.count())]
     assert items == [f"Indexed, but xr-blank.pdf: page 2 without text (blank, or scanned: their words are not "
                      f"searchable)   ({folder / 'xr-blank.pdf'})"]  # fmt: skip
+
+
+def test_file_names_are_shown_as_names_not_markup(qtbot, empty_window: MainWindow, tmp_path: Path) -> None:
+    import html
+
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    name = "<b>big<i>deal<img src='x.png'>.txt"
+    (folder / name).write_text("Green tea is picked in spring.")
+    with qtbot.waitSignal(empty_window.status_done, timeout=120000):
+        empty_window.start_indexing([str(folder)])
+    hits = search(qtbot, empty_window, "green tea")
+    assert [h.path for h in hits] == [str(folder / name)]
+    qtbot.waitUntil(lambda: html.escape(name) in empty_window.preview.header.text(), timeout=WAIT)
+    assert "<img" not in empty_window.preview.header.text()
