@@ -11,6 +11,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import signal
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -110,14 +111,21 @@ def _tagger(name: str, allow_downloads: bool = False) -> Tagger | None:
 
 
 def _read(path: str, limit: int) -> bytes:
+    """The file's bytes. It is opened without blocking and must be a regular file once open (a file swapped for a
+    FIFO or a device after discovery would hang the run or read forever); at most ``limit`` MB are read."""
     try:
-        size = os.path.getsize(path)
-        if size > limit * 1024 * 1024:
-            raise ExtractionError(
-                f"too large: {size / 2**20:.0f} MB, the limit is {limit} MB (setting max_file_mb, DOCSENSE_MAX_FILE_MB)"
-            )
-        with open(path, "rb") as fh:
-            return fh.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise ExtractionError("not a regular file (a FIFO, a socket or a device): not read")
+            too_large = f"too large: {{size}} MB, the limit is {limit} MB (setting max_file_mb, DOCSENSE_MAX_FILE_MB)"
+            if st.st_size > limit * 1024 * 1024:
+                raise ExtractionError(too_large.format(size=f"{st.st_size / 2**20:.0f}"))
+            data = fh.read(limit * 1024 * 1024 + 1)  # a file that grew since it was measured is cut at the limit
+            if len(data) > limit * 1024 * 1024:
+                raise ExtractionError(too_large.format(size=f"more than {limit}"))
+            return data
     except FileNotFoundError as exc:
         raise ExtractionError("the file disappeared before it could be read") from exc
     except PermissionError as exc:

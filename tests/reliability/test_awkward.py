@@ -73,3 +73,12 @@ def test_too_large_files_are_not_even_read(tmp_path: Path, tokenizer, monkeypatc
         str(big), str(tmp_path), "txt", big.stat().st_size, 0, None, str(tokenizer.path), 512, 64, max_file_mb=1
     )
     assert process_file(task).error == "too large: 2 MB, the limit is 1 MB (setting max_file_mb, DOCSENSE_MAX_FILE_MB)"
+
+
+@pytest.mark.timeout(120)  # before the fix, open() waited forever for a writer: a hang, not a slow test
+def test_a_file_swapped_for_a_fifo_after_discovery_is_skipped_at_once(tmp_path: Path, tokenizer) -> None:
+    """Opened without blocking and checked once open: a FIFO (no writer ever comes) is named, not waited on."""
+    fifo = tmp_path / "notes.txt"
+    os.mkfifo(fifo)
+    task = FileTask(str(fifo), str(tmp_path), "txt", 10, 0, None, str(tokenizer.path), 512, 64)
+    assert process_file(task).error == "not a regular file (a FIFO, a socket or a device): not read"
