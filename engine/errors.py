@@ -61,6 +61,10 @@ def explain(exc: BaseException) -> DocSenseError | None:
             return IndexAccessError(f"read-only file system{where}; choose an index folder you can write to")
         if exc.errno in (errno.EACCES, errno.EPERM):
             return IndexAccessError(f"permission denied{where}; check who owns it and its permissions")
+        if exc.errno == errno.ELOOP:
+            return IndexAccessError(
+                f"a symbolic link stands where DocSense writes{where}: it is not followed; remove it"
+            )
         if exc.errno == errno.EIO:
             return IndexAccessError(f"the disk could not be read or written{where} (input/output error): check it")
         return None

@@ -36,7 +36,7 @@ class WriterLock:
             wait: block until the lock is free instead of failing at once.
             timeout: with ``wait``, give up after this many seconds.
         """
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)  # a planted link is not followed
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             try:

@@ -26,7 +26,7 @@ from engine import __version__
 from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.faults import crash_point
-from engine.index import Index
+from engine.index import Index, check_index_folder
 from engine.index.store import DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.lock import WriterLock
 from engine.settings import Settings
@@ -208,6 +208,7 @@ class _Opened:
             self.new = False
         except OSError as exc:
             raise IndexAccessError(f"cannot create the index folder {path}: {exc.strerror}") from exc
+        check_index_folder(path)  # another user's, or writable by others: refused before anything is written in it
         try:
             self.lock = WriterLock(path).acquire(wait=self.owner.wait)
         except BaseException:

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from engine.index.core import Index
+from engine.index.core import Index, check_index_folder
 from engine.index.store import DocumentRow, NewChunk, NewDocument
 
-__all__ = ["DocumentRow", "Index", "NewChunk", "NewDocument"]
+__all__ = ["DocumentRow", "Index", "NewChunk", "NewDocument", "check_index_folder"]

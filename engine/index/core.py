@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,23 @@ from engine.errors import EncoderMismatchError, IndexAccessError
 from engine.index.store import DB_NAME, NewDocument, Store
 from engine.index.vectors import BACKENDS, DEFAULT_BACKEND, FAISS_NAME, SIDECAR_NAME, VectorStore, backend
 from engine.settings import Settings
+
+
+def check_index_folder(folder: Path) -> None:
+    """Refuse an index folder another user owns or can write to: in a shared place such as /tmp they could plant
+    links where DocSense writes (writer.lock, the vector file's temporary) and overwrite the user's files."""
+    st = os.stat(folder)
+    if st.st_uid != os.getuid():
+        raise IndexAccessError(
+            f"the index folder {folder} belongs to another user (uid {st.st_uid}): keep your index in a folder of "
+            "your own (the default is in your data folder)"
+        )
+    # Others may never write; the group only when it is not the user's own (umask 002 gives g+w to private groups).
+    if st.st_mode & 0o002 or (st.st_mode & 0o020 and st.st_gid != os.getgid()):
+        raise IndexAccessError(
+            f"the index folder {folder} can be written by others (mode {stat.S_IMODE(st.st_mode):o}): "
+            f"run `chmod go-w {folder}`, or keep your index in a folder of your own"
+        )
 
 
 class Change:
@@ -102,6 +120,7 @@ class Index:
                 raise IndexAccessError(f"cannot create the index folder {self.folder}: {exc.strerror}") from exc
         elif not os.access(self.folder, os.R_OK):
             raise IndexAccessError(f"cannot read the index folder {self.folder}: permission denied")
+        check_index_folder(self.folder)  # before anything is opened or written in it
         try:
             self.store = Store(self.folder)
         except Exception as exc:

@@ -123,7 +123,7 @@ class Store:
         else:
             if not self.path.exists():
                 # Created readable by its owner only; SQLite gives the -wal and -shm files the same mode.
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             _use_wal(conn)
         conn.execute("PRAGMA foreign_keys=ON")

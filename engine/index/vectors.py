@@ -164,6 +164,7 @@ class VectorIndex:
         folder = Path(folder)
         tmp = folder / (FAISS_NAME + ".tmp")
         try:
+            tmp.unlink(missing_ok=True)  # a stale one, or a link someone planted: FAISS writes by name
             self._faiss.write_index(self.index, str(tmp))
             os.chmod(tmp, 0o600)
             crash_point("faiss-written")
@@ -220,7 +221,8 @@ def _fsync_dir(folder: Path) -> None:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as fh:
+    tmp.unlink(missing_ok=True)
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()
         os.fsync(fh.fileno())

@@ -123,3 +123,37 @@ def test_a_read_only_index_folder_is_a_clear_error(tmp_path: Path) -> None:
         index.chmod(0o700)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("how", ["writable by others", "owned by another user"])
+def test_an_index_folder_others_control_is_refused(tmp_path: Path, how: str) -> None:
+    """In a shared place (/tmp) another user could plant links where DocSense writes: such a folder is refused
+    before anything is opened or written in it."""
+    folder = make_notes(tmp_path / "notes", 2, words=5)
+    index = tmp_path / "shared-index"
+    index.mkdir()
+    planted = tmp_path / "victim.txt"
+    planted.write_text("the user's own file")
+    (index / "writer.lock").symlink_to(planted)  # what the other user left there
+    if how == "writable by others":
+        index.chmod(0o777)
+    else:
+        os.chown(index, 65534, 65534)  # nobody: root here, so the test can hand it to another user
+    result = docsense("index", str(folder), "--index", str(index), "-q")
+    assert result.returncode == 1
+    expected = "can be written by others" if how == "writable by others" else "belongs to another user (uid 65534)"
+    assert expected in result.stderr
+    assert planted.read_text() == "the user's own file"
+    assert sorted(p.name for p in index.iterdir()) == ["writer.lock"]  # nothing written in it
+
+
+def test_a_planted_link_is_not_followed_even_in_a_folder_of_ones_own(tmp_path: Path) -> None:
+    folder = make_notes(tmp_path / "notes", 2, words=5)
+    index = tmp_path / "index"
+    index.mkdir(mode=0o700)
+    planted = tmp_path / "victim.txt"
+    planted.write_text("the user's own file")
+    (index / "vectors.faiss.tmp").symlink_to(planted)
+    (index / "vectors.json.tmp").symlink_to(planted)
+    assert docsense("index", str(folder), "--index", str(index), "-q").returncode == 0
+    assert planted.read_text() == "the user's own file"
