@@ -566,8 +566,13 @@ def database_error(exc: BaseException) -> DocSenseError | None:
         return IndexAccessError("the index cannot be written (its folder or files are read-only): check them")
     if "database is locked" in text or "database table is locked" in text:
         return IndexAccessError("the index database is locked by another program; try again in a moment")
-    if "malformed" in text or "not a database" in text or "disk i/o error" in text:
+    if "malformed" in text or "not a database" in text:
         return DamagedIndexError(f"the index database is damaged ({exc}): {FIX_DAMAGE}")
+    if "disk i/o error" in text:  # a full disk or a failing one, seldom damage: say what is known
+        return IndexAccessError(
+            "the index database could not be written or read (disk I/O error): the disk may be full or failing; "
+            f"free some space and run the command again ({KEPT}); if it goes on, run `docsense verify`"
+        )
     return None
 
 

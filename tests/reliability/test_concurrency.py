@@ -87,6 +87,8 @@ def test_a_full_disk_is_a_clear_error_and_the_index_survives(tmp_path: Path, cor
     message = full.stderr.strip().splitlines()
     assert len(message) == 1, full.stderr
     assert message[0].startswith("Error: ")
+    assert "the disk may be full" in message[0]
+    assert "damaged" not in message[0]  # a full disk is not described as corruption (nor the other way round)
     # The database committed what it could; the vector file could not be saved and lags behind it, which every
     # reader repairs in memory (it is rebuilt from the database) until the next write saves it.
     problems = verify(index)["problems"]
