@@ -13,7 +13,15 @@ import numpy as np
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
 from engine.index.store import DB_NAME, NewDocument, Store
-from engine.index.vectors import BACKENDS, DEFAULT_BACKEND, FAISS_NAME, SIDECAR_NAME, VectorStore, backend
+from engine.index.vectors import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    FAISS_NAME,
+    SIDECAR_NAME,
+    VectorIndex,
+    VectorStore,
+    backend,
+)
 from engine.settings import Settings
 
 
@@ -231,7 +239,10 @@ class Index:
             problems.append(f"database: {check}")
         loaded = self._load_vectors(self.folder, self.dim)
         if loaded is None:
-            if (self.folder / FAISS_NAME).exists() or store.counts()[1]:
+            damage = VectorIndex.diagnose(self.folder, self.dim) if self.vectors_backend == DEFAULT_BACKEND else None
+            if damage:
+                problems.append(f"vectors: {damage}")
+            elif (self.folder / FAISS_NAME).exists() or store.counts()[1]:
                 problems.append(f"vectors: {FAISS_NAME} is missing or unreadable")
             return problems
         vectors, version = loaded
@@ -246,7 +257,26 @@ class Index:
             problems.append(f"vectors: {len(missing)} chunks have no vector in {FAISS_NAME}")
         if orphans := faiss_ids - row_ids:
             problems.append(f"vectors: {len(orphans)} vectors in {FAISS_NAME} belong to no chunk")
+        if not missing and not orphans and isinstance(vectors, VectorIndex):
+            problems += self._compare_sample(vectors)
         return problems
+
+    def _compare_sample(self, vectors: VectorIndex, sample: int = 256) -> list[str]:
+        """Content, not only structure: a sample of chunks' vectors in the file against those their rows keep."""
+        ids = self.store.chunk_ids()
+        if len(ids) == 0:
+            return []
+        chosen = np.random.default_rng(0).choice(ids, size=min(sample, len(ids)), replace=False)
+        differ = 0
+        for chunk_id, rows in self.store.vectors_of(chosen.tolist(), self.dim).items():
+            stored = rows.astype(np.float16).astype(np.float32)
+            if not np.allclose(vectors.vectors_of(chunk_id, len(rows)), stored, atol=1e-3):
+                differ += 1
+        return (
+            [f"vectors: {differ} of {len(chosen)} chunks sampled differ from their rows in {FAISS_NAME}"]
+            if differ
+            else []
+        )
 
     def repair(self, gone: list[str]) -> list[str]:
         """Rebuild what is inconsistent from what is intact; ``gone``: documents whose files no longer exist.

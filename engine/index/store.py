@@ -546,6 +546,11 @@ class Store:
             mats.append(np.frombuffer(r[1], dtype=np.float32).reshape(-1, dim))
         return np.asarray(ids, dtype=np.int64), mats
 
+    def vectors_of(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
+        """The stored vectors ((views, dim)) of these chunks, by id."""
+        rows = self.conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+        return {r[0]: np.frombuffer(r[1], dtype=np.float32).reshape(-1, dim) for r in rows}
+
     def chunk_ids(self) -> np.ndarray:
         return np.asarray([r[0] for r in self.conn.execute("SELECT id FROM chunks")], dtype=np.int64)
 

@@ -169,9 +169,10 @@ class VectorIndex:
             os.chmod(tmp, 0o600)
             crash_point("faiss-written")
             _fsync_file(tmp)
+            digest = _sha256(tmp.read_bytes())
             os.replace(tmp, folder / FAISS_NAME)
             crash_point("faiss-renamed")
-            sidecar = {"version": version, "count": len(self), "dim": self.dim}
+            sidecar = {"version": version, "count": len(self), "dim": self.dim, "sha256": digest}
             _atomic_write_text(folder / SIDECAR_NAME, json.dumps(sidecar))
             _fsync_dir(folder)
         except (OSError, RuntimeError) as exc:  # disk full, read-only folder: the old pair stays in place
@@ -184,20 +185,56 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: Path, dim: int) -> tuple[VectorIndex, int] | None:
-        """The saved index and the store version it matches, or None if missing or unreadable."""
+        """The saved index and the store version it matches, or None if missing, unreadable or damaged."""
+        loaded = cls._read(Path(folder), dim)
+        return None if isinstance(loaded, str) else loaded
+
+    @classmethod
+    def diagnose(cls, folder: Path, dim: int) -> str | None:
+        """What is wrong with the saved vector file and its sidecar, for people; None if nothing (or no file)."""
+        if not (Path(folder) / FAISS_NAME).exists() and not (Path(folder) / SIDECAR_NAME).exists():
+            return None
+        loaded = cls._read(Path(folder), dim)
+        return loaded if isinstance(loaded, str) else None
+
+    @classmethod
+    def _read(cls, folder: Path, dim: int) -> tuple[VectorIndex, int] | str:
+        """The saved index and its version, or why it cannot be used. SQLite does not check this file: its sidecar
+        names the SHA-256 it was saved with, so one flipped bit is damage found on open, not a wrong ranking."""
         import faiss
 
-        folder = Path(folder)
         try:
             sidecar = json.loads((folder / SIDECAR_NAME).read_text())
-            index = faiss.read_index(str(folder / FAISS_NAME))
-        except (OSError, ValueError, RuntimeError):
-            return None
-        if int(index.d) != dim or int(index.ntotal) != int(sidecar.get("count", -1)):
-            return None
-        if not isinstance(index, faiss.IndexIDMap2):
-            return None
-        return cls(dim, index), int(sidecar.get("version", -1))
+            data = (folder / FAISS_NAME).read_bytes()
+        except (OSError, ValueError) as exc:
+            return f"{FAISS_NAME} or {SIDECAR_NAME} is missing or unreadable ({exc})"
+        if not isinstance(sidecar, dict):
+            return f"{SIDECAR_NAME} is damaged"
+        expected = sidecar.get("sha256")
+        if expected is not None and expected != _sha256(data):
+            return f"{FAISS_NAME} is damaged: it does not match the checksum its sidecar recorded"
+        try:
+            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        except (RuntimeError, ValueError) as exc:
+            return f"{FAISS_NAME} is damaged ({exc})"
+        try:
+            count = int(sidecar.get("count", -1))
+            version = int(sidecar.get("version", -1))
+        except (TypeError, ValueError):
+            return f"{SIDECAR_NAME} is damaged"
+        if int(index.d) != dim or int(index.ntotal) != count or not isinstance(index, faiss.IndexIDMap2):
+            return f"{FAISS_NAME} does not match its sidecar (vectors of {int(index.d)}, {int(index.ntotal)} of them)"
+        return cls(dim, index), version
+
+    def vectors_of(self, chunk_id: int, views: int) -> np.ndarray:
+        """The stored vectors of a chunk's first ``views`` views, as FAISS keeps them (16-bit floats)."""
+        return np.stack([self.index.reconstruct(int(chunk_id * VIEWS_PER_CHUNK + v)) for v in range(views)])
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def _fsync_file(path: Path) -> None:
