@@ -169,7 +169,7 @@ class VectorIndex:
             os.chmod(tmp, 0o600)
             crash_point("faiss-written")
             _fsync_file(tmp)
-            digest = _sha256(tmp.read_bytes())
+            digest = _file_sha256(tmp)
             os.replace(tmp, folder / FAISS_NAME)
             crash_point("faiss-renamed")
             sidecar = {"version": version, "count": len(self), "dim": self.dim, "sha256": digest}
@@ -205,16 +205,15 @@ class VectorIndex:
 
         try:
             sidecar = json.loads((folder / SIDECAR_NAME).read_text())
-            data = (folder / FAISS_NAME).read_bytes()
+            if not isinstance(sidecar, dict):
+                return f"{SIDECAR_NAME} is damaged"
+            expected = sidecar.get("sha256")
+            if expected is not None and expected != _file_sha256(folder / FAISS_NAME):
+                return f"{FAISS_NAME} is damaged: it does not match the checksum its sidecar recorded"
         except (OSError, ValueError) as exc:
             return f"{FAISS_NAME} or {SIDECAR_NAME} is missing or unreadable ({exc})"
-        if not isinstance(sidecar, dict):
-            return f"{SIDECAR_NAME} is damaged"
-        expected = sidecar.get("sha256")
-        if expected is not None and expected != _sha256(data):
-            return f"{FAISS_NAME} is damaged: it does not match the checksum its sidecar recorded"
         try:
-            index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+            index = faiss.read_index(str(folder / FAISS_NAME))  # read by FAISS itself: no second copy in memory
         except (RuntimeError, ValueError) as exc:
             return f"{FAISS_NAME} is damaged ({exc})"
         try:
@@ -231,10 +230,11 @@ class VectorIndex:
         return np.stack([self.index.reconstruct(int(chunk_id * VIEWS_PER_CHUNK + v)) for v in range(views)])
 
 
-def _sha256(data: bytes) -> str:
+def _file_sha256(path: Path) -> str:
     import hashlib
 
-    return hashlib.sha256(data).hexdigest()
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _fsync_file(path: Path) -> None:
