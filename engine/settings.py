@@ -39,6 +39,7 @@ SOURCES = ("flag", "env", "file", "index", "default")
 # line would take the CPU encoder hours and drown every search in one file).
 MAX_FILE_MB = 512
 MAX_TEXT_MB = 20
+EXTRACT_TIMEOUT_S = 600  # one file's reading, extraction, chunking and tagging, in a worker process
 
 
 class SettingsError(DocSenseError):
@@ -88,6 +89,13 @@ OPTIONS = (
         MAX_TEXT_MB,
         "texts longer than this are skipped (million characters)",
     ),
+    Option(
+        "extract_timeout_s",
+        "DOCSENSE_EXTRACT_TIMEOUT_S",
+        int,
+        EXTRACT_TIMEOUT_S,
+        "the most one file may take to read, in seconds (0: no limit)",
+    ),
     Option("allow_downloads", "DOCSENSE_ALLOW_DOWNLOADS", bool, False, "let Hugging Face libraries download models"),
     Option("debug", "DOCSENSE_DEBUG", bool, False, "show the traceback of internal errors"),
 )
@@ -118,6 +126,7 @@ class Settings:
     token_budget: int
     max_file_mb: int
     max_text_mb: int
+    extract_timeout_s: int
     allow_downloads: bool
     debug: bool
     config_file: Path

@@ -443,6 +443,7 @@ class _Run:
                     max_file_mb=self.owner.settings.max_file_mb,
                     max_text_mb=self.owner.settings.max_text_mb,
                     allow_downloads=self.owner.settings.allow_downloads,
+                    timeout_s=self.owner.settings.extract_timeout_s,
                 )
             )
         gone = [p for p in known if p not in found]

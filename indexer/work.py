@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engine.errors import ModelError
 from engine.faults import crash_point
-from engine.settings import MAX_FILE_MB, MAX_TEXT_MB
+from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TEXT_MB
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
@@ -43,6 +43,7 @@ class FileTask:
     max_file_mb: int = MAX_FILE_MB
     max_text_mb: int = MAX_TEXT_MB
     allow_downloads: bool = False
+    timeout_s: int = EXTRACT_TIMEOUT_S  # in a worker process: the most one file may take (0: no limit)
 
 
 @dataclass
@@ -79,6 +80,18 @@ def worker_context() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
 
+_IN_WORKER = False  # set in the pool's processes: only there may a file's time limit use SIGALRM
+
+
+class _TooSlow(BaseException):
+    """Raised by SIGALRM in a worker when one file takes longer than its time limit (a BaseException, so that no
+    library's ``except Exception`` swallows it)."""
+
+
+def _too_slow(_signum: int, _frame: object) -> None:
+    raise _TooSlow
+
+
 def worker_init(parent: int) -> None:
     """Run in each pool process: die with the indexing process, however it dies.
 
@@ -95,6 +108,9 @@ def worker_init(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    global _IN_WORKER
+    _IN_WORKER = True
+    signal.signal(signal.SIGALRM, _too_slow)
 
     def watch() -> None:
         while True:
@@ -138,12 +154,27 @@ def process_file(task: FileTask) -> FileResult:
     """Do all the per-file work for ``task``; never raises, failures come back as ``error``."""
     result = FileResult(task)
     crash_point("worker", os.path.basename(task.path))
+    limited = _IN_WORKER and task.timeout_s > 0
+    if limited:
+        signal.alarm(task.timeout_s)
+    try:
+        _process(task, result)
+    except _TooSlow:
+        result.chunks, result.entities, result.text = [], [], ""
+        result.error = f"took longer than {task.timeout_s} s to read (setting extract_timeout_s): skipped"
+    finally:
+        if limited:
+            signal.alarm(0)
+    return result
+
+
+def _process(task: FileTask, result: FileResult) -> None:
     try:
         data = _read(task.path, task.max_file_mb)
         result.sha256 = hashlib.sha256(data).hexdigest()
         if task.known_sha256 == result.sha256:
             result.unchanged = True
-            return result
+            return
         extracted = extract(task.type, data, task.pdf_reader)
         del data
         text_limit = task.max_text_mb
@@ -180,4 +211,3 @@ def process_file(task: FileTask) -> FileResult:
     except Exception as exc:  # one bad file must never stop the run
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         result.error_kind = "bug"
-    return result

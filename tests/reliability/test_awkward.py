@@ -82,3 +82,20 @@ def test_a_file_swapped_for_a_fifo_after_discovery_is_skipped_at_once(tmp_path: 
     os.mkfifo(fifo)
     task = FileTask(str(fifo), str(tmp_path), "txt", 10, 0, None, str(tokenizer.path), 512, 64)
     assert process_file(task).error == "not a regular file (a FIFO, a socket or a device): not read"
+
+
+def test_a_file_that_takes_too_long_is_skipped_by_name(tmp_path: Path, fake_encoder, monkeypatch) -> None:
+    """A per-file time limit in the worker (issue 19: one file could hold a run for minutes)."""
+    from indexer import Indexer
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "small.txt").write_text("a short note about tea")
+    words = " ".join(f"word{i % 5000}" for i in range(1_500_000))  # ~2M tokens: seconds of tokenizing
+    (folder / "huge.txt").write_text(words)
+    monkeypatch.setenv("DOCSENSE_EXTRACT_TIMEOUT_S", "1")
+    summary = Indexer(tmp_path / "index", encoder=fake_encoder, workers=1, tagger="none").run([folder])
+    assert summary.indexed == 1
+    assert [(Path(f.path).name, f.reason) for f in summary.failed] == [
+        ("huge.txt", "took longer than 1 s to read (setting extract_timeout_s): skipped")
+    ]
