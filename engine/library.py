@@ -193,6 +193,9 @@ class Library:
 
         Without ``label``, the kinds people browse by (FACET_LABELS): names, places, dates; not bare numbers.
         """
+        from engine.search import valid_text
+
+        valid_text(label, "the label")
         where, params = Filters(path).sql()
         if documents is not None:
             where += " AND d.path IN (" + ",".join("?" * len(documents)) + ")"

@@ -44,6 +44,8 @@ class Filters:
         """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
         clauses: list[str] = []
         params: list[object] = []
+        valid_text(self.path, "the path filter")
+        valid_text(self.entity, "the entity filter")
         if self.path:
             clauses.append(_path_clause(self.path, params))
         if self.types:
@@ -81,10 +83,23 @@ def _path_clause(path: str, params: list[object]) -> str:
     return "(d.path = ? OR substr(d.path, 1, ?) = ?)"
 
 
+def valid_text(value: str | None, what: str) -> None:
+    """QueryError if ``value`` holds bytes that were not valid UTF-8 where they were typed (a command line argument
+    decoded with surrogate escapes): nothing indexed can match it, and SQLite cannot take it."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise QueryError(f"{what} is not valid UTF-8 text: {shown}") from None
+
+
 def clean_query(query: str) -> str:
     """The query without control characters, with whitespace collapsed; QueryError if nothing is left."""
     if not isinstance(query, str):
         raise QueryError("the query must be text")
+    # Control characters and lone surrogates (bytes that were not UTF-8 on the command line) are not words.
     cleaned = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in query[:MAX_QUERY_CHARS])
     cleaned = " ".join(cleaned.split())
     if not cleaned:

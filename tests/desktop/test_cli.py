@@ -315,3 +315,22 @@ def test_file_names_and_text_never_reach_the_terminal_raw(runner: CliRunner, tmp
     as_json = runner.invoke(cli, ["search", "green tea", "--index", index, "--json"]).stdout
     assert not set(as_json) & {"\x9b", "\u202e"}
     assert json.loads(as_json.splitlines()[0])["path"] == str(folder / name)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([b"search", b"tea", b"--path", b"/tmp/\xff\xfe"], "the path filter is not valid UTF-8 text: /tmp/\\xff\\xfe"),
+        ([b"entities", b"/tmp/\xff.pdf"], "the path filter is not valid UTF-8 text: /tmp/\\xff.pdf"),
+        ([b"entities", b"--label", b"\xff"], "the label is not valid UTF-8 text: \\xff"),
+        ([b"search", b"tea", b"--entity", b"Ren\xe9"], "the entity filter is not valid UTF-8 text: Ren\\xe9"),
+    ],
+)
+def test_arguments_that_are_not_utf8_are_usage_errors(indexed: Path, args: list[bytes], says: str) -> None:
+    """Bytes that are not UTF-8 on the command line (issue 19: they were "internal error")."""
+    env = {**os.environ, "DOCSENSE_ENCODER": "hashing-bow-64"}
+    run = subprocess.run([sys.executable.encode(), b"-m", b"desktop.cli", *args, b"--index", os.fsencode(indexed)],
+                         env=env, capture_output=True, text=True)  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.splitlines()[-1] == f"Error: {says}"
+    assert "internal error" not in run.stderr
