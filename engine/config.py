@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-APP_NAME = "docsense"
-
 
 def pick_device(requested: str | None = None) -> str:
     """Return the torch device to use: the requested one (the device setting), else cuda, else mps, else cpu."""

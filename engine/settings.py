@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -188,7 +188,7 @@ class Settings:
         }
         if values["allow_downloads"]:
             allow_downloads()
-        tuning = DEFAULT_TUNING if values["fusion"] == DEFAULT_TUNING.fusion else _with_fusion(values["fusion"])
+        tuning = replace(DEFAULT_TUNING, fusion=values["fusion"])
         return cls(**values, config_file=path, excludes=excludes, search=tuning, sources=sources)
 
     def rows(self) -> list[dict[str, Any]]:
@@ -217,12 +217,6 @@ class Settings:
             p for root, patterns in self.excludes.items() if folder == root or folder.startswith(root.rstrip("/") + "/")
             for p in patterns
         )  # fmt: skip
-
-
-def _with_fusion(fusion: str) -> SearchTuning:
-    from dataclasses import replace
-
-    return replace(DEFAULT_TUNING, fusion=fusion)
 
 
 def _first(

@@ -27,7 +27,7 @@ from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.faults import crash_point
 from engine.index import Index, check_index_folder
-from engine.index.store import DocumentRow, FailureRow, NewChunk, NewDocument
+from engine.index.store import DB_NAME, DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
@@ -197,7 +197,7 @@ class _Opened:
 
     def __enter__(self) -> tuple[Index, WriterLock]:
         path = self.owner.index_path.expanduser().resolve()
-        if not (path / "docsense.db").exists() and not self.create:
+        if not (path / DB_NAME).exists() and not self.create:
             raise IndexAccessError(f"no index at {path}: index a folder first (`docsense index FOLDER`)")
         self.path = path
         try:
@@ -245,7 +245,6 @@ def _remove_empty(path: Path) -> None:
 def _remove_new_index(path: Path) -> None:
     """Remove the files a new index made in ``path`` (only those, by name), then the folder if nothing else is in it.
     Called with the writer lock held."""
-    from engine.index.store import DB_NAME
     from engine.index.vectors import FAISS_NAME, SIDECAR_NAME
     from engine.lock import LOCK_NAME
 

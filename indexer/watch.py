@@ -137,7 +137,7 @@ class Watcher:
     def _indexed_folders(self) -> list[str]:
         from engine.index import Index
 
-        index = Index(self.indexer.index_path)
+        index = Index(self.indexer.index_path, settings=self.indexer.settings)  # the command's, resolved once
         try:
             return index.store.folders()
         finally:

@@ -251,19 +251,20 @@ class Index:
                 f"vectors: {FAISS_NAME} was saved at version {version}, the database is at "
                 f"{store.vectors_version()} ({SIDECAR_NAME})"
             )
+        chunk_ids = store.chunk_ids()
         faiss_ids = set(vectors.ids().tolist())
-        row_ids = set(store.chunk_ids().tolist())
+        row_ids = set(chunk_ids.tolist())
         if missing := row_ids - faiss_ids:
             problems.append(f"vectors: {len(missing)} chunks have no vector in {FAISS_NAME}")
         if orphans := faiss_ids - row_ids:
             problems.append(f"vectors: {len(orphans)} vectors in {FAISS_NAME} belong to no chunk")
         if not missing and not orphans and isinstance(vectors, VectorIndex):
-            problems += self._compare_sample(vectors)
+            problems += self._compare_sample(vectors, chunk_ids)
         return problems
 
-    def _compare_sample(self, vectors: VectorIndex, sample: int = 256) -> list[str]:
-        """Content, not only structure: a sample of chunks' vectors in the file against those their rows keep."""
-        ids = self.store.chunk_ids()
+    def _compare_sample(self, vectors: VectorIndex, ids: np.ndarray, sample: int = 256) -> list[str]:
+        """Content, not only structure: a sample of the chunks ``ids`` whose vectors in the file are compared with
+        those their rows keep."""
         if len(ids) == 0:
             return []
         chosen = np.random.default_rng(0).choice(ids, size=min(sample, len(ids)), replace=False)

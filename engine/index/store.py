@@ -588,11 +588,11 @@ def recorded_settings(folder: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        store = Store(Path(folder), readonly=True)
         try:
-            rows = conn.execute("SELECT key, value FROM meta WHERE key IN ('encoder', 'tagger')").fetchall()
+            recorded = {key: store.get_meta(key) for key in ("encoder", "tagger")}
         finally:
-            conn.close()
+            store.close()
     except sqlite3.Error:
         return {}
-    return {str(k): str(v) for k, v in rows if v}
+    return {k: v for k, v in recorded.items() if v}

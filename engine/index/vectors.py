@@ -266,12 +266,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _load_faiss_flat(folder: Path, dim: int) -> tuple[VectorStore, int] | None:
-    return VectorIndex.load(folder, dim)
-
-
 # name -> (new empty store for a dimension, load the saved one from a folder or None)
-BACKENDS: dict[str, tuple[Any, Any]] = {"faiss-flat": (VectorIndex, _load_faiss_flat)}
+BACKENDS: dict[str, tuple[Any, Any]] = {"faiss-flat": (VectorIndex, VectorIndex.load)}
 DEFAULT_BACKEND = "faiss-flat"
 
 
