@@ -23,10 +23,12 @@ class FoundFile:
 
 @dataclass(frozen=True)
 class Unreadable:
-    """A folder or file the walk could not look into, and why."""
+    """A folder or file the walk could not look into, and why. With ``keeps``, what the index holds of it (and
+    under it) stays as it was: a folder unreadable for now (its permissions, a mount gone) is not a folder emptied."""
 
     path: str
     reason: str
+    keeps: bool = True
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -46,6 +48,12 @@ def escaping_link(path: str, root: str) -> str | None:
 
 def link_refused(target: str) -> str:
     return f"a link to {target}, outside the indexed folder: not followed (setting follow_links to index it)"
+
+
+def _cannot_look(exc: OSError, folder: str) -> str:
+    if isinstance(exc, PermissionError):
+        return f"permission denied: the folder {folder} can be listed but not entered (it lacks execute permission)"
+    return f"cannot look at it: {exc.strerror or exc}"
 
 
 def discover(
@@ -82,12 +90,18 @@ def discover(
             if exclude and _excluded(rel, entry.name, exclude):
                 continue
             if not follow_links and entry.is_symlink() and (target := escaping_link(entry.path, root_str)):
-                yield Unreadable(entry.path, link_refused(target))
+                yield Unreadable(entry.path, link_refused(target), keeps=False)
                 continue
             try:
                 st = entry.stat()  # follows symlinks
-            except OSError:
+            except FileNotFoundError:
                 continue  # a dangling symlink, or a file removed while we walk: nothing to index
+            except OSError as exc:
+                # The folder can be listed but not entered (read without execute permission): its names are
+                # known, nothing else. Those that would be indexed, and its folders, are named with the reason.
+                if entry.is_dir(follow_symlinks=False) or SUFFIX_TYPES.get(os.path.splitext(entry.name)[1].lower()):
+                    yield Unreadable(entry.path, _cannot_look(exc, folder))
+                continue
             if stat.S_ISDIR(st.st_mode):
                 subfolders.append(entry.path)
             elif stat.S_ISREG(st.st_mode):

@@ -384,7 +384,7 @@ class _Run:
                 if root is None or _skipped(os.path.relpath(path, root), self.excludes[root]):
                     continue
                 if not self.owner.settings.follow_links and (target := escaping_link(path, root)):
-                    unreadable.append(Unreadable(path, link_refused(target)))
+                    unreadable.append(Unreadable(path, link_refused(target), keeps=False))
                 elif os.path.isdir(path):
                     walks.append((root, path))
                 elif os.path.isfile(path) and (kind := SUFFIX_TYPES.get(os.path.splitext(path)[1].lower())):
@@ -410,15 +410,18 @@ class _Run:
                 failures.update(self.store.failures_under(place, nested=self.scope is not None))
         tasks: list[FileTask] = []
         bad_names: list[FoundFile] = []
+        recovered: list[str] = []
         for path, f in found.items():
             if _printable_path(path) is not None:
                 bad_names.append(f)
                 continue
             doc = known.get(path) or self.store.document_by_path(path)
+            failure = failures.get(path)
             if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
                 self.unchanged += 1
+                if failure:
+                    recovered.append(path)  # unreadable for a while (its folder's permissions), readable again
                 continue
-            failure = failures.get(path)
             if (
                 failure
                 and (failure.size, failure.mtime_ns) == (f.size, f.mtime_ns)
@@ -445,7 +448,8 @@ class _Run:
                     timeout_s=self.owner.settings.extract_timeout_s,
                 )
             )
-        gone = [p for p in known if p not in found]
+        kept = [u.path.rstrip("/") for u in unreadable if u.keeps]
+        gone = [p for p in known if p not in found and not any(p == k or p.startswith(k + "/") for k in kept)]
         renames = self._renames(tasks, [known[p] for p in gone])
         moved = {old for old, _task in renames}
         gone = [p for p in gone if p not in moved]
@@ -457,7 +461,7 @@ class _Run:
             self.renamed = len(renames)
             change.delete_documents(gone)
             for path in failures:
-                if path not in found:
+                if path not in found or path in recovered:
                     change.forget_failure(path)
             for f in bad_names:
                 shown = _printable_path(f.path) or f.path
@@ -466,8 +470,11 @@ class _Run:
             for u in unreadable:
                 shown = _printable_path(u.path) or u.path
                 root = self._root_of(shown) or self.roots[0]
-                change.record_failure(shown, root, u.reason, None, None)
-                self.failed.append(FailedFile(shown, u.reason))
+                reason = u.reason
+                if u.keeps and (shown in known or self.store.document_by_path(shown)):
+                    reason += "; the copy indexed before is kept"
+                change.record_failure(shown, root, reason, None, None, keep_document=u.keeps)
+                self.failed.append(FailedFile(shown, reason))
         self.removed = len(gone)
         # Failures recorded in earlier runs that still hold are part of this run's answer too.
         retried = {t.path for t in tasks}

@@ -144,6 +144,14 @@ def make_indexer(tmp_path: Path, fake_encoder):
 
 
 @pytest.fixture
+def unprivileged(tmp_path: Path):
+    """Commands that file modes apply to, root or not (see tests.helpers.Unprivileged), and a home folder."""
+    from tests.helpers import Unprivileged
+
+    return Unprivileged(tmp_path / "user")
+
+
+@pytest.fixture
 def docs(tmp_path: Path) -> Path:
     """An empty folder to put documents in."""
     folder = tmp_path / "docs"

@@ -12,7 +12,8 @@ import numpy as np
 
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
-from engine.index.store import DB_NAME, NewDocument, Store
+from engine.index.schema import SCHEMA_VERSION
+from engine.index.store import DB_NAME, NewDocument, Store, database_error
 from engine.index.vectors import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -63,12 +64,22 @@ class Change:
         self.removed += self._store.delete_documents(paths)
 
     def record_failure(
-        self, path: str, folder: str, reason: str, size: int | None, mtime_ns: int | None, kind: str = "file"
+        self,
+        path: str,
+        folder: str,
+        reason: str,
+        size: int | None,
+        mtime_ns: int | None,
+        kind: str = "file",
+        keep_document: bool = False,
     ) -> None:
-        """Note that ``path`` could not be indexed (``kind``: "file" or "bug"); a stale copy of it goes."""
+        """Note that ``path`` could not be indexed (``kind``: "file" or "bug"); a stale copy of it goes, unless
+        ``keep_document`` (the file could not be looked at for now, which says nothing of its content)."""
         from engine import __version__
 
-        self.removed += self._store.record_failure(path, folder, reason, size, mtime_ns, kind, __version__)
+        self.removed += self._store.record_failure(
+            path, folder, reason, size, mtime_ns, kind, __version__, keep_document
+        )
 
     def remove_folder(self, folder: str) -> None:
         """Forget an indexed folder, its documents and its failures."""
@@ -129,12 +140,29 @@ class Index:
         elif not os.access(self.folder, os.R_OK):
             raise IndexAccessError(f"cannot read the index folder {self.folder}: permission denied")
         check_index_folder(self.folder)  # before anything is opened or written in it
+        # An index in a folder this user cannot write (a read-only share, a folder made read-only) can still be
+        # searched: it is opened read-only, and writing to it says why it cannot.
+        self.readonly = not create and not (
+            os.access(self.folder, os.W_OK) and os.access(self.folder / DB_NAME, os.W_OK)
+        )
+        if create and not os.access(self.folder, os.W_OK):
+            raise IndexAccessError(
+                f"the index folder {self.folder} is read-only: it can be searched, but changing the index needs "
+                f"write access to it (`chmod u+w {self.folder}`)"
+            )
         try:
-            self.store = Store(self.folder)
+            self.store = Store(self.folder, readonly=self.readonly)
         except Exception as exc:
             if isinstance(exc, IndexAccessError):
                 raise
-            raise IndexAccessError(f"cannot open {self.folder / DB_NAME}: {exc}") from exc
+            raise database_error(exc) or IndexAccessError(f"cannot open {self.folder / DB_NAME}: {exc}") from exc
+        if self.readonly and self.store.schema_version() < SCHEMA_VERSION:
+            self.store.close()
+            raise IndexAccessError(
+                f"{self.folder / DB_NAME} was made by an older DocSense and must be upgraded before it can be read, "
+                f"which needs write access to its folder: make it writable (`chmod u+w {self.folder}`) and run the "
+                "command again"
+            )
         self._encoder: Encoder | None = None
         requested: str | None = None
         if isinstance(encoder, str):

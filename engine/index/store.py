@@ -118,7 +118,11 @@ class Store:
         self.folder = Path(folder)
         self.path = self.folder / DB_NAME
         if readonly:
-            uri = f"file:{self.path}?mode=ro"
+            # In a folder that cannot be written, a clean index (no -wal left) is read as immutable: SQLite then
+            # needs no -shm file, which it could not create there.
+            wal = self.path.with_name(DB_NAME + "-wal")
+            frozen = not os.access(self.folder, os.W_OK) and not (wal.exists() and wal.stat().st_size)
+            uri = f"file:{self.path}?mode=ro" + ("&immutable=1" if frozen else "")
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
         else:
             if not self.path.exists():
@@ -341,10 +345,11 @@ class Store:
         mtime_ns: int | None,
         kind: str = "file",
         version: str = "",
+        keep_document: bool = False,
     ) -> list[int]:
         """Note that ``path`` could not be indexed (``kind``: "file" when the file is to blame, "bug" when DocSense is,
-        recorded by DocSense ``version``); a stale copy of it, if any, is removed."""
-        removed = self.delete_documents([path])
+        recorded by DocSense ``version``); a stale copy of it, if any, is removed unless ``keep_document``."""
+        removed = [] if keep_document else self.delete_documents([path])
         self.conn.execute(
             "INSERT OR REPLACE INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

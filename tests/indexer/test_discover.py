@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from indexer.discover import FoundFile, Unreadable, discover
+from indexer.discover import FoundFile, discover
 
 
 def found(root: Path, exclude: tuple[str, ...] = ()) -> list[str]:
@@ -41,19 +41,23 @@ def test_symlink_loops_are_walked_once(tmp_path: Path) -> None:
     assert found(tmp_path) == ["a/doc.txt"]
 
 
-def test_unreadable_folder_is_reported(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
+def test_unreadable_folder_is_reported(unprivileged) -> None:
+    root = unprivileged.home / "docs"
+    locked = root / "locked"
+    locked.mkdir(parents=True)
     (locked / "x.txt").write_text("x")
+    (root / "y.txt").write_text("y")
     locked.chmod(0)
+    code = (
+        "import sys\nfrom indexer.discover import discover\n"
+        "for item in discover(sys.argv[1]): print(type(item).__name__, item.path, sep='\\t')"
+    )
     try:
-        items = list(discover(tmp_path))
+        walked = unprivileged.python(code, str(root))
     finally:
         locked.chmod(0o755)
-    if os.geteuid() == 0:  # root reads everything: nothing to report
-        assert [i.path for i in items if isinstance(i, FoundFile)] == [str(locked / "x.txt")]
-    else:
-        assert [i.path for i in items if isinstance(i, Unreadable)] == [str(locked)]
+    assert walked.returncode == 0, walked.stderr
+    assert walked.stdout.splitlines() == [f"FoundFile\t{root / 'y.txt'}", f"Unreadable\t{locked}"]
 
 
 def test_links_that_leave_the_folder_are_not_followed_but_named(tmp_path: Path, make_indexer, monkeypatch) -> None:
