@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ import numpy as np
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
 from engine.index.schema import SCHEMA_VERSION
-from engine.index.store import DB_NAME, NewDocument, Store, database_error
+from engine.index.store import DB_NAME, NewDocument, Store, database_error, disk_full
 from engine.index.vectors import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -151,11 +152,13 @@ class Index:
                 f"write access to it (`chmod u+w {self.folder}`)"
             )
         try:
-            self.store = Store(self.folder, readonly=self.readonly)
+            self.store = self._open_store(create)
         except Exception as exc:
             if isinstance(exc, IndexAccessError):
                 raise
-            raise database_error(exc) or IndexAccessError(f"cannot open {self.folder / DB_NAME}: {exc}") from exc
+            raise database_error(exc, self.folder) or IndexAccessError(
+                f"cannot open {self.folder / DB_NAME}: {exc}"
+            ) from exc
         if self.readonly and self.store.schema_version() < SCHEMA_VERSION:
             self.store.close()
             raise IndexAccessError(
@@ -188,6 +191,17 @@ class Index:
             )
         self._make_vectors, self._load_vectors = backend(self.vectors_backend)
         self._saved_version: int | None = None
+
+    def _open_store(self, create: bool) -> Store:
+        """The database, for writing when it can be; searching goes on, read-only, on a disk too full for the
+        -shm file SQLite needs to open it for writing."""
+        try:
+            return Store(self.folder, readonly=self.readonly)
+        except sqlite3.OperationalError:
+            if create or self.readonly or not disk_full(self.folder):
+                raise
+            self.readonly = True
+            return Store(self.folder, readonly=True, frozen=True)
 
     @property
     def encoder(self) -> Encoder:
@@ -228,8 +242,14 @@ class Index:
         writes them to disk; until then a crash costs a rebuild from the rows, never a wrong answer."""
         vectors = self.vectors()  # loaded (or rebuilt) before the change
         change = Change(self.store)
-        with self.store.transaction():
-            yield change
+        try:
+            with self.store.transaction():
+                yield change
+        except sqlite3.Error as exc:
+            error = database_error(exc, self.folder)
+            if error is None:
+                raise
+            raise error from exc
         vectors.remove(change.removed)
         vectors.add(change.added_ids, change.added_vectors)
 

@@ -114,14 +114,14 @@ def _under(column: str, path: str, prefix: bool = False) -> tuple[str, list[obje
 class Store:
     """An open ``docsense.db``. Not shared between threads: open one per thread."""
 
-    def __init__(self, folder: Path, readonly: bool = False) -> None:
+    def __init__(self, folder: Path, readonly: bool = False, frozen: bool = False) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DB_NAME
         if readonly:
-            # In a folder that cannot be written, a clean index (no -wal left) is read as immutable: SQLite then
-            # needs no -shm file, which it could not create there.
+            # In a folder that cannot be written (or on a full disk: ``frozen``), a clean index (no -wal left) is
+            # read as immutable: SQLite then needs no -shm file, which it could not create there.
             wal = self.path.with_name(DB_NAME + "-wal")
-            frozen = not os.access(self.folder, os.W_OK) and not (wal.exists() and wal.stat().st_size)
+            frozen = (frozen or not os.access(self.folder, os.W_OK)) and not (wal.exists() and wal.stat().st_size)
             uri = f"file:{self.path}?mode=ro" + ("&immutable=1" if frozen else "")
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
         else:
@@ -563,14 +563,29 @@ class Store:
         return [r[0] for r in self.conn.execute("SELECT path FROM documents ORDER BY path")]
 
 
-def database_error(exc: BaseException) -> DocSenseError | None:
-    """The user error an sqlite3 error stands for (see engine.errors.explain); None for any other error, or a bug."""
+FULL_BELOW = 16 * 2**20  # free bytes under which a disk I/O error on the index's disk is taken for a full disk
+
+
+def disk_full(folder: Path) -> bool:
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < FULL_BELOW
+
+
+def database_error(exc: BaseException, folder: Path | None = None) -> DocSenseError | None:
+    """The user error an sqlite3 error stands for (see engine.errors.explain); None for any other error, or a bug.
+
+    ``folder``: the index folder, when known; SQLite reports a full disk as a "disk I/O error" when it cannot grow
+    its -shm file, which the free space there tells apart from a failing disk.
+    """
     from engine.errors import FIX_DAMAGE, KEPT, DamagedIndexError, IndexAccessError
 
     if not isinstance(exc, sqlite3.Error):
         return None
     text = str(exc).lower()
-    if "database or disk is full" in text:
+    if "database or disk is full" in text or ("disk i/o error" in text and folder and disk_full(folder)):
         return IndexAccessError(f"the disk holding the index is full; free some space and run again ({KEPT})")
     if "readonly database" in text or "read-only" in text:
         return IndexAccessError("the index cannot be written (its folder or files are read-only): check them")
