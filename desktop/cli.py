@@ -442,7 +442,16 @@ def verify(index_path: str | None, repair: bool, wait: bool, as_json: bool) -> N
 
             for action in Indexer(wait=wait, settings=_settings(index_path)).repair():
                 echo(f"repair: {action}", err=True)
-        result = _open_library(index_path).verify()
+        from engine.errors import DamagedIndexError, explain
+        from engine.types import Verification
+
+        try:
+            result = _open_library(index_path).verify()
+        except Exception as exc:
+            damage = explain(exc)
+            if not isinstance(damage, DamagedIndexError):
+                raise
+            result = Verification(ok=False, problems=(f"database: {damage}",))  # verify's answer, not an error
     if as_json:
         _emit_json({"ok": result.ok, "problems": list(result.problems)})
     elif result.ok:

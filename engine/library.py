@@ -261,6 +261,8 @@ class Library:
         """Check the database, the vector file against the rows, and the files on disk."""
         store = self.index.store
         problems = self.index.verify()
+        if any(p.startswith("database: ") for p in problems):
+            return Verification(ok=False, problems=tuple(problems))  # its paths cannot be trusted either
         gone = [p for p in store.document_paths() if not os.path.exists(p)]
         problems += [f"file gone from disk: {p}" for p in gone[:MAX_LISTED_PROBLEMS]]
         if len(gone) > MAX_LISTED_PROBLEMS:

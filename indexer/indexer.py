@@ -141,12 +141,36 @@ class Indexer:
     def repair(self) -> list[str]:
         """Rebuild what is inconsistent from what is intact; returns what was done, for people to read.
 
-        Rows of files that no longer exist are removed; the full-text index is rebuilt from the chunk rows; the
-        FAISS file is rebuilt from the vectors SQLite keeps (fixing a missing, stale or damaged file and orphan
-        vectors) and saved atomically.
+        A damaged database (SQLite's own check fails, it is empty, or not a database at all) is never rebuilt
+        from: what of it proves intact moves to a new database (engine/index/salvage.py), and the documents that
+        do not are read again from their files. Then rows of files that no longer exist are removed; the full-text
+        index is rebuilt from the chunk rows; the FAISS file is rebuilt from the vectors SQLite keeps (fixing a
+        missing, stale or damaged file and orphan vectors) and saved atomically.
         """
+        from engine.index.salvage import database_damage, rows_damage, salvage
+
+        path = self.index_path.expanduser().resolve()
+        if not (path / DB_NAME).exists():
+            raise IndexAccessError(f"no index at {path}: index a folder first (`docsense index FOLDER`)")
+        check_index_folder(path)
+        actions: list[str] = []
+        lock = WriterLock(path).acquire(wait=self.wait)
+        try:
+            damage = database_damage(path) or rows_damage(path)
+            saved = salvage(path, damage) if damage else None
+        finally:
+            lock.release()
+        if saved is not None:
+            actions += saved.report()
         with self._open(create=False) as (index, _lock):
-            return index.repair([p for p in index.store.document_paths() if not os.path.exists(p)])
+            actions += index.repair([p for p in index.store.document_paths() if not os.path.exists(p)])
+            folders = index.store.folders()
+        if saved is not None and folders:
+            summary = self.run()  # the documents left out are new files to this index: read them again
+            actions.append(
+                f"read {summary.indexed} documents again from their files ({len(summary.failed)} could not be read)"
+            )
+        return actions
 
     def iter_run(
         self,

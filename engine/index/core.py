@@ -283,8 +283,17 @@ class Index:
         store = self.store
         problems: list[str] = []
         check = store.quick_check()
-        if check != "ok":
-            problems.append(f"database: {check}")
+        if check != "ok":  # nothing else can be trusted: what the damage hides is not looked for
+            return [f"database: {check} (`docsense verify --repair` saves what is intact)"]
+        if store.counts()[0]:
+            from engine.index.salvage import disagreeing
+
+            bad, seen = disagreeing(store.conn, self.dim, sample=256)
+            if bad:
+                problems.append(
+                    f"database: {len(bad)} of {seen} documents sampled have rows that disagree with each other "
+                    f"(the first: {bad[0]})"
+                )
         loaded = self._load_vectors(self.folder, self.dim)
         if loaded is None:
             damage = VectorIndex.diagnose(self.folder, self.dim) if self.vectors_backend == DEFAULT_BACKEND else None

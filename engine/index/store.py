@@ -8,8 +8,10 @@ version it was saved at, so a stale FAISS file is detected on open rather than t
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -43,6 +45,47 @@ def _use_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
+
+
+def _has_log(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def _create(path: Path) -> None:
+    """A new database at ``path``, complete with its schema before it bears the name: so an empty (0-byte)
+    docsense.db is always damage, never a new index.
+
+    It is built under a name of its own, readable by its owner only (SQLite gives the -wal and -shm files the same
+    mode), closed (which folds the log into it) and linked into place, which fails if another process (the window
+    and a command starting at once) got there first: then theirs is used.
+    """
+    for stale in path.parent.glob(path.name + ".new-*"):  # a crash's leftovers
+        with contextlib.suppress(OSError):
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink()
+    building = path.with_name(f"{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    os.close(os.open(building, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    try:
+        conn = sqlite3.connect(building, isolation_level=None)
+        try:
+            _use_wal(conn)
+            for number in range(SCHEMA_VERSION):
+                conn.execute("BEGIN IMMEDIATE")
+                MIGRATIONS[number](conn, sqlite_utils.Database(conn))
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+        finally:
+            conn.close()
+        try:
+            os.link(building, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.rename(building, path)
+    finally:
+        building.unlink(missing_ok=True)
 
 
 STALE_MTIME_NS = -1  # a document's mtime when it must be read and embedded again (see Store.mark_all_stale)
@@ -126,8 +169,11 @@ class Store:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30, isolation_level=None)
         else:
             if not self.path.exists():
-                # Created readable by its owner only; SQLite gives the -wal and -shm files the same mode.
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+                _create(self.path)
+            elif self.path.stat().st_size == 0 and not _has_log(self.path):
+                from engine.errors import FIX_DAMAGE, DamagedIndexError
+
+                raise DamagedIndexError(f"{self.path} is empty (0 bytes): the index is damaged; {FIX_DAMAGE}")
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             _use_wal(conn)
         conn.execute("PRAGMA foreign_keys=ON")
