@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 from indexer.extract.base import Extracted, ExtractionError, join_heading_path, push_heading
-from indexer.extract.text import decode_text
+from indexer.extract.text import bom_encoding, decode_text
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav"}
 # Page chrome marked by its ARIA role: menus, breadcrumbs, search boxes, site banners and footers. Sphinx, MkDocs,
@@ -104,10 +104,21 @@ class _TextParser(HTMLParser):
 
 
 def _decode(data: bytes) -> str:
+    """The page's text, its encoding found as browsers find it (WHATWG encoding sniffing): a byte-order mark
+    first, then a ``<meta charset>`` among the first bytes, then the text heuristics. A declaration found that way
+    cannot be true of UTF-16 (the bytes that spell it are ASCII), so "utf-16" there means UTF-8, as the standard
+    says; an unknown name is ignored."""
+    if bom_encoding(data):
+        return decode_text(data)
     m = _CHARSET.search(data[:4096])
     if m:
+        name = m.group(1).decode("ascii").lower()
+        if name.startswith(("utf-16", "utf16", "ucs-2", "unicode")):
+            name = "utf-8"
+        elif name == "x-user-defined":
+            name = "windows-1252"
         try:
-            return data.decode(m.group(1).decode("ascii"), errors="replace")
+            return data.decode(name, errors="replace")
         except LookupError:
             pass
     return decode_text(data)

@@ -171,3 +171,32 @@ def test_pdf_pages_without_text_are_a_warning_not_a_silence(corpus_dir: Path, tm
         assert got.warnings == ["pages 2-3 without text (blank, or scanned: their words are not searchable)"], reader
         assert len(got.page_starts) == 10
     assert extract("pdf", read(corpus_dir, "pdf/lppl.pdf")).warnings == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_text_not_binary(encoding: str) -> None:
+    """As Windows tools write it (issue 19: refused as binary)."""
+    text = "Notes de réunion: le quokka de Rottnest, 12 mars\nSecond line — naïve café\n" * 20
+    assert extract("txt", text.encode(encoding)).text == text
+
+
+def test_binary_with_zeros_on_both_sides_stays_binary() -> None:
+    data = bytes(range(256)) * 64
+    with pytest.raises(ExtractionError, match="binary data"):
+        extract("txt", data)
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoded_as"),
+    [("utf-16", "utf-8"), ("UTF-16LE", "utf-8"), ("windows-1252", "cp1252"), ("no-such-charset", "utf-8")],
+)
+def test_html_charset_is_read_as_browsers_do(declared: str, encoded_as: str) -> None:
+    """A page declaring utf-16 in ASCII bytes cannot be UTF-16: browsers read it as UTF-8 (WHATWG), and so does
+    DocSense (issue 19: it indexed as mojibake)."""
+    page = f'<html><head><meta charset="{declared}"><title>Café</title></head><body><p>Crème brûlée à la carte</p>'
+    assert extract("html", page.encode(encoded_as)).text.strip() == "Crème brûlée à la carte"
+
+
+def test_html_in_utf16_with_a_bom() -> None:
+    page = '<html><head><meta charset="utf-16"></head><body><p>Crème brûlée</p></body></html>'
+    assert extract("html", page.encode("utf-16")).text.strip() == "Crème brûlée"
