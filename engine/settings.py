@@ -40,6 +40,12 @@ SOURCES = ("flag", "env", "file", "index", "default")
 MAX_FILE_MB = 512
 MAX_TEXT_MB = 20
 EXTRACT_TIMEOUT_S = 600  # one file's reading, extraction, chunking and tagging, in a worker process
+# The memory (heap and other private writable mappings, RLIMIT_DATA) an extraction worker may use: a 1 MB PDF whose
+# content stream inflates to 1 GB took a worker past 2 GB. A worker uses 0.3-1 GB on ordinary files, tagger included.
+WORKER_MEMORY_MB = 4096
+# Entities are looked for in this many characters of a file at most: the tagger reads about 27,000 characters a
+# second on one core here (a 1.4 MB text took 52 s, where the rest of its indexing took seconds).
+MAX_TAG_CHARS = 500_000
 
 
 class SettingsError(DocSenseError):
@@ -96,6 +102,20 @@ OPTIONS = (
         EXTRACT_TIMEOUT_S,
         "the most one file may take to read, in seconds (0: no limit)",
     ),
+    Option(
+        "worker_memory_mb",
+        "DOCSENSE_WORKER_MEMORY_MB",
+        int,
+        WORKER_MEMORY_MB,
+        "the most memory one extraction worker may use, in MB (0: no limit)",
+    ),
+    Option(
+        "max_tag_chars",
+        "DOCSENSE_MAX_TAG_CHARS",
+        int,
+        MAX_TAG_CHARS,
+        "entities are looked for in at most this many characters of each file (0: all of it)",
+    ),
     Option("allow_downloads", "DOCSENSE_ALLOW_DOWNLOADS", bool, False, "let Hugging Face libraries download models"),
     Option("debug", "DOCSENSE_DEBUG", bool, False, "show the traceback of internal errors"),
 )
@@ -127,6 +147,8 @@ class Settings:
     max_file_mb: int
     max_text_mb: int
     extract_timeout_s: int
+    worker_memory_mb: int
+    max_tag_chars: int
     allow_downloads: bool
     debug: bool
     config_file: Path

@@ -15,7 +15,9 @@ import contextlib
 import dataclasses
 import fnmatch
 import hashlib
+import multiprocessing.context
 import os
+import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -470,6 +472,7 @@ class _Run:
                     max_text_mb=self.owner.settings.max_text_mb,
                     allow_downloads=self.owner.settings.allow_downloads,
                     timeout_s=self.owner.settings.extract_timeout_s,
+                    max_tag_chars=self.owner.settings.max_tag_chars,
                 )
             )
         kept = [u.path.rstrip("/") for u in unreadable if u.keeps]
@@ -533,7 +536,8 @@ class _Run:
         return renames
 
     def _results(self, tasks: list[FileTask]) -> Iterator[FileResult]:
-        if self.owner.workers <= 0 or len(tasks) <= 1:
+        # Even one file goes to a worker: only there do the time and memory limits hold (workers=0 is for tests).
+        if self.owner.workers <= 0 or not tasks:
             for task in tasks:
                 yield process_file(task)
             return
@@ -543,17 +547,48 @@ class _Run:
             # A worker died (out of memory, a crash in a library): one of the files it had is to blame. Each is
             # tried again alone; the one that kills its worker alone too is skipped and named.
             for task in in_flight:
-                if (yield from self._pool_pass(collections.deque([task]), 1)):
-                    crashed = "the extractor crashed on this file (out of memory, or a bug in a PDF library)"
-                    yield FileResult(task, error=crashed, error_kind="bug")
+                last_words: list[str] = []
+                if (yield from self._pool_pass(collections.deque([task]), 1, last_words)):
+                    yield FileResult(task, error=self._crashed(last_words), error_kind="bug")
+
+    def _crashed(self, last_words: list[str]) -> str:
+        limit = self.owner.settings.worker_memory_mb
+        why = (
+            f"it needed more than the {limit:,} MB a worker may use (setting worker_memory_mb), or hit a bug in a "
+            "library"
+            if limit > 0
+            else "out of memory, or a bug in a library"
+        )
+        said = f"; its last words: {last_words[0][:200]}" if last_words else ""
+        return f"the extractor crashed on this file: {why}{said}"
 
     def _pool_pass(
-        self, pending: collections.deque[FileTask], workers: int
+        self, pending: collections.deque[FileTask], workers: int, last_words: list[str] | None = None
     ) -> Generator[FileResult, None, list[FileTask]]:
-        """Run ``pending`` tasks in a fresh pool, yielding results; returns the tasks in flight if the pool broke."""
+        """Run ``pending`` tasks in a fresh pool, yielding results; returns the tasks in flight if the pool broke
+        (and puts what the workers printed as they died in ``last_words``)."""
         context = worker_context()
+        fd, log = tempfile.mkstemp(prefix="docsense-worker-", suffix=".log")
+        os.close(fd)
+        try:
+            broken = yield from self._run_pool(pending, workers, context, None if self.owner.settings.debug else log)
+            if broken and last_words is not None:
+                with open(log, encoding="utf-8", errors="replace") as fh:  # what it said first (then a backtrace)
+                    last_words += [line.strip() for line in fh.read(4096).splitlines() if line.strip()][:1]
+            return broken
+        finally:
+            os.unlink(log)
+
+    def _run_pool(
+        self,
+        pending: collections.deque[FileTask],
+        workers: int,
+        context: multiprocessing.context.SpawnContext,
+        log: str | None,
+    ) -> Generator[FileResult, None, list[FileTask]]:
+        memory_mb = self.owner.settings.worker_memory_mb
         with cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+            max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(), memory_mb, log)
         ) as pool:
             running: dict[cf.Future[FileResult], FileTask] = {}
             try:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from engine.errors import ModelError
 from engine.faults import crash_point
-from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TEXT_MB
-from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger
+from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_TEXT_MB
+from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger, pieces
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
 from indexer.extract import ExtractionError, extract
@@ -44,6 +44,7 @@ class FileTask:
     max_text_mb: int = MAX_TEXT_MB
     allow_downloads: bool = False
     timeout_s: int = EXTRACT_TIMEOUT_S  # in a worker process: the most one file may take (0: no limit)
+    max_tag_chars: int = MAX_TAG_CHARS  # entities are looked for in this many characters at most (0: all)
 
 
 @dataclass
@@ -92,12 +93,31 @@ def _too_slow(_signum: int, _frame: object) -> None:
     raise _TooSlow
 
 
-def worker_init(parent: int) -> None:
-    """Run in each pool process: die with the indexing process, however it dies.
+def worker_init(parent: int, memory_mb: int = 0, log: str | None = None) -> None:
+    """Run in each pool process: die with the indexing process, however it dies; use at most ``memory_mb`` of
+    memory; write what libraries print to ``log`` instead of the user's terminal.
 
     A SIGKILLed parent cannot shut its pool down; without this its workers would wait for work forever. Linux is
     told to send SIGKILL when the parent goes (prctl PR_SET_PDEATHSIG); elsewhere a thread watches the parent pid.
+
+    The memory limit is RLIMIT_DATA (heap and private writable mappings: what a file's extraction allocates), not
+    the address space, which libraries reserve far beyond what they use. A file that needs more fails alone: a
+    MemoryError names it, and a library that aborts instead (pdfium, a Rust panic) kills only this worker, which
+    the pool replaces. What such a library prints as it dies goes to ``log``, which the indexer reads back to say
+    why, in one line.
     """
+    if log is not None:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+        os.dup2(fd, 2)
+        os.close(fd)
+    if memory_mb > 0:
+        try:
+            import resource
+
+            limit = memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.getrlimit(resource.RLIMIT_DATA)[1]))
+        except (ImportError, ValueError, OSError):
+            pass  # no such limit here (Windows), or a lower hard limit already holds
     try:
         import ctypes
 
@@ -138,8 +158,16 @@ def _read(path: str, limit: int) -> bytes:
             too_large = f"too large: {{size}} MB, the limit is {limit} MB (setting max_file_mb, DOCSENSE_MAX_FILE_MB)"
             if st.st_size > limit * 1024 * 1024:
                 raise ExtractionError(too_large.format(size=f"{st.st_size / 2**20:.0f}"))
-            data = fh.read(limit * 1024 * 1024 + 1)  # a file that grew since it was measured is cut at the limit
-            if len(data) > limit * 1024 * 1024:
+            cap = limit * 1024 * 1024
+            # As much as it holds (read() would allocate all it is asked for at once), and a byte more to see
+            # whether it grew since it was measured: then the rest, up to the limit.
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                parts = [data]
+                while (have := sum(map(len, parts))) <= cap and (part := fh.read(min(1 << 24, cap + 1 - have))):
+                    parts.append(part)
+                data = b"".join(parts)
+            if len(data) > cap:
                 raise ExtractionError(too_large.format(size=f"more than {limit}"))
             return data
     except FileNotFoundError as exc:
@@ -201,13 +229,21 @@ def _process(task: FileTask, result: FileResult) -> None:
             result.error = "no text to index"
         tagger = _tagger(task.tagger, task.allow_downloads)
         if tagger is not None and not result.error:
-            result.entities = tagger.tag([extracted.text])[0]
+            text = extracted.text
+            if 0 < task.max_tag_chars < len(text):
+                text = text[: pieces(text, task.max_tag_chars)[0][1]]  # cut at a paragraph, line or word break
+                result.warnings.append(
+                    f"entities were looked for in its first {len(text):,} characters only, of "
+                    f"{len(extracted.text):,} (setting max_tag_chars)"
+                )
+            result.entities = tagger.tag([text])[0]
     except ModelError:
         raise  # a missing or broken model is not this file's fault: stop the run and say so
     except ExtractionError as exc:
         result.error = str(exc)
     except MemoryError:
-        result.error = "too large to index in the memory available"
+        result.chunks, result.entities, result.text = [], [], ""
+        result.error = "needs more memory than a worker may use (setting worker_memory_mb, DOCSENSE_WORKER_MEMORY_MB)"
     except Exception as exc:  # one bad file must never stop the run
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
         result.error_kind = "bug"

@@ -54,11 +54,11 @@ def decode_text(data: bytes) -> str:
             except UnicodeDecodeError as exc:
                 raise ExtractionError(f"not valid {encoding.upper()} despite its byte-order mark") from exc
     sample = data[:65536]
-    if encoding := _utf16_without_bom(sample):
+    if wide := _utf16_without_bom(sample):
         try:
-            return data.decode(encoding)
+            return data.decode(wide)
         except UnicodeDecodeError as exc:
-            raise ExtractionError(f"binary data, not text (not valid {encoding.upper()} either)") from exc
+            raise ExtractionError(f"binary data, not text (not valid {wide.upper()} either)") from exc
     controls = sum(sample.count(bytes([b])) for b in _CONTROL)
     if controls / len(sample) > _MAX_CONTROL_SHARE:
         raise ExtractionError("binary data, not text")

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def write_pdf(path: Path, pages: int) -> Path:
-    """A valid PDF with ``pages`` pages, each with one line of text (Helvetica), written without a library."""
+def write_pdf(path: Path, pages: int, inflates_to_mb: int = 0) -> Path:
+    """A valid PDF with ``pages`` pages, each with one line of text (Helvetica), written without a library.
+
+    With ``inflates_to_mb``, each page's content stream is compressed (FlateDecode) and followed by that many MB
+    of spaces, which compress about 1000 to 1: a memory bomb (1 GB of content in a 1 MB file)."""
+    import zlib
+
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"",  # the page tree, filled in below
@@ -15,7 +20,14 @@ def write_pdf(path: Path, pages: int) -> Path:
     kids = []
     for i in range(pages):
         content = f"BT /F1 12 Tf 72 720 Td (Page {i + 1} of the long report about topic {i % 97}.) Tj ET".encode()
-        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        if inflates_to_mb:
+            deflate = zlib.compressobj(9)
+            spaces = b" " * 2**20
+            packed = [deflate.compress(content)] + [deflate.compress(spaces) for _ in range(inflates_to_mb)]
+            content = b"".join([*packed, deflate.flush()])
+            objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream")
+        else:
+            objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         content_id = len(objects)
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine import Library
+from indexer import Indexer
 from indexer.work import FileTask, process_file
+from tests.reliability.conftest import docsense
 from tests.reliability.makefiles import write_deep_tree, write_long_line, write_pdf
 
 
@@ -94,3 +97,72 @@ def test_a_file_that_takes_too_long_is_skipped_by_name(tmp_path: Path, fake_enco
     assert [(Path(f.path).name, f.reason) for f in summary.failed] == [
         ("huge.txt", "took longer than 1 s to read (setting extract_timeout_s): skipped")
     ]
+
+
+def test_a_memory_bomb_is_skipped_by_name_within_the_workers_limit(tmp_path: Path) -> None:
+    """A 1 MB PDF whose content inflates to 1 GB (issue 19: a 3.6 MB PDF took a worker past 12 GB). pdfium aborts
+    when the limit stops its allocation: the worker dies alone, the file is named, the rest is indexed, and nothing
+    the dying library printed reaches the terminal."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a short note about tea")
+    bomb = write_pdf(folder / "bomb.pdf", 1, inflates_to_mb=1000)
+    assert bomb.stat().st_size < 2 * 2**20
+    index = tmp_path / "index"
+    result = docsense(
+        "index", str(folder), "--index", str(index), "--workers", "2", "-q", env={"DOCSENSE_WORKER_MEMORY_MB": "600"}
+    )
+    assert result.returncode == 0, result.stderr
+    status = json.loads(docsense("status", "--index", str(index), "--json").stdout)
+    assert status["documents"] == 1
+    [failed] = status["failed"]
+    assert Path(failed["path"]).name == "bomb.pdf"
+    assert failed["reason"].startswith(
+        "the extractor crashed on this file: it needed more than the 600 MB a worker may use (setting worker_memory_mb)"
+    )
+    assert "Traceback" not in result.stderr
+    assert [line.split(":")[0] for line in result.stderr.splitlines()[1:]] == [f"  skipped {bomb}"]
+
+
+def test_entities_are_looked_for_in_the_first_characters_of_a_huge_text(
+    tmp_path: Path, fake_encoder, monkeypatch
+) -> None:
+    """The tagger reads ~27,000 characters a second: a 1.4 MB text took 52 s of tagging alone. Past max_tag_chars
+    the rest is indexed and searchable, not tagged, and the document says so."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    filler = "The committee met again and discussed the budget at length.\n\n" * 200  # ~12,400 characters
+    (folder / "minutes.txt").write_text(f"Ada Lovelace opened the meeting.\n\n{filler}Grace Hopper closed it.\n")
+    monkeypatch.setenv("DOCSENSE_MAX_TAG_CHARS", "5000")
+    summary = Indexer(tmp_path / "index", encoder=fake_encoder, workers=0, tagger="en_core_web_sm").run([folder])
+    assert summary.indexed == 1
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        people = {e.text for e in lib.entities(label="PERSON")}
+        [warning] = lib.status().warnings
+        hits = lib.search('"Grace Hopper"', modes=("keyword",))
+    assert "Ada Lovelace" in people
+    assert "Grace Hopper" not in people
+    assert warning.reason.startswith("entities were looked for in its first 4,")
+    assert warning.reason.endswith(" characters only, of 12,258 (setting max_tag_chars)")
+    assert hits
+
+
+def test_a_library_that_panics_out_of_memory_is_one_line_not_a_backtrace(tmp_path: Path) -> None:
+    """The Rust tokenizer aborts when an allocation fails, printing a backtrace of a hundred lines: that goes to the
+    worker's log, and the file's reason quotes its first line."""
+    import re
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a short note about tea")
+    (folder / "words.txt").write_text(" ".join(f"word{i % 5000}" for i in range(2_000_000)))  # 17 MB of words
+    index = tmp_path / "index"
+    result = docsense(
+        "index", str(folder), "--index", str(index), "--workers", "2", "-q", env={"DOCSENSE_WORKER_MEMORY_MB": "400"}
+    )
+    assert result.returncode == 0, result.stderr
+    [failed] = json.loads(docsense("status", "--index", str(index), "--json").stdout)["failed"]
+    assert Path(failed["path"]).name == "words.txt"
+    assert re.search(r"; its last words: memory allocation of \d+ bytes failed$", failed["reason"]), failed
+    assert "backtrace" not in result.stderr
+    assert len(result.stderr.splitlines()) == 2, result.stderr
