@@ -210,8 +210,8 @@ class VectorIndex:
             expected = sidecar.get("sha256")
             if expected is not None and expected != _file_sha256(folder / FAISS_NAME):
                 return f"{FAISS_NAME} is damaged: it does not match the checksum its sidecar recorded"
-        except (OSError, ValueError) as exc:
-            return f"{FAISS_NAME} or {SIDECAR_NAME} is missing or unreadable ({exc})"
+        except (OSError, ValueError, RecursionError) as exc:
+            return f"{FAISS_NAME} or {SIDECAR_NAME} is missing or unreadable ({str(exc)[:200]})"
         try:
             index = faiss.read_index(str(folder / FAISS_NAME))  # read by FAISS itself: no second copy in memory
         except (RuntimeError, ValueError) as exc:
@@ -219,7 +219,7 @@ class VectorIndex:
         try:
             count = int(sidecar.get("count", -1))
             version = int(sidecar.get("version", -1))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # whatever JSON it holds: [1], NaN, 1e400
             return f"{SIDECAR_NAME} is damaged"
         if int(index.d) != dim or int(index.ntotal) != count or not isinstance(index, faiss.IndexIDMap2):
             return f"{FAISS_NAME} does not match its sidecar (vectors of {int(index.d)}, {int(index.ntotal)} of them)"

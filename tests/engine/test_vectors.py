@@ -211,3 +211,29 @@ def test_another_vector_store_is_one_class_behind_the_same_interface(tmp_path, c
     monkeypatch.delitem(vectors_module.BACKENDS, "numpy")
     with pytest.raises(IndexAccessError, match="keeps its vectors in 'numpy', which this DocSense does not know"):
         Library(tmp_path / "numpy", encoder=fake_encoder)
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        '{"count": 1e400, "version": 1}',  # infinity: int() overflows
+        '{"count": 1, "version": Infinity}',
+        '{"count": NaN, "version": 1}',
+        '{"count": [1], "version": {}}',
+        "[" * 100_000 + "]" * 100_000,  # nested past the recursion limit
+        '{"count": 1, "version": ' + "9" * 5000 + "}",  # past Python's digit limit
+        "\udcff not UTF-8",
+        "null",
+    ],
+    ids=["overflow", "infinity", "nan", "lists", "deep", "digits", "not-utf8", "null"],
+)
+def test_odd_sidecar_contents_are_damage_not_a_crash(tmp_path: Path, contents: str) -> None:
+    """vectors.json is read back as whatever it holds (issue 19: odd contents became "internal error")."""
+    index = VectorIndex(8)
+    index.add([1], unit_rows(1, 8, 6))
+    index.save(tmp_path, version=1)
+    (tmp_path / "vectors.json").write_bytes(contents.encode("utf-8", "surrogateescape"))
+    assert VectorIndex.load(tmp_path, 8) is None
+    problem = VectorIndex.diagnose(tmp_path, 8)
+    assert problem is not None
+    assert "vectors.json" in problem
