@@ -288,11 +288,11 @@ class Index:
         if store.counts()[0]:
             from engine.index.salvage import disagreeing
 
-            bad, seen = disagreeing(store.conn, self.dim, sample=256)
+            bad, seen = disagreeing(store.conn, self.dim)  # every document: 0.2 s for 5,575 chunks here
             if bad:
                 problems.append(
-                    f"database: {len(bad)} of {seen} documents sampled have rows that disagree with each other "
-                    f"(the first: {bad[0]})"
+                    f"database: {len(bad)} of {seen} documents have rows that disagree with each other (the first: "
+                    f"{bad[0]}; `docsense verify --repair` reads them again)"
                 )
         loaded = self._load_vectors(self.folder, self.dim)
         if loaded is None:
