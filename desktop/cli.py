@@ -18,11 +18,14 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import human_time
+from desktop.format import human_time, unsupported_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
-DOC_TYPES = ("pdf", "html", "md", "txt")
+DOC_TYPES = (
+    "pdf", "html", "md", "txt", "rst", "org", "tex", "docx", "odt", "odp", "pptx", "xlsx", "ods", "epub", "rtf", "eml",
+    "code",
+)  # fmt: skip
 MAX_WARNINGS_SHOWN = 20  # after an index run; `docsense status` lists every one
 
 
@@ -228,6 +231,8 @@ def index(
         )
         for failure in summary.failed:
             echo(f"  skipped {failure.path}: {failure.reason}", err=True)
+        if summary.unsupported:
+            echo(f"  {unsupported_line(summary.unsupported)}", err=True)
         for warning in summary.warnings[:MAX_WARNINGS_SHOWN]:
             echo(f"  indexed {warning.path}, but: {warning.reason}", err=True)
         if len(summary.warnings) > MAX_WARNINGS_SHOWN:
@@ -423,6 +428,8 @@ def status(index_path: str | None, as_json: bool) -> None:
     echo(f"Failed:    {len(st.failed)}")
     for failure in st.failed:
         echo(f"  {failure.path}: {failure.reason}")
+    if st.unsupported:
+        echo(f"Not read:  {unsupported_line(st.unsupported)}")
     if st.warnings:
         echo(f"Warnings:  {len(st.warnings)} (indexed, but)")
         for warning in st.warnings:

@@ -13,3 +13,11 @@ def human_time(seconds: float | None) -> str:
     if seconds >= 60:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds}s"
+
+
+def unsupported_line(counts: tuple[tuple[str, int], ...] | list[tuple[str, int]], shown: int = 8) -> str:
+    """ "skipped 3 files of types DocSense does not read: .xyz 2, .dwg 1" (the commonest ``shown`` suffixes)."""
+    total = sum(n for _suffix, n in counts)
+    kinds = ", ".join(f"{suffix or '(no suffix)'} {n:,}" for suffix, n in counts[:shown])
+    more = f", and {len(counts) - shown} more types" if len(counts) > shown else ""
+    return f"skipped {total:,} file{'s' if total != 1 else ''} of types DocSense does not read: {kinds}{more}"

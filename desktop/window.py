@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import human_time
+from desktop.format import human_time, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -335,6 +335,8 @@ class MainWindow(QMainWindow):
         self.failed.clear()
         self.failed.addItems([f"{Path(f.path).name}: {f.reason}   ({f.path})" for f in status.failed])
         self.failed.addItems([f"Indexed, but {Path(w.path).name}: {w.reason}   ({w.path})" for w in status.warnings])
+        if status.unsupported:
+            self.failed.addItem(unsupported_line(status.unsupported).capitalize())
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
         self.status_done.emit(status)
 
@@ -604,7 +606,8 @@ class MainWindow(QMainWindow):
             verb = "Cancelled after indexing" if summary.cancelled else "Indexed"
             self.progress_label.setText(
                 f"{verb} {summary.indexed} files ({summary.chunks} chunks) in {summary.elapsed_s:.1f} s; "
-                f"{summary.unchanged} unchanged, {summary.removed} removed, {len(summary.failed)} failed."
+                f"{summary.unchanged} unchanged, {summary.removed} removed, {len(summary.failed)} failed"
+                + (f"; {unsupported_line(summary.unsupported)}." if summary.unsupported else ".")
             )
         self.refresh_status()
         self.index_done.emit(summary)

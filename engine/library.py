@@ -235,6 +235,7 @@ class Library:
             backend=backend,
             backend_note=self._backend_note(encoder, backend),
             warnings=tuple(FailedFile(p, w) for p, w in store.warnings()),
+            unsupported=store.unsupported(),
         )
 
     def _backend_note(self, encoder: Encoder, backend: str) -> str:

@@ -6,7 +6,25 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Matched = Literal["meaning", "keyword", "both"]
-DOC_TYPES = ("pdf", "html", "md", "txt")
+DOC_TYPES = (
+    "pdf",
+    "html",
+    "md",
+    "txt",
+    "rst",
+    "org",
+    "tex",
+    "docx",
+    "odt",
+    "odp",
+    "pptx",
+    "xlsx",
+    "ods",
+    "epub",
+    "rtf",
+    "eml",
+    "code",
+)  # fmt: skip (indexer.extract.KINDS, in the same order: a test keeps them equal)
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,7 @@ class Status:
     backend: str = ""  # the encoder's runtime: openvino, torch, or none (the fake encoder)
     backend_note: str = ""  # why OpenVINO does not run the encoder, when it does not
     warnings: tuple[FailedFile, ...] = ()  # indexed documents and what extraction noticed about them
+    unsupported: tuple[tuple[str, int], ...] = ()  # the last whole run's files of types DocSense does not read
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,7 @@ class RunSummary:
     cancelled: bool = False
     renamed: int = 0
     warnings: tuple[FailedFile, ...] = ()  # indexed files and what extraction noticed (a page it could not read)
+    unsupported: tuple[tuple[str, int], ...] = ()  # files of types DocSense does not read: (suffix, count), most first
 
 
 @dataclass(frozen=True)

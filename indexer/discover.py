@@ -31,6 +31,14 @@ class Unreadable:
     keeps: bool = True
 
 
+@dataclass(frozen=True)
+class Unsupported:
+    """A file of a type DocSense does not read: counted by ``suffix`` (".dwg", or "" for none), never silent."""
+
+    path: str
+    suffix: str
+
+
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
 
@@ -58,8 +66,9 @@ def _cannot_look(exc: OSError, folder: str) -> str:
 
 def discover(
     root: str | Path, exclude: Sequence[str] = (), follow_links: bool = False
-) -> Iterator[FoundFile | Unreadable]:
-    """Walk ``root`` depth-first in name order and yield every supported file, and every place it could not read.
+) -> Iterator[FoundFile | Unreadable | Unsupported]:
+    """Walk ``root`` depth-first in name order and yield every file: those it reads as FoundFile, the others as
+    Unsupported; and every place it could not read.
 
     Hidden files and folders (names starting with '.') are skipped, as is anything whose name or path relative
     to ``root`` matches one of the ``exclude`` globs. Symlinks that stay inside ``root`` are followed; one that
@@ -105,7 +114,9 @@ def discover(
             if stat.S_ISDIR(st.st_mode):
                 subfolders.append(entry.path)
             elif stat.S_ISREG(st.st_mode):
-                kind = SUFFIX_TYPES.get(os.path.splitext(entry.name)[1].lower())
-                if kind:
+                suffix = os.path.splitext(entry.name)[1].lower()
+                if kind := SUFFIX_TYPES.get(suffix):
                     yield FoundFile(entry.path, root_str, kind, st.st_size, st.st_mtime_ns)
+                else:
+                    yield Unsupported(entry.path, suffix)
         stack.extend(reversed(subfolders))

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import fnmatch
 import hashlib
+import json
 import multiprocessing.context
 import os
 import tempfile
@@ -33,7 +34,7 @@ from engine.index.store import DB_NAME, DocumentRow, FailureRow, NewChunk, NewDo
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
-from indexer.discover import FoundFile, Unreadable, discover, escaping_link, link_refused
+from indexer.discover import FoundFile, Unreadable, Unsupported, discover, escaping_link, link_refused
 from indexer.extract import SUFFIX_TYPES
 from indexer.work import FileResult, FileTask, process_file, worker_context, worker_init
 
@@ -305,6 +306,7 @@ class _Run:
         self.roots = self._roots(folders)
         self.failed: list[FailedFile] = []
         self.warned: list[FailedFile] = []  # indexed, with something extraction noticed (a page not read ...)
+        self.unsupported: collections.Counter[str] = collections.Counter()  # files DocSense does not read, by suffix
         self.indexed = self.unchanged = self.removed = self.renamed = self.chunks = self.tokens = self.pages = 0
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
@@ -373,6 +375,9 @@ class _Run:
                 cancelled = True
                 break
         self._flush(pending, encoder)  # a cancel keeps the files already extracted, too
+        if self.scope is None and not cancelled:  # what a whole walk found that DocSense does not read
+            with self.index.write() as change:
+                change.set_meta("unsupported", json.dumps(dict(self._unsupported())))
         yield self._progress("save")
         self.index.save_vectors()
         summary = RunSummary(
@@ -389,6 +394,7 @@ class _Run:
             embed_s=self.embed_s,
             cancelled=cancelled,
             warnings=tuple(self.warned),
+            unsupported=self._unsupported(),
         )
         yield Progress(**{**self._progress("done").__dict__, "summary": summary})
 
@@ -396,6 +402,10 @@ class _Run:
         """The indexed folder that holds ``path`` (the deepest one), or None."""
         holders = [r for r in self.roots if path == r or path.startswith(r.rstrip("/") + "/")]
         return max(holders, key=len) if holders else None
+
+    def _unsupported(self) -> tuple[tuple[str, int], ...]:
+        """The suffixes of the files not read, the commonest first (then by name)."""
+        return tuple(sorted(self.unsupported.items(), key=lambda item: (-item[1], item[0])))
 
     def _discover(self) -> tuple[dict[str, FoundFile], list[Unreadable]]:
         """The supported files in scope: everything under the roots, or only the given paths."""
@@ -420,6 +430,8 @@ class _Run:
             for item in discover(top, self.excludes[root], self.owner.settings.follow_links):
                 if isinstance(item, Unreadable):
                     unreadable.append(item)
+                elif isinstance(item, Unsupported):
+                    self.unsupported[item.suffix] += 1
                 else:
                     found.setdefault(item.path, dataclasses.replace(item, root=root))
         return found, unreadable

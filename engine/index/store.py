@@ -513,6 +513,14 @@ class Store:
         )
         return [EntitySpan(*r) for r in rows]
 
+    def unsupported(self) -> tuple[tuple[str, int], ...]:
+        """The files of types DocSense does not read that the last whole run found: (suffix, count), most first."""
+        try:
+            counts = json.loads(self.get_meta("unsupported") or "{}")
+            return tuple((str(k), int(v)) for k, v in counts.items())
+        except (ValueError, TypeError, AttributeError):
+            return ()
+
     def quick_check(self) -> str:
         """SQLite's own check of the database file: "ok", or what is wrong."""
         return str(self.conn.execute("PRAGMA quick_check").fetchone()[0])

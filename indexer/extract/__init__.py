@@ -1,22 +1,44 @@
-"""One extractor per format; ``extract(kind, data)`` picks it."""
+"""One extractor per format; ``extract(kind, data)`` picks it, ``SUFFIX_TYPES`` says which files are of which kind.
+
+A kind is what `--type` filters by (engine.types.DOC_TYPES lists them): one per extractor, or per family of formats
+one extractor reads (xlsx: XLSX, XLSM, XLSB and XLS; code: source code and data files read as plain text).
+"""
 
 from __future__ import annotations
 
 from indexer.extract.base import Extracted, ExtractionError
 
-SUFFIX_TYPES = {
-    ".pdf": "pdf",
-    ".txt": "txt",
-    ".text": "txt",
-    ".md": "md",
-    ".markdown": "md",
-    ".html": "html",
-    ".htm": "html",
-}
+_KINDS: dict[str, tuple[str, ...]] = {
+    "pdf": (".pdf",),
+    "html": (".html", ".htm", ".xhtml"),
+    "md": (".md", ".markdown"),
+    "txt": (".txt", ".text"),
+    "rst": (".rst",),
+    "org": (".org",),
+    "tex": (".tex", ".ltx", ".latex"),
+    "docx": (".docx", ".docm"),
+    "odt": (".odt",),
+    "odp": (".odp",),
+    "pptx": (".pptx", ".pptm"),
+    "xlsx": (".xlsx", ".xlsm", ".xlsb", ".xls"),
+    "ods": (".ods",),
+    "epub": (".epub",),
+    "rtf": (".rtf",),
+    "eml": (".eml",),
+    "code": (
+        ".py", ".pyi", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".java", ".js", ".mjs", ".ts", ".tsx",
+        ".jsx", ".go", ".rs", ".rb", ".php", ".pl", ".pm", ".sh", ".bash", ".zsh", ".fish", ".lua", ".r", ".jl",
+        ".swift", ".kt", ".scala", ".cs", ".sql", ".el", ".lisp", ".clj", ".hs", ".ml", ".vim", ".ps1", ".bat",
+        ".cmake", ".mk", ".bib", ".sty", ".cls", ".dtx", ".ins", ".toml", ".ini", ".cfg", ".conf", ".yaml", ".yml",
+        ".json", ".xml", ".csv", ".tsv", ".log", ".diff", ".patch", ".properties", ".css", ".scss",
+    ),
+}  # fmt: skip
+SUFFIX_TYPES = {suffix: kind for kind, suffixes in _KINDS.items() for suffix in suffixes}
+KINDS = tuple(_KINDS)
 
 
 def extract(kind: str, data: bytes, pdf_reader: str = "pdfium") -> Extracted:
-    """Extract the text of a file of type ``kind`` (pdf, html, md, txt) from its bytes.
+    """Extract the text of a file of type ``kind`` (one of KINDS) from its bytes.
 
     Raises:
         ExtractionError: the file cannot be indexed; the message is the reason.
@@ -37,7 +59,43 @@ def extract(kind: str, data: bytes, pdf_reader: str = "pdfium") -> Extracted:
         from indexer.extract import text
 
         return text.extract(data)
+    if kind in ("rst", "org", "code"):
+        from indexer.extract import plain
+
+        return plain.extract(data, kind)
+    if kind == "tex":
+        from indexer.extract import latex
+
+        return latex.extract(data)
+    if kind == "docx":
+        from indexer.extract import word
+
+        return word.extract(data)
+    if kind in ("odt", "odp"):
+        from indexer.extract import odf
+
+        return odf.extract(data)
+    if kind == "pptx":
+        from indexer.extract import slides
+
+        return slides.extract(data)
+    if kind in ("xlsx", "ods"):
+        from indexer.extract import sheet
+
+        return sheet.extract(data)
+    if kind == "epub":
+        from indexer.extract import epub
+
+        return epub.extract(data)
+    if kind == "rtf":
+        from indexer.extract import rtf
+
+        return rtf.extract(data)
+    if kind == "eml":
+        from indexer.extract import mail
+
+        return mail.extract(data)
     raise ExtractionError(f"unsupported file type {kind!r}")
 
 
-__all__ = ["SUFFIX_TYPES", "Extracted", "ExtractionError", "extract"]
+__all__ = ["KINDS", "SUFFIX_TYPES", "Extracted", "ExtractionError", "extract"]

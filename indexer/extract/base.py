@@ -38,3 +38,66 @@ def push_heading(stack: list[tuple[int, str]], level: int, title: str) -> None:
     while stack and stack[-1][0] >= level:
         stack.pop()
     stack.append((level, title))
+
+
+class TextBuilder:
+    """Builds an Extracted record piece by piece: paragraphs, headings (which give the sections), page breaks.
+
+    Paragraphs are separated by a blank line; a heading is a paragraph of its own and opens a section whose path is
+    the headings above it ("Chapter > Section"); ``page()`` starts a new page (a slide, a sheet, a chapter).
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self._stack: list[tuple[int, str]] = []
+        self.sections: list[tuple[int, str]] = []
+        self.page_starts: list[int] = []
+        self._pending_pages = 0
+        self.warnings: list[str] = []
+
+    def _append(self, text: str) -> None:
+        self._parts.append(text)
+        self._length += len(text)
+
+    def _block(self) -> None:
+        """Start a block: a blank line after the one before; pages opened since begin here."""
+        if self._length:
+            self._append("\n\n")
+        self.page_starts += [self._length] * self._pending_pages
+        self._pending_pages = 0
+
+    def paragraph(self, text: str) -> None:
+        text = text.strip()
+        if text:
+            self._block()
+            self._append(text)
+
+    def heading(self, level: int, title: str) -> None:
+        title = " ".join(title.split())
+        if title:
+            self._block()
+            push_heading(self._stack, level, title)
+            self.sections.append((self._length, join_heading_path(self._stack)))
+            self._append(title)
+
+    def page(self, heading: str | None = None) -> None:
+        """Start a new page (a slide, a sheet, a chapter), headed by ``heading`` at level 1 if given."""
+        self._pending_pages += 1
+        self._stack.clear()
+        if heading:
+            self.heading(1, heading)
+
+    def build(self, title: str | None = None, paged: bool = False) -> Extracted:
+        self.page_starts += [self._length] * self._pending_pages  # pages left empty at the end
+        self._pending_pages = 0
+        text = "".join(self._parts)
+        if not text.strip():
+            raise ExtractionError("no text in this document")
+        return Extracted(
+            text=text,
+            page_starts=(self.page_starts or [0]) if paged else None,
+            sections=self.sections,
+            title=title,
+            warnings=self.warnings,
+        )

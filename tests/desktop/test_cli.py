@@ -32,8 +32,10 @@ def indexed(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> Path:
 def test_cli_types_are_the_engines() -> None:
     from desktop.cli import DOC_TYPES
     from engine.types import DOC_TYPES as ENGINE_TYPES
+    from indexer.extract import KINDS
 
     assert DOC_TYPES == ENGINE_TYPES
+    assert ENGINE_TYPES == KINDS
 
 
 def test_every_command_has_help(runner: CliRunner) -> None:
@@ -91,7 +93,7 @@ def test_search_errors(runner: CliRunner, indexed: Path, tmp_path: Path) -> None
     assert empty.exit_code == 2
     assert "empty" in empty.stderr
     assert "Traceback" not in empty.output
-    bad_type = runner.invoke(cli, ["search", "x", "--index", str(indexed), "--type", "docx"])
+    bad_type = runner.invoke(cli, ["search", "x", "--index", str(indexed), "--type", "dwg"])
     assert bad_type.exit_code == 2
     missing = runner.invoke(cli, ["search", "x", "--index", str(tmp_path / "nothing")])
     assert missing.exit_code == 1
@@ -224,7 +226,7 @@ def test_ask_answers_with_where_and_keeps_type_filters(runner: CliRunner, indexe
     answers = [json.loads(line) for line in in_pdfs.stdout.splitlines()]
     assert answers
     assert {Path(a["path"]).suffix for a in answers} == {".pdf"}
-    bad = runner.invoke(cli, ["ask", question, "--index", str(indexed), "--type", "docx"])
+    bad = runner.invoke(cli, ["ask", question, "--index", str(indexed), "--type", "dwg"])
     assert bad.exit_code == 2
 
 

@@ -87,7 +87,7 @@ def test_bad_queries_are_errors_not_crashes(library) -> None:
     with pytest.raises(QueryError, match="empty"):
         library.search("   \x00\t ")
     with pytest.raises(QueryError, match="unknown type"):
-        library.search("x", types=["docx"])
+        library.search("x", types=["dwg"])
     with pytest.raises(QueryError, match="limit"):
         library.search("x", limit=0)
 

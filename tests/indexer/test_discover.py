@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from indexer.discover import FoundFile, discover
+from indexer.discover import FoundFile, Unsupported, discover
 
 
 def found(root: Path, exclude: tuple[str, ...] = ()) -> list[str]:
@@ -11,7 +11,7 @@ def found(root: Path, exclude: tuple[str, ...] = ()) -> list[str]:
 
 
 def test_supported_types_hidden_and_excluded(tmp_path: Path) -> None:
-    for rel in ["a.pdf", "b.TXT", "c.md", "d.html", "e.htm", "f.docx", ".hidden.txt", ".git/x.md", "sub/g.txt",
+    for rel in ["a.pdf", "b.TXT", "c.md", "d.html", "e.htm", "f.dwg", ".hidden.txt", ".git/x.md", "sub/g.txt",
                 "node_modules/h.md", "sub/deep/i.markdown"]:  # fmt: skip
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -24,7 +24,9 @@ def test_supported_types_hidden_and_excluded(tmp_path: Path) -> None:
 
 def test_types_and_stat(tmp_path: Path) -> None:
     (tmp_path / "a.md").write_text("hello")
-    (f,) = list(discover(tmp_path))
+    (tmp_path / "b.dwg").write_text("a type DocSense does not read")
+    (f, other) = list(discover(tmp_path))
+    assert other == Unsupported(str(tmp_path / "b.dwg"), ".dwg")
     assert isinstance(f, FoundFile)
     assert f.type == "md"
     assert f.size == 5

@@ -1,0 +1,240 @@
+"""Every format DocSense reads, on real files made with real tools (tests/data/formats/README.md): the text, its
+sections, pages and title, and a folder of them all indexed, each file found by a word only it contains."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine import Library
+from indexer.extract import SUFFIX_TYPES, ExtractionError, extract
+
+FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
+
+
+def read(name: str):
+    path = FORMATS / name
+    return extract(SUFFIX_TYPES[path.suffix.lower()], path.read_bytes())
+
+
+def test_docx_headings_and_paragraphs_in_order() -> None:
+    got = read("web-server.docx")
+    assert got.title == "11.2.\xa0Web Server (HTTP)"
+    paths = [path for _offset, path in got.sections]
+    assert "11.2. Web Server (HTTP) > 11.2. Web Server (HTTP) > 11.2.1. Installing Apache" in paths
+    offset = dict((p, o) for o, p in got.sections)[paths[2]]
+    assert got.text[offset:].startswith("11.2.1. Installing Apache")
+    assert "AWStats" in got.text
+    assert got.text.index("Installing Apache") < got.text.index("Adding support for SSL")
+
+
+def test_odt_headings_by_outline_level() -> None:
+    got = read("ldap.odt")
+    assert got.title == "11.7. LDAP Directory"
+    assert (935, "11.7. LDAP Directory > 11.7.1. Installing") in got.sections
+    assert got.text[935:].startswith("11.7.1. Installing")
+    assert "OpenLDAP is an implementation of the LDAP protocol" in got.text
+
+
+def test_pptx_a_page_is_a_slide_with_its_notes() -> None:
+    got = read("webcomp.pptx")
+    assert got.title == "Errata for The LaTeX Web Companion"
+    assert got.page_starts is not None
+    assert len(got.page_starts) == 4  # the title slide and three
+    slide3 = got.text[got.page_starts[2] : got.page_starts[3]]
+    assert slide3.startswith("Chapter 6\n\n")
+    assert "GenCod → GenCode" in slide3
+    assert "Thanks to all who have found errors" in slide3  # its speaker notes
+    assert (got.page_starts[2], "Chapter 6") in got.sections
+
+
+def test_odp_a_page_is_a_slide() -> None:
+    got = read("xr.odp")
+    assert got.title == "The xr package"
+    assert got.page_starts is not None
+    assert len(got.page_starts) == 3
+    assert got.text[got.page_starts[2] :].startswith("External references")
+    assert "This package implements a system for eXternal References." in got.text
+
+
+@pytest.mark.parametrize(("name", "sheet", "row"), [
+    ("mail-headers.xlsx", "mail-headers", "The Motley Fool <Fool@motleyfool.com>\tWed, 02 Jan 2002 13:55:00 -0500\t"
+                                          "Personal Finance: Resolutions You Can Keep"),
+    ("corpus-sources.ods", "corpus-sources", "markdown/\tthe all-MiniLM-L6-v2 model card\tApache-2.0"),
+])  # fmt: skip
+def test_a_sheet_is_a_page_and_a_row_a_line(name: str, sheet: str, row: str) -> None:
+    got = read(name)
+    assert got.page_starts == [0]
+    assert got.sections == [(0, sheet)]
+    assert row in got.text.split("\n")
+
+
+def test_epub_a_page_is_a_chapter_of_the_spine() -> None:
+    got = read("handbook.epub")
+    assert got.title == "Debian Administrator's Handbook: two sections"
+    assert got.page_starts is not None
+    assert len(got.page_starts) == 3  # pandoc's title page, then a page per chapter
+    first, second = got.text[got.page_starts[1] : got.page_starts[2]], got.text[got.page_starts[2] :]
+    assert "14.3.1. Monitoring Logs with logcheck" in first
+    assert "logcheck" not in second
+    assert "Rights" in second
+    assert any(path.endswith("14.3.1. Monitoring Logs with logcheck") for _o, path in got.sections)
+
+
+def test_rtf_text() -> None:
+    got = read("lppl.rtf")
+    assert got.text.startswith("The LaTeX Project Public License\n\nThe LATEX Project Public License LPPL Version 1.3c")
+    assert "\\" not in got.text  # no control word left
+
+
+def test_latex_sections_without_commands() -> None:
+    got = read("apt-cache.tex")
+    assert got.title == "6.3. The apt-cache Command"
+    assert [p for _o, p in got.sections] == [
+        "6.3. The apt-cache Command",
+        "6.3. The apt-cache Command > 6.3.1. The apt-cache policy Command",
+    ]
+    assert got.text[got.sections[1][0] :].startswith("6.3.1. The apt-cache policy Command")
+    assert "The apt-cache command can display much of the information stored" in got.text
+    for leftover in ("\\", "{", "hypertarget", "texorpdfstring", "http://debian-handbook.info"):
+        assert leftover not in got.text, leftover
+
+
+def test_latex_source_written_by_hand() -> None:
+    source = rb"""\documentclass{article}
+\usepackage{xr}  % external references
+\title{Notes on \emph{xr}}
+\begin{document}
+\maketitle
+\section[Short]{Loading the package}\label{sec:load}
+Load it with \verb|\usepackage{xr}| and say 50\% of the time~\cite{lamport94} it works --- or not.
+\subsection*{Details}
+See section~\ref{sec:load}.
+\end{document}
+"""
+    got = extract("tex", source)
+    assert got.title == "Notes on xr"
+    assert [p for _o, p in got.sections] == ["Loading the package", "Loading the package > Details"]
+    assert "50% of the time it works \u2014 or not." in got.text
+    assert "lamport94" not in got.text
+    assert "sec:load" not in got.text
+    assert "external references" not in got.text  # a comment
+
+
+def test_rst_and_org_headings() -> None:
+    rst = read("model-card.rst")
+    assert (0, "all-MiniLM-L6-v2") in rst.sections
+    assert any(p == "all-MiniLM-L6-v2 > Background" for _o, p in rst.sections)
+    org = read("ltnews01.org")
+    assert org.sections == [(0, "LaTeX News, Issue 1")]
+
+
+def test_source_code_is_text() -> None:
+    got = read("colorsys.py")
+    assert got.text.startswith('"""Conversion functions between RGB and other color systems.')
+    assert "def rgb_to_hls(r, g, b):" in got.text
+
+
+def test_mail_headers_above_the_body() -> None:
+    got = read("spamassassin-00002.eml")
+    assert got.title == "Malcolm in the Middle Sweepstakes Prize Notification"
+    head = got.text.split("\n\n")[0].split("\n")
+    assert head == [
+        "Subject: Malcolm in the Middle Sweepstakes Prize Notification",
+        "From: malcolm-sweeps@mrichi.com",
+        "To: rod-3ds@arsecandle.org",
+        "Date: Tue, 07 May 2002 09:38:27 -0600",
+    ]
+
+
+def test_mail_attachments_are_read_with_their_extractor() -> None:
+    got = read("with-attachment.eml")
+    assert got.title == "Re: New Sequences Window"
+    [(offset, heading)] = got.sections
+    assert heading == "Attachment: lamport-manual.pdf"
+    assert got.text[offset:].startswith("Attachment: lamport-manual.pdf\n\n")
+    assert "Rosemary Bailey" in got.text[offset:]  # a name in the attached PDF's errata
+    assert "Chris Garrigues" in got.text[:offset]
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("truncated.docx", "damaged DOCX: not a complete zip archive"),
+    ("no-spine.epub", "damaged EPUB: it has no spine (the reading order of its chapters)"),
+])  # fmt: skip
+def test_broken_files_fail_with_a_reason(name: str, reason: str) -> None:
+    with pytest.raises(ExtractionError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        read(f"broken/{name}")
+
+
+def test_a_broken_mail_part_keeps_its_words() -> None:
+    got = read("broken/broken-part.eml")
+    assert "the words survive: a kangaroo note" in got.text
+
+
+# A word each file holds and no other file in tests/data/formats does.
+ONLY_IN = {
+    "apt-cache.tex": "backports",
+    "colorsys.py": "luminance",
+    "corpus-sources.ods": "texlive",
+    "handbook.epub": "logcheck",
+    "ldap.odt": "openldap",
+    "lppl.rtf": "license",
+    "ltnews01.org": "colour",
+    "mail-headers.xlsx": "motley",
+    "model-card.rst": "huggingface",
+    "spamassassin-00002.eml": "winners",
+    "web-server.docx": "awstats",
+    "webcomp.pptx": "gencode",
+    "with-attachment.eml": "rosemary",
+    "xr.odp": "inputcheck",
+}
+
+
+def test_a_folder_of_every_format_is_indexed_and_each_file_found_by_its_own_word(
+    tmp_path: Path, make_indexer, fake_encoder
+) -> None:
+    folder = tmp_path / "formats"
+    shutil.copytree(FORMATS, folder, ignore=shutil.ignore_patterns("README.md", "sources", "broken"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(ONLY_IN)
+    summary = make_indexer().run([folder])
+    assert list(summary.failed) == []
+    assert summary.indexed == len(ONLY_IN)
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        for name, word in ONLY_IN.items():
+            hits = lib.search(word, modes=("keyword",), limit=20)
+            assert {Path(h.path).name for h in hits} == {name}, word
+        [slide] = lib.search("GenCode", modes=("keyword",), limit=1)
+        assert slide.page == 3
+        [attached] = lib.search("Rosemary Bailey", modes=("keyword",), limit=1)
+        assert attached.heading == "Attachment: lamport-manual.pdf"
+
+
+def test_files_of_types_docsense_does_not_read_are_counted_not_silent(tmp_path: Path, make_indexer, fake_encoder):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a note")
+    for name in ("a.dwg", "b.dwg", "c.xyz", "Makefile"):
+        (folder / name).write_text("something")
+    (folder / ".hidden.dwg").write_text("hidden files are not looked at")
+    summary = make_indexer().run([folder])
+    assert summary.indexed == 1
+    assert summary.unsupported == ((".dwg", 2), ("", 1), (".xyz", 1))
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        assert lib.status().unsupported == ((".dwg", 2), ("", 1), (".xyz", 1))
+
+
+def test_the_command_line_names_the_types_it_skipped(tmp_path: Path) -> None:
+    from tests.reliability.conftest import docsense
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "note.txt").write_text("a note")
+    for name in ("a.dwg", "b.dwg", "c.xyz"):
+        (folder / name).write_text("something")
+    index = tmp_path / "index"
+    result = docsense("index", str(folder), "--index", str(index), "-q")
+    assert "  skipped 3 files of types DocSense does not read: .dwg 2, .xyz 1" in result.stderr.splitlines()
+    status = docsense("status", "--index", str(index))
+    assert "Not read:  skipped 3 files of types DocSense does not read: .dwg 2, .xyz 1" in status.stdout.splitlines()
