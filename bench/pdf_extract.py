@@ -1,6 +1,8 @@
-"""PDF text extraction: pypdf against pypdfium2 (the default), on the texlive-latex-base-doc PDFs (Debian package).
+"""PDF text extraction: pypdf against pypdfium2 (the default), on the texlive-latex-base-doc PDFs (Debian package);
+and with --formats, a row per format DocSense reads, on tests/data/formats (each file read --repeat times).
 
     .venv/bin/python bench/pdf_extract.py [--limit N]
+    .venv/bin/python bench/pdf_extract.py --formats [--repeat 20]
 
 For each engine: PDFs read, failures, pages, seconds, pages/s; and a quality proxy without a gold text: the share of
 extracted words (runs of letters) that are in the encoder's WordPiece vocabulary as whole words, and how much the
@@ -43,10 +45,40 @@ def with_pdfium(data: bytes) -> list[str]:
     return _pages(extract_pdfium(data))
 
 
+def formats(repeat: int) -> None:
+    """files/s, MB/s and characters/s per format, in this process (one core), on the real files of
+    tests/data/formats; OCR uncached (the scanned page is read by Tesseract every time)."""
+    from indexer.extract import SUFFIX_TYPES, extract
+    from indexer.extract.ocr import OcrSettings
+
+    folder = Path(__file__).resolve().parents[1] / "tests" / "data" / "formats"
+    ocr = OcrSettings("eng", None)
+    print("| format | file | KB | files/s | MB/s | characters/s |")
+    print("|---|---|---|---|---|---|")
+    for path in sorted(folder.iterdir(), key=lambda p: (SUFFIX_TYPES.get(p.suffix.lower(), ""), p.name)):
+        kind = SUFFIX_TYPES.get(path.suffix.lower())
+        if not path.is_file() or kind is None or path.name == "README.md":
+            continue
+        data = path.read_bytes()
+        extract(kind, data, ocr=ocr)  # imports and models loaded before the clock starts
+        runs = max(1, repeat // 10) if "scanned" in path.name else repeat
+        started = time.perf_counter()
+        for _ in range(runs):
+            chars = len(extract(kind, data, ocr=ocr).text)
+        seconds = (time.perf_counter() - started) / runs
+        print(f"| {kind} | {path.name} | {len(data) / 1024:.0f} | {1 / seconds:,.0f} | "
+              f"{len(data) / 2**20 / seconds:,.1f} | {chars / seconds:,.0f} |")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=0, help="only the first N PDFs")
+    parser.add_argument("--formats", action="store_true", help="a row per format, on tests/data/formats")
+    parser.add_argument("--repeat", type=int, default=20, help="with --formats: reads of each file")
     args = parser.parse_args()
+    if args.formats:
+        formats(args.repeat)
+        return
     from engine.encoder import packaged_model_dir
 
     vocab = {w for w in (packaged_model_dir() / "vocab.txt").read_text().split("\n") if w.isalpha()}

@@ -116,6 +116,13 @@ OPTIONS = (
         MAX_TAG_CHARS,
         "entities are looked for in at most this many characters of each file (0: all of it)",
     ),
+    Option(
+        "ocr",
+        "DOCSENSE_OCR",
+        str,
+        "eng",
+        "the languages scanned PDF pages are read in (Tesseract's names: eng, eng+deu; none: no OCR)",
+    ),
     Option("allow_downloads", "DOCSENSE_ALLOW_DOWNLOADS", bool, False, "let Hugging Face libraries download models"),
     Option("debug", "DOCSENSE_DEBUG", bool, False, "show the traceback of internal errors"),
 )
@@ -149,6 +156,7 @@ class Settings:
     extract_timeout_s: int
     worker_memory_mb: int
     max_tag_chars: int
+    ocr: str
     allow_downloads: bool
     debug: bool
     config_file: Path

@@ -485,6 +485,8 @@ class _Run:
                     allow_downloads=self.owner.settings.allow_downloads,
                     timeout_s=self.owner.settings.extract_timeout_s,
                     max_tag_chars=self.owner.settings.max_tag_chars,
+                    ocr=self.owner.settings.ocr,
+                    ocr_cache=str(self.owner.settings.cache / "ocr"),
                 )
             )
         kept = [u.path.rstrip("/") for u in unreadable if u.keeps]

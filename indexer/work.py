@@ -24,7 +24,7 @@ from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_T
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger, pieces
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
-from indexer.extract import ExtractionError, extract
+from indexer.extract import ExtractionError, extract, ocr
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class FileTask:
     allow_downloads: bool = False
     timeout_s: int = EXTRACT_TIMEOUT_S  # in a worker process: the most one file may take (0: no limit)
     max_tag_chars: int = MAX_TAG_CHARS  # entities are looked for in this many characters at most (0: all)
+    ocr: str = "eng"  # the languages scanned pages are read in ("none": not read)
+    ocr_cache: str | None = None  # where what OCR read is kept, by page image
 
 
 @dataclass
@@ -185,6 +187,7 @@ def process_file(task: FileTask) -> FileResult:
     limited = _IN_WORKER and task.timeout_s > 0
     if limited:
         signal.alarm(task.timeout_s)
+        ocr.on_page = lambda: signal.alarm(task.timeout_s)  # each scanned page read is progress, not a hang
     try:
         _process(task, result)
     except _TooSlow:
@@ -193,6 +196,7 @@ def process_file(task: FileTask) -> FileResult:
     finally:
         if limited:
             signal.alarm(0)
+            ocr.on_page = None
     return result
 
 
@@ -203,7 +207,7 @@ def _process(task: FileTask, result: FileResult) -> None:
         if task.known_sha256 == result.sha256:
             result.unchanged = True
             return
-        extracted = extract(task.type, data, task.pdf_reader)
+        extracted = extract(task.type, data, task.pdf_reader, ocr.OcrSettings(task.ocr, task.ocr_cache))
         del data
         text_limit = task.max_text_mb
         if len(extracted.text) > text_limit * 1024 * 1024:

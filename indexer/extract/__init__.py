@@ -6,7 +6,12 @@ one extractor reads (xlsx: XLSX, XLSM, XLSB and XLS; code: source code and data 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from indexer.extract.base import Extracted, ExtractionError
+
+if TYPE_CHECKING:
+    from indexer.extract.ocr import OcrSettings
 
 _KINDS: dict[str, tuple[str, ...]] = {
     "pdf": (".pdf",),
@@ -37,8 +42,9 @@ SUFFIX_TYPES = {suffix: kind for kind, suffixes in _KINDS.items() for suffix in 
 KINDS = tuple(_KINDS)
 
 
-def extract(kind: str, data: bytes, pdf_reader: str = "pdfium") -> Extracted:
-    """Extract the text of a file of type ``kind`` (one of KINDS) from its bytes.
+def extract(kind: str, data: bytes, pdf_reader: str = "pdfium", ocr: OcrSettings | None = None) -> Extracted:
+    """Extract the text of a file of type ``kind`` (one of KINDS) from its bytes; ``ocr`` reads the pages of PDFs
+    that have no text layer.
 
     Raises:
         ExtractionError: the file cannot be indexed; the message is the reason.
@@ -46,7 +52,7 @@ def extract(kind: str, data: bytes, pdf_reader: str = "pdfium") -> Extracted:
     if kind == "pdf":
         from indexer.extract import pdf
 
-        return pdf.extract(data, pdf_reader)
+        return pdf.extract(data, pdf_reader, ocr)
     if kind == "html":
         from indexer.extract import html
 
@@ -94,7 +100,7 @@ def extract(kind: str, data: bytes, pdf_reader: str = "pdfium") -> Extracted:
     if kind == "eml":
         from indexer.extract import mail
 
-        return mail.extract(data)
+        return mail.extract(data, ocr=ocr)
     raise ExtractionError(f"unsupported file type {kind!r}")
 
 

@@ -9,8 +9,12 @@ import email.errors
 import email.policy
 import os
 from email.message import EmailMessage, MIMEPart
+from typing import TYPE_CHECKING
 
 from indexer.extract.base import Extracted, ExtractionError, TextBuilder
+
+if TYPE_CHECKING:
+    from indexer.extract.ocr import OcrSettings
 
 HEADERS = ("Subject", "From", "To", "Cc", "Date")
 MAX_DEPTH = 3  # a message attached to a message attached to ...: how deep attachments are followed
@@ -55,7 +59,7 @@ def _body(part: MIMEPart, warnings: list[str]) -> tuple[str, bool]:
     return payload.decode("latin-1"), html
 
 
-def extract(data: bytes, depth: int = 0) -> Extracted:
+def extract(data: bytes, depth: int = 0, ocr: OcrSettings | None = None) -> Extracted:
     from indexer.extract import SUFFIX_TYPES
     from indexer.extract import extract as extract_any
     from indexer.extract import html as html_extractor
@@ -99,7 +103,7 @@ def extract(data: bytes, depth: int = 0) -> Extracted:
             out.warnings.append(f"attachment {name}: not read (nested too deep, or empty)")
             continue
         try:
-            attached = extract(payload, depth + 1) if kind == "eml" else extract_any(kind, payload)
+            attached = extract(payload, depth + 1, ocr) if kind == "eml" else extract_any(kind, payload, ocr=ocr)
         except ExtractionError as exc:
             out.warnings.append(f"attachment {name}: {exc}")
             continue

