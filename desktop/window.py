@@ -336,7 +336,8 @@ class MainWindow(QMainWindow):
         self.failed.addItems([f"{Path(f.path).name}: {f.reason}   ({f.path})" for f in status.failed])
         self.failed.addItems([f"Indexed, but {Path(w.path).name}: {w.reason}   ({w.path})" for w in status.warnings])
         if status.unsupported:
-            self.failed.addItem(unsupported_line(status.unsupported).capitalize())
+            line = unsupported_line(status.unsupported)
+            self.failed.addItem(line[0].upper() + line[1:])
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
         self.status_done.emit(status)
 
