@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import human_time, unsupported_line
+from desktop.format import human_time, shown_path, unsupported_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -279,7 +279,7 @@ def search(
     if _emitted(hits, as_json, "No results."):
         return
     for rank, hit in enumerate(hits, start=1):
-        where = f"{hit.path}:{hit.page}" if hit.page else hit.path
+        where = f"{shown_path(hit.path)}:{hit.page}" if hit.page else shown_path(hit.path)
         click.echo(f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.score:.4f}  [{hit.matched}]")
         if hit.heading:
             echo(f"    § {hit.heading}")
@@ -373,7 +373,7 @@ def ask(
     if _emitted(answers, as_json, "No answer found in the index."):
         return
     for rank, a in enumerate(answers, start=1):
-        where = f"{a.path}:{a.page}" if a.page else a.path
+        where = f"{shown_path(a.path)}:{a.page}" if a.page else shown_path(a.path)
         click.echo(f"{rank}. {click.style(printable(' '.join(a.answer.split())), bold=True)}")
         echo(f"   {where}  [{a.start}:{a.end}]  score {a.score:.3f}")
         if a.sentence and (a.start, a.end) != (a.sentence_start, a.sentence_end):

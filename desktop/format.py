@@ -21,3 +21,22 @@ def unsupported_line(counts: tuple[tuple[str, int], ...] | list[tuple[str, int]]
     kinds = ", ".join(f"{suffix or '(no suffix)'} {n:,}" for suffix, n in counts[:shown])
     more = f", and {len(counts) - shown} more types" if len(counts) > shown else ""
     return f"skipped {total:,} file{'s' if total != 1 else ''} of types DocSense does not read: {kinds}{more}"
+
+
+def file_of(path: str) -> str:
+    """The file on disk that holds the document at ``path``: itself, or for a message of a mailbox or a member of
+    an archive ("inbox.mbox/12", "papers.zip/a/b.pdf"), the mailbox or the archive (no such path exists below a
+    file, so the first that exists going up is it)."""
+    import os
+
+    found = path
+    while found and not os.path.exists(found) and os.path.dirname(found) != found:
+        found = os.path.dirname(found)
+    return found if os.path.exists(found) else path
+
+
+def shown_path(path: str) -> str:
+    """A document's path as people read it: "inbox.mbox \u203a 12" for a message of a mailbox, "papers.zip \u203a
+    a/b.pdf" for a member of an archive; a file's own path as it is."""
+    holder = file_of(path)
+    return path if holder == path else f"{holder} \u203a {path[len(holder) + 1 :]}"

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import human_time, unsupported_line
+from desktop.format import file_of, human_time, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -445,7 +445,7 @@ class MainWindow(QMainWindow):
         # A file's name is the folder's content, not markup: escaped, so that "<img src=...>.txt" shows as a name.
         title = (f"<b>{html.escape(Path(path).name)}</b>" + (f" — page {page}" if page else "")
                  + f"<br><small>{html.escape(path)}</small>")  # fmt: skip
-        if doc_type == "pdf" and page:
+        if doc_type == "pdf" and page and os.path.isfile(path):  # a PDF inside an archive: its text, highlighted
             needles = [("hit", span_text)] + ([("answer", answer_text)] if answer_text else [])
             self.preview.show_pdf(title, path, page, needles)
             return
@@ -521,12 +521,13 @@ class MainWindow(QMainWindow):
     def open_current(self) -> None:
         hit = self.current_hit()
         if hit is not None:
-            open_at_page(hit.path, hit.page)
+            holder = file_of(hit.path)  # a message or an archive member: its mailbox or archive
+            open_at_page(holder, hit.page if holder == hit.path else None)
 
     def reveal_current(self) -> None:
         hit = self.current_hit()
         if hit is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(hit.path)))
+            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(file_of(hit.path))))
 
     def copy_snippet(self) -> None:
         hit = self.current_hit()

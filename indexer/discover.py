@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from indexer.extract import SUFFIX_TYPES
+from indexer.extract import kind_of, suffix_of
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,20 @@ class Unsupported:
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(rel, p) for p in patterns)
+
+
+def in_maildir(folder: str) -> bool:
+    """Whether ``folder`` is the cur/ or new/ of a Maildir, which keeps one message a file, named by the mail
+    program ("1733.M5P6.host:2,S"): every file there is a message."""
+    return os.path.basename(folder) in ("cur", "new") and all(
+        os.path.isdir(os.path.join(os.path.dirname(folder), part)) for part in ("cur", "new", "tmp")
+    )
+
+
+def kind_for(path: str) -> str | None:
+    """The kind of the file at ``path``: by its suffix, or "eml" in a Maildir; None for a type DocSense does not
+    read."""
+    return kind_of(os.path.basename(path)) or ("eml" if in_maildir(os.path.dirname(path)) else None)
 
 
 def escaping_link(path: str, root: str) -> str | None:
@@ -92,6 +106,7 @@ def discover(
             yield Unreadable(folder, f"cannot read folder: {exc.strerror or exc}")
             continue
         subfolders = []
+        maildir = in_maildir(folder)
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -108,15 +123,14 @@ def discover(
             except OSError as exc:
                 # The folder can be listed but not entered (read without execute permission): its names are
                 # known, nothing else. Those that would be indexed, and its folders, are named with the reason.
-                if entry.is_dir(follow_symlinks=False) or SUFFIX_TYPES.get(os.path.splitext(entry.name)[1].lower()):
+                if entry.is_dir(follow_symlinks=False) or kind_of(entry.name):
                     yield Unreadable(entry.path, _cannot_look(exc, folder))
                 continue
             if stat.S_ISDIR(st.st_mode):
                 subfolders.append(entry.path)
             elif stat.S_ISREG(st.st_mode):
-                suffix = os.path.splitext(entry.name)[1].lower()
-                if kind := SUFFIX_TYPES.get(suffix):
+                if kind := kind_of(entry.name) or ("eml" if maildir else None):
                     yield FoundFile(entry.path, root_str, kind, st.st_size, st.st_mtime_ns)
                 else:
-                    yield Unsupported(entry.path, suffix)
+                    yield Unsupported(entry.path, suffix_of(entry.name))
         stack.extend(reversed(subfolders))

@@ -34,9 +34,16 @@ from engine.index.store import DB_NAME, DocumentRow, FailureRow, NewChunk, NewDo
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
-from indexer.discover import FoundFile, Unreadable, Unsupported, discover, escaping_link, link_refused
-from indexer.extract import SUFFIX_TYPES
-from indexer.work import FileResult, FileTask, process_file, worker_context, worker_init
+from indexer.discover import (
+    FoundFile,
+    Unreadable,
+    Unsupported,
+    discover,
+    escaping_link,
+    kind_for,
+    link_refused,
+)
+from indexer.work import FileResult, FileTask, Part, process_file, worker_context, worker_init
 
 SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
@@ -198,6 +205,14 @@ class Indexer:
 
     def _open(self, create: bool = True) -> _Opened:
         return _Opened(self, create)
+
+
+def _documents(result: FileResult) -> list[tuple[str, str | None, FileResult | Part]]:
+    """(path, container, document) for each document a file's result holds: the file itself, or each message or
+    member of a mailbox or an archive, at a path below the file's ("inbox.mbox/12", "papers.zip/a/b.pdf")."""
+    if result.members:
+        return [(f"{result.task.path}/{part.name}", result.task.path, part) for part in result.members]
+    return [(result.task.path, None, result)]
 
 
 def _checked_folders(folders: Iterable[str | Path]) -> list[str]:
@@ -364,7 +379,7 @@ class _Run:
                 self._store_quick(result)
             else:
                 pending.append(result)
-                pending_windows += len(result.chunks)
+                pending_windows += len(result.chunks) + sum(len(p.chunks) for p in result.members)
             if pending_windows >= group:
                 self._flush(pending, encoder)
                 pending, pending_windows = [], 0
@@ -423,7 +438,7 @@ class _Run:
                     unreadable.append(Unreadable(path, link_refused(target), keeps=False))
                 elif os.path.isdir(path):
                     walks.append((root, path))
-                elif os.path.isfile(path) and (kind := SUFFIX_TYPES.get(os.path.splitext(path)[1].lower())):
+                elif os.path.isfile(path) and (kind := kind_for(path)):
                     st = os.stat(path)
                     found[path] = FoundFile(path, root, kind, st.st_size, st.st_mtime_ns)
         for root, top in walks:
@@ -446,6 +461,8 @@ class _Run:
             if self.scope is None or self._root_of(place):
                 known.update(self.store.documents_under(place, nested=self.scope is not None))
                 failures.update(self.store.failures_under(place, nested=self.scope is not None))
+        # A mailbox or an archive has no row of its own: its documents (one is enough) say what it was when read.
+        held = {doc.container: doc for doc in known.values() if doc.container}
         tasks: list[FileTask] = []
         bad_names: list[FoundFile] = []
         recovered: list[str] = []
@@ -453,7 +470,7 @@ class _Run:
             if _printable_path(path) is not None:
                 bad_names.append(f)
                 continue
-            doc = known.get(path) or self.store.document_by_path(path)
+            doc = known.get(path) or self.store.document_by_path(path) or held.get(path)
             failure = failures.get(path)
             if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
                 self.unchanged += 1
@@ -490,8 +507,12 @@ class _Run:
                 )
             )
         kept = [u.path.rstrip("/") for u in unreadable if u.keeps]
-        gone = [p for p in known if p not in found and not any(p == k or p.startswith(k + "/") for k in kept)]
-        renames = self._renames(tasks, [known[p] for p in gone])
+        gone = [
+            p
+            for p, doc in known.items()
+            if p not in found and doc.container not in found and not any(p == k or p.startswith(k + "/") for k in kept)
+        ]
+        renames = self._renames(tasks, [known[p] for p in gone if not known[p].container])
         moved = {old for old, _task in renames}
         gone = [p for p in gone if p not in moved]
         renamed_paths = {task.path for _old, task in renames}
@@ -627,19 +648,22 @@ class _Run:
         task = result.task
         with self.index.write() as change:
             if result.error:
+                change.delete_documents(self.store.members_of(task.path))
                 change.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns, result.error_kind)
                 self.failed.append(FailedFile(task.path, result.error))
             else:
                 doc = self.store.document_by_path(task.path)
                 if doc:
                     change.touch_document(doc.id, task.size, task.mtime_ns)
+                change.touch_members(task.path, task.size, task.mtime_ns)
                 self.unchanged += 1
 
     def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
         if not results:
             return
-        windows = [c.token_ids for r in results for c in r.chunks]
-        views = [c.views for r in results for c in r.chunks]
+        documents = [(r, path, container, d) for r in results for path, container, d in _documents(r)]
+        windows = [c.token_ids for *_rest, d in documents for c in d.chunks]
+        views = [c.views for *_rest, d in documents for c in d.chunks]
         started = time.monotonic()
         flat = encoder.embed_ids([v for chunk_views in views for v in chunk_views])
         crash_point("embedded")
@@ -650,8 +674,12 @@ class _Run:
         row = 0
         with self.index.write() as change:
             for r in results:
+                if r.members:  # its documents as they are now replace those it held before
+                    change.delete_documents(self.store.members_of(r.task.path))
+                    self.warned += [FailedFile(r.task.path, w) for w in r.warnings]
+            for r, path, container, d in documents:
                 new_chunks = []
-                for c in r.chunks:
+                for c in d.chunks:
                     new_chunks.append(
                         NewChunk(
                             ord=c.ord,
@@ -660,7 +688,7 @@ class _Run:
                             page_start=c.page_start,
                             page_end=c.page_end,
                             heading=c.heading,
-                            text=r.text[c.start : c.end],
+                            text=d.text[c.start : c.end],
                             n_tokens=len(c.token_ids),
                             vector=embedded[row],
                             view_spans=tuple(c.view_spans),
@@ -670,28 +698,29 @@ class _Run:
                 t = r.task
                 change.put_document(
                     NewDocument(
-                        path=t.path,
+                        path=path,
                         folder=t.root,
-                        type=t.type,
+                        type=d.type if isinstance(d, Part) else t.type,
                         size=t.size,
                         mtime_ns=t.mtime_ns,
                         sha256=r.sha256,
-                        pages=len(r.page_starts) if r.page_starts is not None else None,
-                        title=r.title,
-                        text=r.text,
-                        page_starts=r.page_starts,
-                        sections=r.sections,
+                        pages=len(d.page_starts) if d.page_starts is not None else None,
+                        title=d.title,
+                        text=d.text,
+                        page_starts=d.page_starts,
+                        sections=d.sections,
                         chunks=new_chunks,
-                        entities=r.entities,
-                        warnings=r.warnings,
+                        entities=d.entities,
+                        warnings=d.warnings,
+                        container=container,
                     )
                 )
-                self.warned += [FailedFile(t.path, w) for w in r.warnings]
+                self.warned += [FailedFile(path, w) for w in d.warnings]
                 crash_point("in-transaction")
         self.indexed += len(results)
         self.chunks += len(windows)
         self.tokens += sum(len(w) for w in windows)
-        self.pages += sum(len(r.page_starts or ()) for r in results)
+        self.pages += sum(len(d.page_starts or ()) for *_rest, d in documents)
         if time.monotonic() - self.last_save >= SAVE_EVERY_S:
             self.index.save_vectors()
             self.last_save = time.monotonic()

@@ -25,7 +25,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from engine.errors import explain
 from engine.types import Progress, RunSummary
-from indexer.extract import SUFFIX_TYPES
+from indexer.discover import kind_for
 from indexer.indexer import Indexer
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,7 @@ def _interesting(path: str) -> bool:
     name = os.path.basename(path)
     if not name or name.startswith(".") or name.endswith("~"):
         return False
-    suffix = os.path.splitext(name)[1].lower()
-    return suffix in SUFFIX_TYPES or suffix == "" or os.path.isdir(path)
+    return kind_for(path) is not None or os.path.splitext(name)[1] == "" or os.path.isdir(path)
 
 
 class _Handler(FileSystemEventHandler):

@@ -24,7 +24,7 @@ from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_T
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger, pieces
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
-from indexer.extract import ExtractionError, extract, ocr
+from indexer.extract import Extracted, ExtractionError, extract, ocr
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,57 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     entities: list[EntitySpan] = field(default_factory=list)
     error_kind: str = "file"  # "bug" when the error is DocSense's, not the file's
+    members: list[Part] = field(default_factory=list)  # a mailbox's or an archive's documents (then no text here)
+
+
+@dataclass
+class Part:
+    """One document of a file that holds several (a message of an mbox, a member of a zip): ``name`` is its place
+    there, ``type`` its kind; the rest as FileResult's."""
+
+    name: str
+    type: str
+    text: str = ""
+    page_starts: list[int] | None = None
+    sections: list[tuple[int, str]] = field(default_factory=list)
+    title: str | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    entities: list[EntitySpan] = field(default_factory=list)
+
+
+def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
+    """Check the text's size, cut it into windows and tag it, into ``into``."""
+    text_limit = task.max_text_mb
+    if len(extracted.text) > text_limit * 1024 * 1024:
+        raise ExtractionError(
+            f"too much text: {len(extracted.text) / 2**20:.0f} M characters, the limit is {text_limit} M "
+            "(setting max_text_mb, DOCSENSE_MAX_TEXT_MB)"
+        )
+    into.text = extracted.text
+    into.page_starts = extracted.page_starts
+    into.sections = extracted.sections
+    into.title = extracted.title
+    into.warnings = extracted.warnings
+    into.chunks = chunk_text(
+        extracted.text,
+        _tokenizer(task.tokenizer_json),
+        extracted.page_starts,
+        extracted.sections,
+        max_tokens=task.max_tokens,
+        overlap=task.overlap,
+        title=view_title(extracted.title, task.path),
+    )
+    tagger = _tagger(task.tagger, task.allow_downloads)
+    if tagger is not None and into.chunks:
+        text = extracted.text
+        if 0 < task.max_tag_chars < len(text):
+            text = text[: pieces(text, task.max_tag_chars)[0][1]]  # cut at a paragraph, line or word break
+            into.warnings.append(
+                f"entities were looked for in its first {len(text):,} characters only, of "
+                f"{len(extracted.text):,} (setting max_tag_chars)"
+            )
+        into.entities = tagger.tag([text])[0]
 
 
 @lru_cache(maxsize=4)
@@ -209,38 +260,19 @@ def _process(task: FileTask, result: FileResult) -> None:
             return
         extracted = extract(task.type, data, task.pdf_reader, ocr.OcrSettings(task.ocr, task.ocr_cache))
         del data
-        text_limit = task.max_text_mb
-        if len(extracted.text) > text_limit * 1024 * 1024:
-            raise ExtractionError(
-                f"too much text: {len(extracted.text) / 2**20:.0f} M characters, the limit is {text_limit} M "
-                "(setting max_text_mb, DOCSENSE_MAX_TEXT_MB)"
-            )
-        result.text = extracted.text
-        result.page_starts = extracted.page_starts
-        result.sections = extracted.sections
-        result.title = extracted.title
-        result.warnings = extracted.warnings
-        result.chunks = chunk_text(
-            extracted.text,
-            _tokenizer(task.tokenizer_json),
-            extracted.page_starts,
-            extracted.sections,
-            max_tokens=task.max_tokens,
-            overlap=task.overlap,
-            title=view_title(extracted.title, task.path),
-        )
+        if extracted.members:  # a mailbox or an archive: its messages or members are the documents
+            result.warnings = extracted.warnings
+            for member in extracted.members:
+                part = Part(member.name, member.kind)
+                _cut(member.extracted, task, part)
+                if part.chunks:
+                    result.members.append(part)
+            if not result.members:
+                result.error = "no text to index in any of its documents"
+            return
+        _cut(extracted, task, result)
         if not result.chunks:
             result.error = "no text to index"
-        tagger = _tagger(task.tagger, task.allow_downloads)
-        if tagger is not None and not result.error:
-            text = extracted.text
-            if 0 < task.max_tag_chars < len(text):
-                text = text[: pieces(text, task.max_tag_chars)[0][1]]  # cut at a paragraph, line or word break
-                result.warnings.append(
-                    f"entities were looked for in its first {len(text):,} characters only, of "
-                    f"{len(extracted.text):,} (setting max_tag_chars)"
-                )
-            result.entities = tagger.tag([text])[0]
     except ModelError:
         raise  # a missing or broken model is not this file's fault: stop the run and say so
     except ExtractionError as exc:

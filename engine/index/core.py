@@ -94,6 +94,9 @@ class Change:
     def touch_document(self, doc_id: int, size: int, mtime_ns: int) -> None:
         self._store.touch_document(doc_id, size, mtime_ns)
 
+    def touch_members(self, container: str, size: int, mtime_ns: int) -> None:
+        self._store.touch_members(container, size, mtime_ns)
+
     def forget_failure(self, path: str) -> None:
         self._store.forget_failure(path)
 

@@ -150,6 +150,13 @@ def m007_document_warnings(_conn: sqlite3.Connection, db: sqlite_utils.Database)
     db["documents"].add_column("warnings", str)  # type: ignore[union-attr]
 
 
+def m008_document_container(conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """A document may be one of several a file holds (a message of an mbox, a member of a zip): ``container`` is
+    that file's path (its documents' paths lie below it, "inbox.mbox/12"), NULL for a document that is a file."""
+    db["documents"].add_column("container", str)  # type: ignore[union-attr]
+    conn.execute("CREATE INDEX documents_container ON documents(container)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -158,5 +165,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m005_folder_excludes,
     m006_failure_kinds,
     m007_document_warnings,
+    m008_document_container,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

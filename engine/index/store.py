@@ -100,6 +100,7 @@ class DocumentRow:
     size: int
     mtime_ns: int
     sha256: str
+    container: str | None = None  # the file holding it, when it is one of a file's documents (see m008)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,10 @@ class NewDocument:
     chunks: list[NewChunk]
     entities: list[EntitySpan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    container: str | None = None  # the file that holds it (an mbox, a zip), when it is one of several
+
+
+_DOCUMENT_ROW = "id, path, folder, type, size, mtime_ns, sha256, container"
 
 
 def _under(column: str, path: str, prefix: bool = False) -> tuple[str, list[object]]:
@@ -258,15 +263,11 @@ class Store:
         """Documents recorded as found under the indexed folder ``folder``, by path; with ``nested``, the documents
         at or below the path ``folder``, whichever indexed folder found them."""
         where, params = _under("folder", folder) if not nested else _under("path", folder, prefix=True)
-        rows = self.conn.execute(
-            f"SELECT id, path, folder, type, size, mtime_ns, sha256 FROM documents WHERE {where}", params
-        )
+        rows = self.conn.execute(f"SELECT {_DOCUMENT_ROW} FROM documents WHERE {where}", params)
         return {r["path"]: DocumentRow(*r) for r in rows}
 
     def document_by_path(self, path: str) -> DocumentRow | None:
-        row = self.conn.execute(
-            "SELECT id, path, folder, type, size, mtime_ns, sha256 FROM documents WHERE path = ?", (path,)
-        ).fetchone()
+        row = self.conn.execute(f"SELECT {_DOCUMENT_ROW} FROM documents WHERE path = ?", (path,)).fetchone()
         return DocumentRow(*row) if row else None
 
     def failures_under(self, folder: str, nested: bool = False) -> dict[str, FailureRow]:
@@ -290,8 +291,8 @@ class Store:
         removed = self._delete_document_rows(doc.path)
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
-            "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings, "
+            "container) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -303,6 +304,7 @@ class Store:
                 doc.title,
                 time.time(),
                 json.dumps(doc.warnings) if doc.warnings else None,
+                doc.container,
             ),
         )
         doc_id = int(cur.lastrowid or 0)
@@ -377,6 +379,16 @@ class Store:
         if removed:
             self._bump_vectors_version()
         return removed
+
+    def members_of(self, container: str) -> list[str]:
+        """The paths of the documents the file ``container`` holds (messages of an mbox, members of a zip)."""
+        return [r[0] for r in self.conn.execute("SELECT path FROM documents WHERE container = ?", (container,))]
+
+    def touch_members(self, container: str, size: int, mtime_ns: int) -> None:
+        """Record a new size and mtime for the documents of a file whose content hash did not change."""
+        self.conn.execute(
+            "UPDATE documents SET size = ?, mtime_ns = ? WHERE container = ?", (size, mtime_ns, container)
+        )
 
     def touch_document(self, doc_id: int, size: int, mtime_ns: int) -> None:
         """Record a new size and mtime for a file whose content hash did not change."""

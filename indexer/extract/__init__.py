@@ -6,6 +6,7 @@ one extractor reads (xlsx: XLSX, XLSM, XLSB and XLS; code: source code and data 
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from indexer.extract.base import Extracted, ExtractionError
@@ -38,8 +39,28 @@ _KINDS: dict[str, tuple[str, ...]] = {
         ".json", ".xml", ".csv", ".tsv", ".log", ".diff", ".patch", ".properties", ".css", ".scss",
     ),
 }  # fmt: skip
-SUFFIX_TYPES = {suffix: kind for kind, suffixes in _KINDS.items() for suffix in suffixes}
+# Files that hold documents (indexer/extract/containers.py): their messages or members are the documents.
+CONTAINERS: dict[str, tuple[str, ...]] = {
+    "mbox": (".mbox", ".mbx"),
+    "zip": (".zip",),
+    "tar": (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz"),
+}
+SUFFIX_TYPES = {
+    suffix: kind for kinds in (_KINDS, CONTAINERS) for kind, suffixes in kinds.items() for suffix in suffixes
+}
 KINDS = tuple(_KINDS)
+
+
+def kind_of(name: str) -> str | None:
+    """The kind of a file by its name's suffix (".tar.gz" before ".gz"), or None for a type DocSense does not read."""
+    lower = name.lower()
+    base, last = os.path.splitext(lower)
+    return SUFFIX_TYPES.get(os.path.splitext(base)[1] + last) or SUFFIX_TYPES.get(last)
+
+
+def suffix_of(name: str) -> str:
+    """The suffix a file of a type DocSense does not read is counted by (".dwg"; "" for none)."""
+    return os.path.splitext(name)[1].lower()
 
 
 def extract(kind: str, data: bytes, pdf_reader: str = "pdfium", ocr: OcrSettings | None = None) -> Extracted:
@@ -101,7 +122,15 @@ def extract(kind: str, data: bytes, pdf_reader: str = "pdfium", ocr: OcrSettings
         from indexer.extract import mail
 
         return mail.extract(data, ocr=ocr)
+    if kind == "mbox":
+        from indexer.extract import containers
+
+        return containers.extract_mbox(data, ocr)
+    if kind in ("zip", "tar"):
+        from indexer.extract import containers
+
+        return containers.extract_archive(data, ocr)
     raise ExtractionError(f"unsupported file type {kind!r}")
 
 
-__all__ = ["KINDS", "SUFFIX_TYPES", "Extracted", "ExtractionError", "extract"]
+__all__ = ["CONTAINERS", "KINDS", "SUFFIX_TYPES", "Extracted", "ExtractionError", "extract", "kind_of", "suffix_of"]

@@ -19,6 +19,7 @@ class Extracted:
         sections: (offset, heading path) pairs in text order, for formats with headings.
         title: the document's own title, if it has one.
         warnings: things that went wrong without stopping extraction (e.g. pages that could not be read).
+        members: for a file that holds documents, each of them (its own text is then empty).
     """
 
     text: str
@@ -26,6 +27,17 @@ class Extracted:
     sections: list[tuple[int, str]] = field(default_factory=list)
     title: str | None = None
     warnings: list[str] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)  # a file that holds documents (an mbox, a zip): them
+
+
+@dataclass
+class Member:
+    """One document of a file that holds several: ``name`` is its place there ("12", the 12th message of an mbox;
+    "docs/report.pdf" in a zip), ``kind`` its type."""
+
+    name: str
+    kind: str
+    extracted: Extracted
 
 
 def join_heading_path(stack: list[tuple[int, str]]) -> str:

@@ -112,6 +112,7 @@ def _golden(name: str, tmp_path: Path) -> Path:
         ("schema-2-one-vector-a-window.db", 2, True, True),
         ("schema-2.db", 2, True, True),
         ("schema-3.db", 3, True, False),
+        ("schema-7.db", 7, True, False),
     ],
 )
 def test_every_earlier_schema_upgrades_and_keeps_its_documents(

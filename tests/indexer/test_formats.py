@@ -221,7 +221,7 @@ def test_a_folder_of_every_format_is_indexed_and_each_file_found_by_its_own_word
     tmp_path: Path, make_indexer, fake_encoder
 ) -> None:
     folder = tmp_path / "formats"
-    shutil.copytree(FORMATS, folder, ignore=shutil.ignore_patterns("README.md", "sources", "broken"))
+    shutil.copytree(FORMATS, folder, ignore=shutil.ignore_patterns("README.md", "sources", "broken", "containers"))
     assert sorted(p.name for p in folder.iterdir()) == sorted(ONLY_IN)
     summary = make_indexer().run([folder])
     assert list(summary.failed) == []
@@ -263,3 +263,81 @@ def test_the_command_line_names_the_types_it_skipped(tmp_path: Path) -> None:
     assert "  skipped 3 files of types DocSense does not read: .dwg 2, .xyz 1" in result.stderr.splitlines()
     status = docsense("status", "--index", str(index))
     assert "Not read:  skipped 3 files of types DocSense does not read: .dwg 2, .xyz 1" in status.stdout.splitlines()
+
+
+def _documents(index: Path) -> dict[str, tuple[str, str | None]]:
+    from tests.helpers import db_rows
+
+    return {
+        path: (kind, container)
+        for path, kind, container in db_rows(index, "SELECT path, type, container FROM documents")
+    }
+
+
+def test_mailboxes_and_archives_hold_documents_of_their_own(tmp_path: Path, make_indexer, fake_encoder) -> None:
+    """One document per message of an mbox and per member of a zip (a tar.gz inside it opened too), each at a path
+    below its file's; they stay while the file does not change, are replaced when it does, and go with it."""
+    import mailbox
+
+    folder = tmp_path / "mail"
+    shutil.copytree(FORMATS / "containers", folder)
+    summary = make_indexer().run([folder])
+    assert list(summary.failed) == []
+    box, bundle = str(folder / "mail.mbox"), str(folder / "bundle.zip")
+    assert _documents(tmp_path / "index") == {
+        f"{box}/1": ("eml", box),
+        f"{box}/2": ("eml", box),
+        f"{box}/3": ("eml", box),
+        f"{bundle}/docs/web-server.docx": ("docx", bundle),
+        f"{bundle}/sources.tar.gz/sources/supervision.md": ("md", bundle),
+        f"{bundle}/sources.tar.gz/sources/mail-00004.txt": ("txt", bundle),
+    }
+    assert (bundle, "1 member of types DocSense does not read: .dwg 1") in [
+        (w.path, w.reason) for w in summary.warnings
+    ]
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        [hit] = lib.search("logcheck", modes=("keyword",), limit=1)
+        assert hit.path == f"{bundle}/sources.tar.gz/sources/supervision.md"
+        [message] = lib.search('"Sun Solaris"', modes=("keyword",), limit=1)
+        assert message.path == f"{box}/3"
+        assert lib.document_text(f"{box}/3").startswith("Subject: Re: [ILUG] Sun Solaris..")
+
+    again = make_indexer().run()
+    assert (again.indexed, again.unchanged, again.removed) == (0, 2, 0)
+
+    mbox = mailbox.mbox(folder / "mail.mbox")
+    mbox.add(mailbox.mboxMessage(b"From: a@example.org\nSubject: the fourth\n\nA note about wombats.\n"))
+    mbox.flush()
+    mbox.close()
+    (folder / "bundle.zip").unlink()
+    third = make_indexer().run()
+    assert third.indexed == 1
+    assert sorted(_documents(tmp_path / "index")) == [f"{box}/{n}" for n in (1, 2, 3, 4)]
+
+
+def test_a_zip_bomb_is_refused_by_name_and_the_rest_read(tmp_path: Path, make_indexer) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    shutil.copy(FORMATS / "broken" / "bomb.zip", folder)
+    summary = make_indexer().run([folder])
+    bomb = str(folder / "bomb.zip")
+    assert list(_documents(tmp_path / "index")) == [f"{bomb}/readme.txt"]
+    assert (bomb, "zeros.txt: a zip bomb (64 MB from 64 KB): not read") in [
+        (w.path, w.reason) for w in summary.warnings
+    ]
+
+
+def test_a_maildir_is_one_document_a_message(tmp_path: Path, make_indexer) -> None:
+    import mailbox
+
+    (tmp_path / "Mail").mkdir()
+    maildir = mailbox.Maildir(tmp_path / "Mail" / "inbox", create=True)
+    corpus = FORMATS.parents[0] / "corpus" / "text"
+    keys = [maildir.add(mailbox.MaildirMessage((corpus / name).read_bytes())) for name in sorted(
+        p.name for p in corpus.glob("0000*.txt"))[:2]]  # fmt: skip
+    maildir.close()
+    summary = make_indexer().run([tmp_path / "Mail"])
+    assert summary.indexed == 2
+    docs = _documents(tmp_path / "index")
+    assert sorted(Path(p).name for p in docs) == sorted(keys)
+    assert {kind for kind, _container in docs.values()} == {"eml"}
