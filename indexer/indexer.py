@@ -43,6 +43,8 @@ from indexer.discover import (
     kind_for,
     link_refused,
 )
+from indexer.extract import CONTAINERS
+from indexer.extract.containers import in_part
 from indexer.work import FileResult, FileTask, Part, process_file, worker_context, worker_init
 
 SAVE_EVERY_S = 60.0
@@ -207,10 +209,13 @@ class Indexer:
         return _Opened(self, create)
 
 
+SHARE_BYTES = 8 * 2**20  # a mailbox or an archive bigger than this is shared out among the workers
+
+
 def _documents(result: FileResult) -> list[tuple[str, str | None, FileResult | Part]]:
     """(path, container, document) for each document a file's result holds: the file itself, or each message or
     member of a mailbox or an archive, at a path below the file's ("inbox.mbox/12", "papers.zip/a/b.pdf")."""
-    if result.members:
+    if result.members or result.shared:
         return [(f"{result.task.path}/{part.name}", result.task.path, part) for part in result.members]
     return [(result.task.path, None, result)]
 
@@ -418,6 +423,15 @@ class _Run:
         holders = [r for r in self.roots if path == r or path.startswith(r.rstrip("/") + "/")]
         return max(holders, key=len) if holders else None
 
+    def _shares(self, task: FileTask) -> list[FileTask]:
+        """A big mailbox or archive is read by several workers at once, each taking a share of its members
+        (indexer/extract/containers.py: in_part); any other file by one."""
+        workers = self.owner.workers
+        if task.type not in CONTAINERS or workers <= 1 or task.size <= SHARE_BYTES:
+            return [task]
+        parts = min(workers * 2, max(2, task.size // SHARE_BYTES))
+        return [dataclasses.replace(task, part=(i, parts)) for i in range(parts)]
+
     def _unsupported(self) -> tuple[tuple[str, int], ...]:
         """The suffixes of the files not read, the commonest first (then by name)."""
         return tuple(sorted(self.unsupported.items(), key=lambda item: (-item[1], item[0])))
@@ -461,8 +475,12 @@ class _Run:
             if self.scope is None or self._root_of(place):
                 known.update(self.store.documents_under(place, nested=self.scope is not None))
                 failures.update(self.store.failures_under(place, nested=self.scope is not None))
-        # A mailbox or an archive has no row of its own: its documents (one is enough) say what it was when read.
-        held = {doc.container: doc for doc in known.values() if doc.container}
+        # A mailbox or an archive has no row of its own: its documents say what it was when read (all of them must
+        # agree: a run stopped while several workers shared the file may have stored only some of their shares).
+        held: dict[str, list[DocumentRow]] = collections.defaultdict(list)
+        for row in known.values():
+            if row.container:
+                held[row.container].append(row)
         tasks: list[FileTask] = []
         bad_names: list[FoundFile] = []
         recovered: list[str] = []
@@ -470,7 +488,9 @@ class _Run:
             if _printable_path(path) is not None:
                 bad_names.append(f)
                 continue
-            doc = known.get(path) or self.store.document_by_path(path) or held.get(path)
+            doc = known.get(path) or self.store.document_by_path(path)
+            if doc is None and path in held:
+                doc = next((d for d in held[path] if (d.size, d.mtime_ns) != (f.size, f.mtime_ns)), held[path][0])
             failure = failures.get(path)
             if doc and doc.size == f.size and doc.mtime_ns == f.mtime_ns:
                 self.unchanged += 1
@@ -516,7 +536,7 @@ class _Run:
         moved = {old for old, _task in renames}
         gone = [p for p in gone if p not in moved]
         renamed_paths = {task.path for _old, task in renames}
-        tasks = [t for t in tasks if t.path not in renamed_paths]
+        tasks = [share for t in tasks if t.path not in renamed_paths for share in self._shares(t)]
         with self.index.write() as change:
             for old, task in renames:
                 change.rename_document(old, task.path, task.root, task.size, task.mtime_ns)
@@ -648,15 +668,22 @@ class _Run:
         task = result.task
         with self.index.write() as change:
             if result.error:
-                change.delete_documents(self.store.members_of(task.path))
+                change.delete_documents(self._members_of(task))
                 change.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns, result.error_kind)
-                self.failed.append(FailedFile(task.path, result.error))
+                if task.part[0] == 0:  # a file several workers share is named once
+                    self.failed.append(FailedFile(task.path, result.error))
             else:
                 doc = self.store.document_by_path(task.path)
                 if doc:
                     change.touch_document(doc.id, task.size, task.mtime_ns)
                 change.touch_members(task.path, task.size, task.mtime_ns)
-                self.unchanged += 1
+                self.unchanged += task.part[0] == 0
+
+    def _members_of(self, task: FileTask) -> list[str]:
+        """The stored documents of a mailbox or an archive that a result of ``task`` replaces: all of them, or those
+        of its share."""
+        prefix = len(task.path) + 1
+        return [p for p in self.store.members_of(task.path) if in_part(p[prefix:], task.part)]
 
     def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
         if not results:
@@ -674,8 +701,8 @@ class _Run:
         row = 0
         with self.index.write() as change:
             for r in results:
-                if r.members:  # its documents as they are now replace those it held before
-                    change.delete_documents(self.store.members_of(r.task.path))
+                if r.members or r.shared:  # its documents as they are now replace those it held before
+                    change.delete_documents(self._members_of(r.task))
                     self.warned += [FailedFile(r.task.path, w) for w in r.warnings]
             for r, path, container, d in documents:
                 new_chunks = []
@@ -717,7 +744,7 @@ class _Run:
                 )
                 self.warned += [FailedFile(path, w) for w in d.warnings]
                 crash_point("in-transaction")
-        self.indexed += len(results)
+        self.indexed += sum(1 for r in results if r.task.part[0] == 0)  # a file read by several workers once
         self.chunks += len(windows)
         self.tokens += sum(len(w) for w in windows)
         self.pages += sum(len(d.page_starts or ()) for *_rest, d in documents)

@@ -47,6 +47,7 @@ class FileTask:
     max_tag_chars: int = MAX_TAG_CHARS  # entities are looked for in this many characters at most (0: all)
     ocr: str = "eng"  # the languages scanned pages are read in ("none": not read)
     ocr_cache: str | None = None  # where what OCR read is kept, by page image
+    part: tuple[int, int] = (0, 1)  # of a big mailbox or archive: the i-th of n workers' share of its members
 
 
 @dataclass
@@ -64,6 +65,7 @@ class FileResult:
     entities: list[EntitySpan] = field(default_factory=list)
     error_kind: str = "file"  # "bug" when the error is DocSense's, not the file's
     members: list[Part] = field(default_factory=list)  # a mailbox's or an archive's documents (then no text here)
+    shared: bool = False  # the file is read by several workers, this result holds one's share of its members
 
 
 @dataclass
@@ -258,16 +260,18 @@ def _process(task: FileTask, result: FileResult) -> None:
         if task.known_sha256 == result.sha256:
             result.unchanged = True
             return
-        extracted = extract(task.type, data, task.pdf_reader, ocr.OcrSettings(task.ocr, task.ocr_cache))
+        extracted = extract(task.type, data, task.pdf_reader, ocr.OcrSettings(task.ocr, task.ocr_cache), task.part)
         del data
-        if extracted.members:  # a mailbox or an archive: its messages or members are the documents
+        if task.part[1] > 1:
+            result.shared = True  # one of several workers' share: its members, maybe none
+        if extracted.members or result.shared:  # a mailbox or an archive: its messages or members are the documents
             result.warnings = extracted.warnings
             for member in extracted.members:
                 part = Part(member.name, member.kind)
                 _cut(member.extracted, task, part)
                 if part.chunks:
                     result.members.append(part)
-            if not result.members:
+            if not result.members and not result.shared:
                 result.error = "no text to index in any of its documents"
             return
         _cut(extracted, task, result)

@@ -36,7 +36,7 @@ _KINDS: dict[str, tuple[str, ...]] = {
         ".jsx", ".go", ".rs", ".rb", ".php", ".pl", ".pm", ".sh", ".bash", ".zsh", ".fish", ".lua", ".r", ".jl",
         ".swift", ".kt", ".scala", ".cs", ".sql", ".el", ".lisp", ".clj", ".hs", ".ml", ".vim", ".ps1", ".bat",
         ".cmake", ".mk", ".bib", ".sty", ".cls", ".dtx", ".ins", ".toml", ".ini", ".cfg", ".conf", ".yaml", ".yml",
-        ".json", ".xml", ".csv", ".tsv", ".log", ".diff", ".patch", ".properties", ".css", ".scss",
+        ".json", ".xml", ".csv", ".tsv", ".log", ".diff", ".patch", ".properties",
     ),
 }  # fmt: skip
 # Files that hold documents (indexer/extract/containers.py): their messages or members are the documents.
@@ -63,9 +63,16 @@ def suffix_of(name: str) -> str:
     return os.path.splitext(name)[1].lower()
 
 
-def extract(kind: str, data: bytes, pdf_reader: str = "pdfium", ocr: OcrSettings | None = None) -> Extracted:
-    """Extract the text of a file of type ``kind`` (one of KINDS) from its bytes; ``ocr`` reads the pages of PDFs
-    that have no text layer.
+def extract(
+    kind: str,
+    data: bytes,
+    pdf_reader: str = "pdfium",
+    ocr: OcrSettings | None = None,
+    part: tuple[int, int] = (0, 1),
+) -> Extracted:
+    """Extract the text of a file of type ``kind`` (one of KINDS, or CONTAINERS) from its bytes; ``ocr`` reads the
+    pages of PDFs that have no text layer; ``part`` (i, n): of a mailbox or an archive, the members the i-th of n
+    workers reads.
 
     Raises:
         ExtractionError: the file cannot be indexed; the message is the reason.
@@ -125,11 +132,11 @@ def extract(kind: str, data: bytes, pdf_reader: str = "pdfium", ocr: OcrSettings
     if kind == "mbox":
         from indexer.extract import containers
 
-        return containers.extract_mbox(data, ocr)
+        return containers.extract_mbox(data, ocr, part)
     if kind in ("zip", "tar"):
         from indexer.extract import containers
 
-        return containers.extract_archive(data, ocr)
+        return containers.extract_archive(data, ocr, part=part)
     raise ExtractionError(f"unsupported file type {kind!r}")
 
 

@@ -15,6 +15,7 @@ import os
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
@@ -50,7 +51,15 @@ def _messages(data: bytes) -> Iterator[bytes]:
         yield b"".join(current)
 
 
-def extract_mbox(data: bytes, ocr: OcrSettings | None = None) -> Extracted:
+def in_part(name: str, part: tuple[int, int]) -> bool:
+    """Whether the member ``name`` is read by ``part`` (i, n): a big mailbox or archive is read by n workers at
+    once, each taking the members whose name hashes to its i (the same rule tells which stored ones it replaces)."""
+    index, parts = part
+    return parts <= 1 or zlib.crc32(name.encode("utf-8", "surrogateescape")) % parts == index
+
+
+def extract_mbox(data: bytes, ocr: OcrSettings | None = None, part: tuple[int, int] = (0, 1)) -> Extracted:
+    """The messages of an mbox (those of ``part``, when several workers share it)."""
     from indexer.extract import mail
 
     if not _FROM_LINE.match(data.lstrip(b"\r\n")[:64]):
@@ -58,11 +67,13 @@ def extract_mbox(data: bytes, ocr: OcrSettings | None = None) -> Extracted:
     members: list[Member] = []
     warnings: list[str] = []
     for number, message in enumerate(_messages(data.lstrip(b"\r\n")), start=1):
+        if not in_part(str(number), part):
+            continue
         try:
             members.append(Member(str(number), "eml", mail.extract(message, ocr=ocr)))
         except ExtractionError as exc:
             warnings.append(f"message {number}: {exc}")
-    if not members:
+    if not members and part[1] <= 1:
         raise ExtractionError("no message in this mailbox could be read")
     return Extracted(text="", members=members, warnings=warnings)
 
@@ -110,9 +121,14 @@ def _entries(data: bytes) -> Iterator[tuple[str, int, int | None, object]]:
 
 
 def extract_archive(
-    data: bytes, ocr: OcrSettings | None = None, depth: int = 0, limits: _Limits | None = None
+    data: bytes,
+    ocr: OcrSettings | None = None,
+    depth: int = 0,
+    limits: _Limits | None = None,
+    part: tuple[int, int] = (0, 1),
 ) -> Extracted:
-    """The documents of a zip or tar archive (tar.gz, tar.bz2, tar.xz too)."""
+    """The documents of a zip or tar archive (tar.gz, tar.bz2, tar.xz too); those of ``part``, when several workers
+    share it."""
     from indexer.extract import CONTAINERS, extract, kind_of
 
     limits = limits or _Limits()
@@ -121,7 +137,9 @@ def extract_archive(
     unsupported: collections.Counter[str] = collections.Counter()
     try:
         for name, size, packed, opener in _entries(data):
-            if any(part.startswith(".") or part == "__MACOSX" for part in name.split("/")):
+            if any(piece.startswith(".") or piece == "__MACOSX" for piece in name.split("/")):
+                continue
+            if not in_part(name, part):
                 continue
             kind = kind_of(name)
             if kind is None:
@@ -167,7 +185,7 @@ def extract_archive(
         kinds = ", ".join(f"{suffix or '(no suffix)'} {n}" for suffix, n in unsupported.most_common(8))
         count = sum(unsupported.values())
         warnings.append(f"{count} member{'s' if count != 1 else ''} of types DocSense does not read: {kinds}")
-    if not members:
+    if not members and part[1] <= 1:
         reason = warnings[0] if warnings else "no member of a type DocSense reads"
         raise ExtractionError(f"nothing indexed in this archive: {reason}")
     return Extracted(text="", members=members, warnings=warnings)

@@ -144,8 +144,8 @@ def test_mail_headers_above_the_body() -> None:
     assert head == [
         "Subject: Malcolm in the Middle Sweepstakes Prize Notification",
         "From: malcolm-sweeps@mrichi.com",
-        "To: rod-3ds@arsecandle.org",
-        "Date: Tue, 07 May 2002 09:38:27 -0600",
+        "To: <rod-3ds@arsecandle.org>",
+        "Date: Tue, 7 May 2002 9:38:27 -0600",  # as the message has it
     ]
 
 
@@ -309,9 +309,12 @@ def test_mailboxes_and_archives_hold_documents_of_their_own(tmp_path: Path, make
     mbox.add(mailbox.mboxMessage(b"From: a@example.org\nSubject: the fourth\n\nA note about wombats.\n"))
     mbox.flush()
     mbox.close()
+    targeted = make_indexer().run(paths=[box])  # as the watcher runs when the mailbox changes
+    assert targeted.indexed == 1
+    assert len(_documents(tmp_path / "index")) == 4 + 3
     (folder / "bundle.zip").unlink()
     third = make_indexer().run()
-    assert third.indexed == 1
+    assert (third.indexed, third.removed) == (0, 3)
     assert sorted(_documents(tmp_path / "index")) == [f"{box}/{n}" for n in (1, 2, 3, 4)]
 
 
@@ -341,3 +344,38 @@ def test_a_maildir_is_one_document_a_message(tmp_path: Path, make_indexer) -> No
     docs = _documents(tmp_path / "index")
     assert sorted(Path(p).name for p in docs) == sorted(keys)
     assert {kind for kind, _container in docs.values()} == {"eml"}
+
+
+def test_a_big_mailbox_is_shared_out_among_the_workers(tmp_path: Path, make_indexer, monkeypatch) -> None:
+    """Each of several workers reads the messages whose names hash to its share; together they store what one
+    reader would, and a later run replaces each share's messages without leaving one twice or stale."""
+    import mailbox
+
+    import indexer.indexer
+
+    folder = tmp_path / "mail"
+    shutil.copytree(FORMATS / "containers", folder)
+    make_indexer(index_path=tmp_path / "alone").run([folder])
+    monkeypatch.setattr(indexer.indexer, "SHARE_BYTES", 1024)  # the two files here are shared out
+    shared = make_indexer(workers=2).run([folder])
+    assert shared.indexed == 2
+    assert _documents(tmp_path / "index") == _documents(tmp_path / "alone")
+    assert _rows_per_document(tmp_path / "index") == _rows_per_document(tmp_path / "alone")
+
+    box = mailbox.mbox(folder / "mail.mbox")
+    box.remove(next(iter(box.keys())))  # the first message goes: the others are numbered again
+    box.flush()
+    box.close()
+    again = make_indexer(workers=2).run()
+    assert again.indexed == 1
+    make_indexer(index_path=tmp_path / "alone").run()
+    assert _documents(tmp_path / "index") == _documents(tmp_path / "alone")
+    assert _rows_per_document(tmp_path / "index") == _rows_per_document(tmp_path / "alone")
+
+
+def _rows_per_document(index: Path) -> dict[str, tuple[str, int]]:
+    from tests.helpers import db_rows
+
+    rows = db_rows(index, "SELECT d.path, d.title, count(c.id) FROM documents d JOIN chunks c ON c.doc_id = d.id "
+                          "GROUP BY d.id")  # fmt: skip
+    return {path: (title, chunks) for path, title, chunks in rows}
