@@ -187,7 +187,7 @@ def _welcome(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("folders", nargs=-1, type=click.Path(file_okay=False))
+@click.argument("folders", nargs=-1, type=click.Path(), metavar="[FOLDER|FILE]...")
 @index_option
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files or folders matching GLOB (repeatable).")
 @click.option("--workers", type=click.IntRange(min=0), help="Extraction processes (0: in this process).")
@@ -203,7 +203,7 @@ def index(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Index FOLDERS (default: the folders already in the index), or bring the index up to date.
+    """Index FOLDERS and FILES (default: those already in the index), or bring the index up to date.
 
     Only new and changed files are read again; files that are gone are removed. Files that cannot be read are
     listed with the reason and skipped; the run goes on.
@@ -498,7 +498,7 @@ def config(index_path: str | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(file_okay=False))
+@click.argument("folder", type=click.Path(), metavar="FOLDER|FILE")
 @index_option
 @click.option("--wait", is_flag=True, help="If another process is writing to the index, wait for it.")
 def remove(folder: str, index_path: str | None, wait: bool) -> None:

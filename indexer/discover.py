@@ -90,6 +90,13 @@ def discover(
     already visited (by device and inode) is never entered twice, so links that loop cannot trap the walk.
     """
     root_str = os.path.abspath(os.fspath(root))
+    if os.path.isfile(root_str):  # a file indexed on its own (`docsense index FILE`)
+        st = os.stat(root_str)
+        if kind := kind_for(root_str):
+            yield FoundFile(root_str, root_str, kind, st.st_size, st.st_mtime_ns)
+        else:
+            yield Unsupported(root_str, suffix_of(root_str))
+        return
     seen: set[tuple[int, int]] = set()
     stack = [root_str]
     while stack:

@@ -221,11 +221,12 @@ def _documents(result: FileResult) -> list[tuple[str, str | None, FileResult | P
 
 
 def _checked_folders(folders: Iterable[str | Path]) -> list[str]:
-    """The folders as absolute paths, each once; a DocSenseError names the first that is not a folder."""
+    """The folders (or single files) as absolute paths, each once; a DocSenseError names the first that is neither
+    a folder nor a regular file."""
     roots = [os.path.abspath(os.fspath(f)) for f in folders]
     for root in roots:
-        if not os.path.isdir(root):
-            what = "does not exist" if not os.path.exists(root) else "is not a folder"
+        if not (os.path.isdir(root) or os.path.isfile(root)):
+            what = "does not exist" if not os.path.exists(root) else "is neither a folder nor a file"
             raise DocSenseError(f"{root} {what}")
     return list(dict.fromkeys(roots))
 
@@ -349,10 +350,17 @@ class _Run:
         }  # fmt: skip
 
     def _roots(self, folders: Iterable[str | Path] | None) -> list[str]:
-        roots = _checked_folders(folders if folders is not None else self.store.folders())
-        if not roots:
+        stored = self.store.folders() if folders is None else []
+        # A file indexed on its own that is gone is forgotten, folder and documents, as a file in a folder would be
+        # (a folder that is gone is an error: an unmounted disk must not empty the index).
+        self.gone_files = [r for r in stored if not os.path.exists(r) and self._was_file(r)]
+        roots = _checked_folders(folders if folders is not None else [r for r in stored if r not in self.gone_files])
+        if not roots and not self.gone_files:
             raise DocSenseError("no folders to index: give one, e.g. `docsense index ~/Documents`")
         return roots
+
+    def _was_file(self, root: str) -> bool:
+        return self.store.document_by_path(root) is not None or bool(self.store.members_of(root))
 
     # -- steps --------------------------------------------------------------------------------------------
 
@@ -361,6 +369,9 @@ class _Run:
         with self.index.write() as change:  # loads (or rebuilds) the vectors before the run changes anything
             self.index.record_encoder()
             change.set_meta("tagger", self.tagger)
+            for root in self.gone_files:
+                self.removed += len(self.store.documents_under(root))
+                change.remove_folder(root)
             for root in self.roots:
                 change.add_folder(root)
                 if self.owner.exclude is not None:  # given: remembered for the next runs, the window's and watch's
@@ -557,7 +568,7 @@ class _Run:
                     reason += "; the copy indexed before is kept"
                 change.record_failure(shown, root, reason, None, None, keep_document=u.keeps)
                 self.failed.append(FailedFile(shown, reason))
-        self.removed = len(gone)
+        self.removed += len(gone)
         # Failures recorded in earlier runs that still hold are part of this run's answer too.
         retried = {t.path for t in tasks}
         for path, reason in self.store.failures():

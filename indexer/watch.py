@@ -154,7 +154,8 @@ class Watcher:
             observer = Observer()
             try:
                 for folder in folders:
-                    observer.schedule(handler, folder, recursive=True)
+                    where, below = _watched(folder)
+                    observer.schedule(handler, where, recursive=below)
                 observer.start()
                 self._observer = observer
                 return
@@ -168,7 +169,8 @@ class Watcher:
                     log.debug("inotify observer did not stop", exc_info=True)
         polling = PollingObserver(timeout=2)
         for folder in folders:
-            polling.schedule(handler, folder, recursive=True)
+            where, below = _watched(folder)
+            polling.schedule(handler, where, recursive=below)
         polling.start()
         self._observer = polling
 
@@ -248,6 +250,12 @@ def _stat(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns
+
+
+def _watched(root: str) -> tuple[str, bool]:
+    """What to watch for an indexed root: a folder and all below it; a file indexed on its own, by its folder (the
+    runs it starts only look inside the indexed roots, so its neighbours stay out)."""
+    return (root, True) if not os.path.isfile(root) else (os.path.dirname(root), False)
 
 
 def _interesting(path: str) -> bool:

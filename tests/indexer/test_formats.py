@@ -3,6 +3,7 @@ sections, pages and title, and a folder of them all indexed, each file found by 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -379,3 +380,32 @@ def _rows_per_document(index: Path) -> dict[str, tuple[str, int]]:
     rows = db_rows(index, "SELECT d.path, d.title, count(c.id) FROM documents d JOIN chunks c ON c.doc_id = d.id "
                           "GROUP BY d.id")  # fmt: skip
     return {path: (title, chunks) for path, title, chunks in rows}
+
+
+def test_a_single_file_can_be_indexed_on_its_own(tmp_path: Path) -> None:
+    from tests.reliability.conftest import docsense
+
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    paper = downloads / "web-server.docx"
+    shutil.copy(FORMATS / "web-server.docx", paper)
+    (downloads / "other.txt").write_text("a neighbour that was not asked for: kangaroo")
+    index = tmp_path / "index"
+    added = docsense("index", str(paper), "--index", str(index), "-q")
+    assert added.returncode == 0, added.stderr
+    status = json.loads(docsense("status", "--index", str(index), "--json").stdout)
+    assert status["folders"] == [str(paper)]
+    assert status["documents"] == 1
+    found = docsense("search", "awstats", "--index", str(index), "--json", "--mode", "keyword")
+    assert json.loads(found.stdout.splitlines()[0])["path"] == str(paper)
+    assert "No results" in docsense("search", "kangaroo", "--index", str(index), "--mode", "keyword").stderr
+    note = downloads / "other.txt"
+    assert docsense("index", str(note), "--index", str(index), "-q").returncode == 0
+    removed = docsense("remove", str(note), "--index", str(index))
+    assert removed.returncode == 0, removed.stderr
+    paper.unlink()  # a file indexed on its own that is gone is forgotten, as a file in a folder is
+    again = docsense("index", "--index", str(index), "-q")
+    assert again.returncode == 0, again.stderr
+    assert "1 removed" in again.stderr
+    status = json.loads(docsense("status", "--index", str(index), "--json").stdout)
+    assert (status["folders"], status["documents"]) == ([], 0)

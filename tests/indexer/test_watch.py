@@ -179,3 +179,26 @@ def test_first_run_failure_ends_the_watcher(make_indexer, tmp_path: Path) -> Non
     assert not watcher.ready
     assert [e.kind for e in events] == ["error"]
     assert "does not exist" in events[0].message
+
+
+def test_a_file_indexed_on_its_own_is_watched_and_its_neighbours_are_not(make_indexer, docs: Path, tmp_path: Path):
+    paper = docs / "paper.txt"
+    paper.write_text("the paper, about apples")
+    (docs / "neighbour.txt").write_text("not asked for")
+    watcher = Watcher(make_indexer(), [paper], debounce_s=0.2)
+    watcher.start()
+    try:
+        assert watcher.wait_ready(TIMEOUT)
+        index = tmp_path / "index"
+        assert paths(index) == {str(paper)}
+        paper.write_text("the paper, now about quinces")
+        eventually(
+            lambda: db_rows(index, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'quinces'") == [(1,)],
+            "the watched file is indexed again when it changes",
+        )
+        (docs / "neighbour.txt").write_text("still not asked for, changed")
+        (docs / "another.txt").write_text("a new neighbour")
+        time.sleep(1.0)
+        assert paths(index) == {str(paper)}
+    finally:
+        watcher.stop()
