@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QLabel, QScrollArea, QStackedWidget, QTextEdit, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from indexer.extract.ocr import OcrSettings
 
 HIT_COLOUR = QColor(255, 236, 140)
 BEST_COLOUR = QColor(255, 213, 79)  # the part of the hit that matched the meaning best: a deeper yellow
@@ -63,6 +67,29 @@ def find_on_page(page_text: str, needle: str) -> tuple[int, int] | None:
                 start, end = spans[i][0], spans[i + len(probe) - 1][1]
                 return start, end - start
     return _find_within_words(page_text, spans, tokens, words)
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"\W+", "", word).casefold()
+
+
+def find_in_words(words: list[str], needle: str) -> tuple[int, int] | None:
+    """Where ``needle`` stands in a page's OCR words: (first, last + 1) word indices. OCR misreads some words, so
+    the needle's words are looked for in runs of 6, then 3, then 2 (the first may be cut: a snippet begins inside a
+    word), and the match is stretched to the needle's length in words."""
+    tokens = [_norm(w) for w in needle.replace("\u2026", " ").split()]
+    tokens = [t for t in tokens if t]
+    page = [_norm(w) for w in words]
+    if not tokens:
+        return None
+    for size in (6, 3, 2, 1):
+        for offset in range(min(len(tokens) - size, 8) + 1) if len(tokens) >= size else ():
+            probe = tokens[offset : offset + size]
+            for i in range(len(page) - size + 1):
+                if page[i : i + size] == probe:
+                    first = max(0, i - offset)
+                    return first, min(len(page), first + len(tokens))
+    return None
 
 
 def _find_within_words(
@@ -122,6 +149,7 @@ class PreviewWidget(QWidget):
         self._pdf_loaded: tuple[str, int] | None = None  # (path, mtime) of the file self.pdf holds
         self.highlights: list[Highlight] = []
         self.page_rects: list[tuple[str, QRectF]] = []
+        self.ocr: OcrSettings | None = None  # how scanned pages were read, to find hits on them (the window sets it)
         self.page_width = 0  # the width the shown PDF page was rendered at
         self._shown_pdf: tuple[str, str, int, list[tuple[str, str]]] | None = None
         self._refit = QTimer(self)  # a resize re-renders the page at the new width once the resizing stops
@@ -197,6 +225,28 @@ class PreviewWidget(QWidget):
             self.text.setTextCursor(cursor)
             self.text.ensureCursorVisible()
 
+    def _paint_ocr_hits(
+        self, painter: QPainter, path: str, page: int, scale: float, needles: list[tuple[str, str]]
+    ) -> None:
+        """A scanned page has no text for QtPdf to find: its hits are found in the words OCR read when it was
+        indexed (the cache answers; OCR reads it again if the cache is gone) and boxed from their positions."""
+        from indexer.extract.ocr import page_words
+
+        try:
+            words, to_points = page_words(path, page, self.ocr)  # type: ignore[arg-type]
+        except Exception:  # no OCR here, or the page cannot be rendered: the page is shown without the highlight
+            return
+        for kind, needle in needles:
+            found = find_in_words([w[0] for w in words], needle)
+            if found is None:
+                continue
+            colour = ANSWER_COLOUR if kind == "answer" else HIT_COLOUR
+            for _word, left, top, right, bottom in words[found[0] : found[1]]:
+                rect = QRectF(QPointF(left * to_points * scale, top * to_points * scale),
+                              QPointF(right * to_points * scale, bottom * to_points * scale))  # fmt: skip
+                painter.fillRect(rect, colour)
+                self.page_rects.append((kind, rect))
+
     def show_pdf(self, title: str, path: str, page: int, needles: list[tuple[str, str]]) -> None:
         """Render 1-based ``page`` of the PDF at ``path``, as wide as the pane, with each (kind, text) of ``needles``
         highlighted; a resize renders it again at the new width."""
@@ -217,6 +267,8 @@ class PreviewWidget(QWidget):
         self.page_rects = []
         painter = QPainter(image)
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
+        if not page_text.strip() and self.ocr is not None and self.ocr.enabled:
+            self._paint_ocr_hits(painter, path, index + 1, scale, needles)
         for kind, needle in needles:
             found = find_on_page(page_text, needle)
             if found is None:

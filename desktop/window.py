@@ -164,6 +164,9 @@ class MainWindow(QMainWindow):
         self.facets.itemActivated.connect(self._facet_clicked)
         self.facets.itemClicked.connect(self._facet_clicked)
         self.preview = PreviewWidget()
+        from indexer.extract.ocr import OcrSettings
+
+        self.preview.ocr = OcrSettings(self.settings.ocr, str(self.settings.cache / "ocr"))
 
         self.splitter = QSplitter()
         self.splitter.addWidget(self.facets)

@@ -9,6 +9,7 @@ What a page reads as is cached by the page image's hash in the cache folder, so 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -65,24 +66,70 @@ def _engine(languages: str) -> Any:
     return _engines[languages]
 
 
+Word = tuple[str, int, int, int, int]  # a word and its box (left, top, right, bottom) in the image's pixels
+
+
 def read_image(image: Any, settings: OcrSettings) -> str:
     """The text Tesseract reads in a PIL image (cached by the image's pixels and the languages)."""
+    return read_words(image, settings)[0]
+
+
+def read_words(image: Any, settings: OcrSettings) -> tuple[str, list[Word]]:
+    """The text Tesseract reads in a PIL image and each word's box, so that the window can highlight a hit on the
+    page image (cached by the image's pixels and the languages: indexing reads, the preview looks up)."""
     gray = image.convert("L")
     key = hashlib.sha256(f"{settings.languages}:{gray.size}:".encode() + gray.tobytes()).hexdigest()
-    cached = Path(settings.cache) / key[:2] / f"{key}.txt" if settings.cache else None
+    cached = Path(settings.cache) / key[:2] / f"{key}.json" if settings.cache else None
     if cached is not None and cached.is_file():
-        return cached.read_text(encoding="utf-8")
+        try:
+            found = json.loads(cached.read_text(encoding="utf-8"))
+            return str(found["text"]), [tuple(w) for w in found["words"]]
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry: read the page again
     engine = _engine(settings.languages)
     engine.SetImage(gray)
     text = str(engine.GetUTF8Text() or "")
+    words = _words(engine)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
             temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(text, encoding="utf-8")
+            temporary.write_text(json.dumps({"text": text, "words": words}), encoding="utf-8")
             os.replace(temporary, cached)
         except OSError:
             pass  # a cache that cannot be written costs a second reading, nothing else
     if on_page is not None:
         on_page()
-    return text
+    return text, words
+
+
+def _words(engine: Any) -> list[Word]:
+    import tesserocr
+
+    found: list[Word] = []
+    iterator = engine.GetIterator()
+    level = tesserocr.RIL.WORD
+    if iterator is None:
+        return found
+    while True:
+        try:
+            word, box = iterator.GetUTF8Text(level), iterator.BoundingBox(level)
+        except RuntimeError:  # "No text returned": a blank page, or a mark that is no word
+            word, box = "", None
+        if word and box:
+            found.append((word, *box))
+        if not iterator.Next(level):
+            return found
+
+
+def page_words(pdf_path: str, page: int, settings: OcrSettings) -> tuple[list[Word], float]:
+    """The OCR words of 1-based ``page`` of a PDF, as indexing read them (the same 300 dpi rendering, so the cache
+    answers), and the scale from their pixels to PDF points."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf_path)
+    try:
+        image = doc[page - 1].render(scale=DPI / 72, grayscale=True).to_pil()
+    finally:
+        doc.close()
+    return read_words(image, settings)[1], 72 / DPI

@@ -471,3 +471,36 @@ def test_file_names_are_shown_as_names_not_markup(qtbot, empty_window: MainWindo
     assert [h.path for h in hits] == [str(folder / name)]
     qtbot.waitUntil(lambda: html.escape(name) in empty_window.preview.header.text(), timeout=WAIT)
     assert "<img" not in empty_window.preview.header.text()
+
+
+def test_a_hit_on_a_scanned_page_is_boxed_where_ocr_read_it(qtbot, tmp_path: Path, fake_encoder) -> None:
+    """The page has no text layer for QtPdf to search: the words OCR read when it was indexed, and their boxes,
+    place the highlight (issue 14)."""
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "data" / "formats" / "scanned-errata.pdf", scans)
+    index = tmp_path / "index"
+    Indexer(index, encoder=fake_encoder, workers=0, tagger="none").run([scans])
+    win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.status_done, timeout=WAIT):
+        win.show()
+    hits = search(qtbot, win, "Errors Corrected in the Sixteenth Printing")
+    assert hits[0].path.endswith("scanned-errata.pdf")
+    win.results.setCurrentIndex(win.model.index(0, 0))
+    qtbot.waitUntil(lambda: win.preview.stack.currentWidget() is win.preview.page_area, timeout=WAIT)
+    qtbot.waitUntil(lambda: bool(win.preview.page_rects), timeout=WAIT)
+    assert {kind for kind, _ in win.preview.page_rects} == {"hit"}
+    page = win.preview.page.pixmap()
+    for _kind, rect in win.preview.page_rects:
+        assert 0 <= rect.left() < rect.right() <= page.width()
+        assert 0 <= rect.top() < rect.bottom() <= page.height()
+
+
+def test_find_in_words_survives_ocr_misreadings() -> None:
+    from desktop.preview import find_in_words
+
+    line = "page 137 This is not an errer, but it would be better to change lines 23 and 24 to:"
+    words = line.split(" ")
+    assert find_in_words(words, "…is not an error, but it would be better to change lines") == (3, 15)
+    assert find_in_words(words, "nothing of the sort here at all") is None

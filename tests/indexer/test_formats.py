@@ -169,8 +169,12 @@ def test_a_scanned_page_is_read_by_ocr_and_cached(tmp_path: Path) -> None:
     assert got.warnings == ["page 1 read by OCR (Tesseract, eng)"]
     assert "Errors Corrected in the Sixteenth Printing" in got.text
     assert "[First reported by Chris Rowley on 28 Oct 1998.]" in got.text
-    [cached] = (tmp_path / "ocr").glob("*/*.txt")
-    cached.write_text("what the cache says", encoding="utf-8")  # read again: from the cache, not Tesseract
+    [cached] = (tmp_path / "ocr").glob("*/*.json")
+    words = json.loads(cached.read_text(encoding="utf-8"))["words"]
+    [(left, top, right, bottom)] = [w[1:] for w in words if w[0] == "Sixteenth"]  # its box, for the window
+    assert 0 < left < right < 2481
+    assert 0 < top < bottom < 3508
+    cached.write_text(json.dumps({"text": "what the cache says", "words": []}), encoding="utf-8")  # from the cache
     assert extract("pdf", data, ocr=settings).text == "what the cache says"
     with pytest.raises(ExtractionError, match="no text layer, and OCR found none"):
         extract("pdf", data, ocr=OcrSettings("none"))
@@ -409,3 +413,12 @@ def test_a_single_file_can_be_indexed_on_its_own(tmp_path: Path) -> None:
     assert "1 removed" in again.stderr
     status = json.loads(docsense("status", "--index", str(index), "--json").stdout)
     assert (status["folders"], status["documents"]) == ([], 0)
+
+
+def test_a_blank_page_read_by_ocr_is_a_page_without_text() -> None:
+    """Tesseract finds no word on a blank page (tesserocr raises "No text returned" for its words)."""
+    from PIL import Image
+
+    from indexer.extract.ocr import OcrSettings, read_words
+
+    assert read_words(Image.new("L", (800, 1000), 255), OcrSettings("eng")) == ("", [])
