@@ -24,7 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
 DOC_TYPES = (
     "pdf", "html", "md", "txt", "rst", "org", "tex", "docx", "odt", "odp", "pptx", "xlsx", "ods", "epub", "rtf", "eml",
-    "code",
+    "code", "man",
 )  # fmt: skip
 MAX_WARNINGS_SHOWN = 20  # after an index run; `docsense status` lists every one
 

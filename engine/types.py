@@ -24,6 +24,7 @@ DOC_TYPES = (
     "rtf",
     "eml",
     "code",
+    "man",
 )  # fmt: skip (indexer.extract.KINDS, in the same order: a test keeps them equal)
 
 

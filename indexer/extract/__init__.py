@@ -7,6 +7,7 @@ one extractor reads (xlsx: XLSX, XLSM, XLSB and XLS; code: source code and data 
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING
 
 from indexer.extract.base import Extracted, ExtractionError
@@ -38,7 +39,9 @@ _KINDS: dict[str, tuple[str, ...]] = {
         ".cmake", ".mk", ".bib", ".sty", ".cls", ".dtx", ".ins", ".toml", ".ini", ".cfg", ".conf", ".yaml", ".yml",
         ".json", ".xml", ".csv", ".tsv", ".log", ".diff", ".patch", ".properties",
     ),
+    "man": (".man",),  # and any name ending in a manual section, ls.1 or ls.1.gz (kind_of)
 }  # fmt: skip
+_MAN_PAGE = re.compile(r"\.[1-9][a-z]{0,4}(\.gz)?$")
 # Files that hold documents (indexer/extract/containers.py): their messages or members are the documents.
 CONTAINERS: dict[str, tuple[str, ...]] = {
     "mbox": (".mbox", ".mbx"),
@@ -55,7 +58,8 @@ def kind_of(name: str) -> str | None:
     """The kind of a file by its name's suffix (".tar.gz" before ".gz"), or None for a type DocSense does not read."""
     lower = name.lower()
     base, last = os.path.splitext(lower)
-    return SUFFIX_TYPES.get(os.path.splitext(base)[1] + last) or SUFFIX_TYPES.get(last)
+    kind = SUFFIX_TYPES.get(os.path.splitext(base)[1] + last) or SUFFIX_TYPES.get(last)
+    return kind or ("man" if _MAN_PAGE.search(lower) else None)
 
 
 def suffix_of(name: str) -> str:
@@ -129,6 +133,10 @@ def extract(
         from indexer.extract import mail
 
         return mail.extract(data, ocr=ocr)
+    if kind == "man":
+        from indexer.extract import man
+
+        return man.extract(data)
     if kind == "mbox":
         from indexer.extract import containers
 

@@ -16,8 +16,12 @@ FORMATS = Path(__file__).resolve().parents[1] / "data" / "formats"
 
 
 def read(name: str):
+    from indexer.extract import kind_of
+
     path = FORMATS / name
-    return extract(SUFFIX_TYPES[path.suffix.lower()], path.read_bytes())
+    kind = kind_of(path.name)
+    assert kind is not None
+    return extract(kind, path.read_bytes())
 
 
 def test_docx_headings_and_paragraphs_in_order() -> None:
@@ -132,6 +136,21 @@ def test_rst_and_org_headings() -> None:
     assert org.sections == [(0, "LaTeX News, Issue 1")]
 
 
+def test_a_manual_page_gzipped_as_debian_installs_it() -> None:
+    got = read("xargs.1.gz")
+    assert got.title == "XARGS(1)"
+    assert [p for _o, p in got.sections][:4] == ["Name", "Synopsis", "Description", "Options"]
+    assert got.text.startswith("Name\n\nxargs - build and execute command lines from standard input\n\nSynopsis")
+    assert "\\f" not in got.text
+    assert "--null" in got.text  # \-\-null
+
+
+def test_a_file_named_like_a_manual_page_that_is_not_one_is_text() -> None:
+    log = b"Dec  1 10:00:01 host CRON[123]: (root) CMD (run-parts /etc/cron.hourly)\n"
+    assert SUFFIX_TYPES.get(".1") is None
+    assert extract("man", log).text == log.decode()
+
+
 def test_source_code_is_text() -> None:
     got = read("colorsys.py")
     assert got.text.startswith('"""Conversion functions between RGB and other color systems.')
@@ -209,7 +228,7 @@ ONLY_IN = {
     "corpus-sources.ods": "texlive",
     "handbook.epub": "logcheck",
     "ldap.odt": "openldap",
-    "lppl.rtf": "license",
+    "lppl.rtf": "latex3",
     "ltnews01.org": "colour",
     "mail-headers.xlsx": "motley",
     "model-card.rst": "huggingface",
@@ -218,6 +237,7 @@ ONLY_IN = {
     "webcomp.pptx": "gencode",
     "with-attachment.eml": "rosemary",
     "xr.odp": "inputcheck",
+    "xargs.1.gz": "invocations",
     "scanned-errata.pdf": "sixteenth",  # only in the page's image: the PDF has no text layer
 }
 
