@@ -240,6 +240,24 @@ def index(
             echo(f"  ... and {more} more warnings: `docsense status` lists them all", err=True)
 
 
+def _dates(after: str | None, before: str | None) -> tuple[float | None, float | None]:
+    """--after and --before as seconds since 1970 (UTC): YYYY, YYYY-MM or YYYY-MM-DD; a usage error otherwise."""
+
+    def parse(value: str | None, name: str) -> float | None:
+        import datetime as dt
+
+        if value is None:
+            return None
+        for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
+            try:
+                return dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=dt.UTC).timestamp()
+            except ValueError:
+                continue
+        raise click.UsageError(f"{name} {printable(value)!s}: give a date as YYYY, YYYY-MM or YYYY-MM-DD")
+
+    return parse(after, "--after"), parse(before, "--before")
+
+
 @cli.command()
 @click.argument("query")
 @index_option
@@ -254,6 +272,9 @@ def index(
     help="Search by meaning, by keyword, or both fused.",
 )
 @click.option("--entity", metavar="TEXT", help="Only documents that mention this entity (see `docsense entities`).")
+@click.option("--from", "author", metavar="TEXT", help="Only documents whose author (a mail's From) contains TEXT.")
+@click.option("--after", metavar="DATE", help="Only documents written on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--before", metavar="DATE", help="Only documents written before DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option(
     "--reranker",
     metavar="MODEL",
@@ -268,14 +289,21 @@ def search(
     types: tuple[str, ...],
     mode: str,
     entity: str | None,
+    author: str | None,
+    after: str | None,
+    before: str | None,
     reranker: str | None,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY, by meaning and by keyword."""
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
+    when = _dates(after, before)
     with user_errors():
         library = _open_library(index_path, reranker)
-        hits = library.search(query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity)
+        hits = library.search(
+            query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity, author=author, after=when[0],
+            before=when[1],
+        )  # fmt: skip
     if _emitted(hits, as_json, "No results."):
         return
     for rank, hit in enumerate(hits, start=1):
@@ -356,6 +384,9 @@ def watch(
 @click.option("--path", "path_filter", metavar="FILE|FOLDER", help="Only this document (or folder, or glob).")
 @click.option("--type", "types", multiple=True, type=click.Choice(DOC_TYPES), help="Only this type (repeatable).")
 @click.option("--entity", metavar="TEXT", help="Only documents that mention this entity (see `docsense entities`).")
+@click.option("--from", "author", metavar="TEXT", help="Only documents whose author (a mail's From) contains TEXT.")
+@click.option("--after", metavar="DATE", help="Only documents written on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--before", metavar="DATE", help="Only documents written before DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--limit", "-n", default=3, show_default=True, type=click.IntRange(1, 20), help="Answers to show.")
 @json_option
 def ask(
@@ -364,12 +395,19 @@ def ask(
     path_filter: str | None,
     types: tuple[str, ...],
     entity: str | None,
+    author: str | None,
+    after: str | None,
+    before: str | None,
     limit: int,
     as_json: bool,
 ) -> None:
     """Answer QUESTION from your documents: the span that answers it, where it stands (document, page, offsets)."""
+    when = _dates(after, before)
     with user_errors():
-        answers = _open_library(index_path).ask(question, limit=limit, path=path_filter, types=types, entity=entity)
+        answers = _open_library(index_path).ask(
+            question, limit=limit, path=path_filter, types=types, entity=entity, author=author, after=when[0],
+            before=when[1],
+        )  # fmt: skip
     if _emitted(answers, as_json, "No answer found in the index."):
         return
     for rank, a in enumerate(answers, start=1):

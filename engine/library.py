@@ -76,9 +76,14 @@ class Library:
         types: Sequence[str] = (),
         modes: Sequence[str] = ("meaning", "keyword"),
         entity: str | None = None,
+        author: str | None = None,
+        after: float | None = None,
+        before: float | None = None,
     ) -> list[SearchHit]:
-        """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity."""
-        filters = Filters(path, tuple(types), entity)
+        """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity;
+        ``author`` those whose author (a mail's From) contains it; ``after`` and ``before`` (seconds since 1970)
+        those written in that time."""
+        filters = Filters(path, tuple(types), entity, author, after, before)
         return search(
             self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker, tuning=self.tuning
         )
@@ -119,20 +124,26 @@ class Library:
         types: Sequence[str] = (),
         entity: str | None = None,
         hits: Sequence[SearchHit] | None = None,
+        author: str | None = None,
+        after: float | None = None,
+        before: float | None = None,
     ) -> list[Answer]:
         """Answers to ``question`` from the index, best first; empty when nothing is good enough.
 
         Args:
             question: a question in plain language.
             limit: answers to return at most.
-            path, types, entity: which documents may answer, as for ``search``.
+            path, types, entity, author, after, before: which documents may answer, as for ``search``.
             passages: how many search hits the reader reads.
             hits: the question's search hits when the caller has them already (searched with the same filters):
                 the reader reads the first ``passages`` of them instead of searching again.
         """
         question = clean_query(question)
         if hits is None:
-            hits = self.search(question, limit=passages, path=path, types=types, entity=entity)
+            hits = self.search(
+                question, limit=passages, path=path, types=types, entity=entity, author=author, after=after,
+                before=before,
+            )  # fmt: skip
         hits = list(hits)[:passages]
         found = self.reader.read(question, self._passages(hits), limit=limit)
         documents: dict[str, tuple[str, str, list[int] | None]] = {}

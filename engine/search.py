@@ -39,6 +39,9 @@ class Filters:
     path: str | None = None
     types: tuple[str, ...] = ()
     entity: str | None = None
+    author: str | None = None  # a part of who wrote it (a mail's From), any case
+    after: float | None = None  # written at or after this time (seconds since 1970)
+    before: float | None = None  # written before this time
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
@@ -60,11 +63,27 @@ class Filters:
                 raise QueryError("the entity filter is empty: give a name, e.g. --entity 'Leslie Lamport'")
             clauses.append("d.id IN (SELECT doc_id FROM entities WHERE norm IN (" + ",".join("?" * len(forms)) + "))")
             params.extend(forms)
+        if self.author is not None:
+            valid_text(self.author, "the author filter")
+            if not self.author.strip():
+                raise QueryError("the author filter is empty: give a part of a name or an address")
+            escaped = self.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("d.author LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        if self.after is not None:
+            clauses.append("d.date >= ?")
+            params.append(self.after)
+        if self.before is not None:
+            clauses.append("d.date < ?")
+            params.append(self.before)
         return (" AND ".join(clauses) or "1"), params
 
     @property
     def active(self) -> bool:
-        return bool(self.path or self.types or self.entity is not None)
+        return bool(
+            self.path or self.types or self.entity is not None or self.author is not None or self.after is not None
+            or self.before is not None
+        )  # fmt: skip
 
 
 def entity_forms(text: str) -> list[str]:

@@ -751,6 +751,8 @@ class _Run:
                         entities=d.entities,
                         warnings=d.warnings,
                         container=container,
+                        author=d.author,
+                        date=d.date,
                     )
                 )
                 self.warned += [FailedFile(path, w) for w in d.warnings]

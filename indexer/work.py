@@ -66,6 +66,8 @@ class FileResult:
     error_kind: str = "file"  # "bug" when the error is DocSense's, not the file's
     members: list[Part] = field(default_factory=list)  # a mailbox's or an archive's documents (then no text here)
     shared: bool = False  # the file is read by several workers, this result holds one's share of its members
+    author: str | None = None
+    date: float | None = None
 
 
 @dataclass
@@ -82,6 +84,8 @@ class Part:
     chunks: list[Chunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     entities: list[EntitySpan] = field(default_factory=list)
+    author: str | None = None
+    date: float | None = None
 
 
 def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
@@ -97,6 +101,7 @@ def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
     into.sections = extracted.sections
     into.title = extracted.title
     into.warnings = extracted.warnings
+    into.author, into.date = extracted.author, extracted.date
     into.chunks = chunk_text(
         extracted.text,
         _tokenizer(task.tokenizer_json),

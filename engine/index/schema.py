@@ -157,6 +157,14 @@ def m008_document_container(conn: sqlite3.Connection, db: sqlite_utils.Database)
     conn.execute("CREATE INDEX documents_container ON documents(container)")
 
 
+def m009_document_author_and_date(conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """Who wrote a document and when, where the format says (a mail's From and Date, a PDF's or a DOCX's
+    properties): ``author`` as written, ``date`` in seconds since 1970 (UTC); NULL where unknown."""
+    db["documents"].add_column("author", str)  # type: ignore[union-attr]
+    db["documents"].add_column("date", float)  # type: ignore[union-attr]
+    conn.execute("CREATE INDEX documents_date ON documents(date)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -166,5 +174,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m006_failure_kinds,
     m007_document_warnings,
     m008_document_container,
+    m009_document_author_and_date,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

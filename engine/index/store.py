@@ -146,6 +146,8 @@ class NewDocument:
     entities: list[EntitySpan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     container: str | None = None  # the file that holds it (an mbox, a zip), when it is one of several
+    author: str | None = None  # who wrote it, where the format says (a mail's From)
+    date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
 
 
 _DOCUMENT_ROW = "id, path, folder, type, size, mtime_ns, sha256, container"
@@ -292,7 +294,7 @@ class Store:
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
             "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings, "
-            "container) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "container, author, date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -305,6 +307,8 @@ class Store:
                 time.time(),
                 json.dumps(doc.warnings) if doc.warnings else None,
                 doc.container,
+                doc.author,
+                doc.date,
             ),
         )
         doc_id = int(cur.lastrowid or 0)

@@ -28,6 +28,8 @@ class Extracted:
     title: str | None = None
     warnings: list[str] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)  # a file that holds documents (an mbox, a zip): them
+    author: str | None = None  # who wrote it, where the format says (a mail's From, a PDF's Author)
+    date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
 
 
 @dataclass
@@ -93,6 +95,19 @@ class TextBuilder:
             self.sections.append((self._length, join_heading_path(self._stack)))
             self._append(title)
 
+    def lines(self, lines: list[tuple[str, str]]) -> None:
+        """A block of lines, each its own section named by its label (a spreadsheet row's cell reference, so that a
+        hit says "Sheet1!B12")."""
+        lines = [(label, text) for label, text in lines if text.strip()]
+        if not lines:
+            return
+        self._block()
+        for number, (label, text) in enumerate(lines):
+            if number:
+                self._append("\n")
+            self.sections.append((self._length, label))
+            self._append(text)
+
     def page(self, heading: str | None = None) -> None:
         """Start a new page (a slide, a sheet, a chapter), headed by ``heading`` at level 1 if given."""
         self._pending_pages += 1
@@ -100,7 +115,9 @@ class TextBuilder:
         if heading:
             self.heading(1, heading)
 
-    def build(self, title: str | None = None, paged: bool = False) -> Extracted:
+    def build(
+        self, title: str | None = None, paged: bool = False, author: str | None = None, date: float | None = None
+    ) -> Extracted:
         self.page_starts += [self._length] * self._pending_pages  # pages left empty at the end
         self._pending_pages = 0
         text = "".join(self._parts)
@@ -112,4 +129,6 @@ class TextBuilder:
             sections=self.sections,
             title=title,
             warnings=self.warnings,
+            author=author,
+            date=date,
         )

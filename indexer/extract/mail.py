@@ -9,9 +9,11 @@ header objects cost 6 ms a message, three quarters of the time, and a mailbox ho
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email
 import email.header
 import email.policy
+import email.utils
 from email.message import Message
 from typing import TYPE_CHECKING
 
@@ -140,7 +142,20 @@ def extract(data: bytes, depth: int = 0, ocr: OcrSettings | None = None) -> Extr
             continue
         out.heading(1, f"Attachment: {name}")
         out.paragraph(attached.text)
-    return out.build(fields["Subject"] or None)
+    return out.build(fields["Subject"] or None, author=fields["From"] or None, date=_date(fields["Date"]))
+
+
+def _date(value: str) -> float | None:
+    """A Date header in seconds since 1970; None if it cannot be read (a date without a zone is taken as UTC)."""
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
 
 
 def _header_filename(part: Message) -> str:

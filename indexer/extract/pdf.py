@@ -138,7 +138,8 @@ def extract_pdfium(data: bytes, ocr: OcrSettings | None = None) -> Extracted:
             except pdfium.PdfiumError as exc:
                 pages.append("")
                 warnings.append(f"page {number + 1}: {exc}")
-        title = (doc.get_metadata_dict(skip_empty=True).get("Title") or "").strip() or None
+        meta = doc.get_metadata_dict(skip_empty=True)
+        title = (meta.get("Title") or "").strip() or None
         scanned = _read_scans(doc, pages, ocr) if ocr is not None and ocr.enabled and pages else []
     finally:
         doc.close()
@@ -146,7 +147,30 @@ def extract_pdfium(data: bytes, ocr: OcrSettings | None = None) -> Extracted:
         raise ExtractionError("damaged PDF: no pages could be read")
     if scanned:
         warnings.append(f"{_page_list(scanned)} read by OCR (Tesseract, {ocr.languages if ocr else ''})")
-    return _extracted(pages, title, warnings)
+    extracted = _extracted(pages, title, warnings)
+    extracted.author = " ".join((meta.get("Author") or "").split()) or None
+    extracted.date = pdf_date(meta.get("CreationDate") or "")
+    return extracted
+
+
+_PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?([Zz+-])?(\d{2})?'?(\d{2})?")
+
+
+def pdf_date(value: str) -> float | None:
+    """A PDF date ("D:20200510123000+01'00'") in seconds since 1970; None if it is not one."""
+    import datetime as dt
+
+    m = _PDF_DATE.match(value.strip())
+    if not m:
+        return None
+    year, month, day, hour, minute, second, sign, zh, zm = m.groups()
+    try:
+        when = dt.datetime(int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0),
+                           int(second or 0), tzinfo=dt.UTC)  # fmt: skip
+    except ValueError:
+        return None
+    offset = (int(zh or 0) * 60 + int(zm or 0)) * 60 * (-1 if sign == "-" else 1) if sign in ("+", "-") else 0
+    return when.timestamp() - offset
 
 
 def extract(data: bytes, reader: str = "pdfium", ocr: OcrSettings | None = None) -> Extracted:

@@ -200,3 +200,16 @@ def test_html_charset_is_read_as_browsers_do(declared: str, encoded_as: str) -> 
 def test_html_in_utf16_with_a_bom() -> None:
     page = '<html><head><meta charset="utf-16"></head><body><p>Crème brûlée</p></body></html>'
     assert extract("html", page.encode("utf-16")).text.strip() == "Crème brûlée"
+
+
+def test_pdf_author_and_date_from_its_properties(corpus_dir: Path) -> None:
+    import datetime as dt
+
+    from indexer.extract.pdf import pdf_date
+
+    got = extract("pdf", read(corpus_dir, "pdf/xr.pdf"))
+    assert got.author == "David Carlisle"
+    assert got.date == dt.datetime(2022, 10, 31, 18, 50, 10, tzinfo=dt.UTC).timestamp()
+    assert pdf_date("D:20200510123000+01'00'") == dt.datetime(2020, 5, 10, 11, 30, tzinfo=dt.UTC).timestamp()
+    assert pdf_date("D:1994") == dt.datetime(1994, 1, 1, tzinfo=dt.UTC).timestamp()
+    assert pdf_date("yesterday") is None

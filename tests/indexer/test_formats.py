@@ -64,16 +64,18 @@ def test_odp_a_page_is_a_slide() -> None:
     assert "This package implements a system for eXternal References." in got.text
 
 
-@pytest.mark.parametrize(("name", "sheet", "row"), [
+@pytest.mark.parametrize(("name", "sheet", "row", "ref"), [
     ("mail-headers.xlsx", "mail-headers", "The Motley Fool <Fool@motleyfool.com>\tWed, 02 Jan 2002 13:55:00 -0500\t"
-                                          "Personal Finance: Resolutions You Can Keep"),
-    ("corpus-sources.ods", "corpus-sources", "markdown/\tthe all-MiniLM-L6-v2 model card\tApache-2.0"),
+                                          "Personal Finance: Resolutions You Can Keep", "mail-headers!A3"),
+    ("corpus-sources.ods", "corpus-sources", "markdown/\tthe all-MiniLM-L6-v2 model card\tApache-2.0",
+     "corpus-sources!A5"),
 ])  # fmt: skip
-def test_a_sheet_is_a_page_and_a_row_a_line(name: str, sheet: str, row: str) -> None:
+def test_a_sheet_is_a_page_and_a_row_a_line_named_by_its_cell(name: str, sheet: str, row: str, ref: str) -> None:
     got = read(name)
     assert got.page_starts == [0]
-    assert got.sections == [(0, sheet)]
+    assert got.sections[0] == (0, sheet)
     assert row in got.text.split("\n")
+    assert (got.text.index(row), ref) in got.sections  # a hit there says where: "Sheet1!B12"
 
 
 def test_epub_a_page_is_a_chapter_of_the_spine() -> None:
@@ -442,3 +444,28 @@ def test_a_blank_page_read_by_ocr_is_a_page_without_text() -> None:
     from indexer.extract.ocr import OcrSettings, read_words
 
     assert read_words(Image.new("L", (800, 1000), 255), OcrSettings("eng")) == ("", [])
+
+
+def test_mail_is_found_by_who_wrote_it_and_when(tmp_path: Path, make_indexer, fake_encoder) -> None:
+    from engine.errors import QueryError
+    from tests.reliability.conftest import docsense
+
+    folder = tmp_path / "mail"
+    shutil.copytree(FORMATS / "containers", folder)
+    make_indexer().run([folder])
+    box = str(folder / "mail.mbox")
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        thread = {h.path for h in lib.search("new sequences window", limit=20)}
+        assert {f"{box}/1", f"{box}/2"} <= thread
+        assert {h.path for h in lib.search("new sequences window", limit=20, author="GARRIGUES")} == {f"{box}/2"}
+        day = 1030000000.0  # 2002-08-22 07:06 UTC: message 3 was written that day, 16:42 UTC
+        assert {h.path for h in lib.search("solaris", limit=20, after=day, before=day + 86400)} == {f"{box}/3"}
+        assert lib.search("solaris", limit=20, after=day + 86400) == []
+        with pytest.raises(QueryError, match="the author filter is empty"):
+            lib.search("solaris", author="  ")
+    index = str(tmp_path / "index")
+    found = docsense("search", "solaris", "--index", index, "--from", "padraig", "--after", "2002-08", "--json")
+    assert [json.loads(line)["path"] for line in found.stdout.splitlines()] == [f"{box}/3"]
+    bad = docsense("search", "solaris", "--index", index, "--before", "last week")
+    assert bad.returncode == 2
+    assert "--before last week: give a date as YYYY, YYYY-MM or YYYY-MM-DD" in bad.stderr
