@@ -466,6 +466,8 @@ def status(index_path: str | None, as_json: bool) -> None:
     echo(f"Failed:    {len(st.failed)}")
     for failure in st.failed:
         echo(f"  {failure.path}: {failure.reason}")
+    if st.ocr_pages:
+        echo(f"OCR:       {st.ocr_pages:,} scanned page{'s' if st.ocr_pages != 1 else ''} read by OCR")
     if st.unsupported:
         echo(f"Not read:  {unsupported_line(st.unsupported)}")
     if st.warnings:

@@ -247,6 +247,7 @@ class Library:
             backend_note=self._backend_note(encoder, backend),
             warnings=tuple(FailedFile(p, w) for p, w in store.warnings()),
             unsupported=store.unsupported(),
+            ocr_pages=store.ocr_pages(),
         )
 
     def _backend_note(self, encoder: Encoder, backend: str) -> str:

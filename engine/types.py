@@ -91,6 +91,7 @@ class Status:
     backend_note: str = ""  # why OpenVINO does not run the encoder, when it does not
     warnings: tuple[FailedFile, ...] = ()  # indexed documents and what extraction noticed about them
     unsupported: tuple[tuple[str, int], ...] = ()  # the last whole run's files of types DocSense does not read
+    ocr_pages: int = 0  # pages of the indexed documents that were read by OCR
 
 
 @dataclass(frozen=True)

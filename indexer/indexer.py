@@ -753,6 +753,7 @@ class _Run:
                         container=container,
                         author=d.author,
                         date=d.date,
+                        ocr_pages=d.ocr_pages,
                     )
                 )
                 self.warned += [FailedFile(path, w) for w in d.warnings]

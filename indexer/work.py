@@ -68,6 +68,7 @@ class FileResult:
     shared: bool = False  # the file is read by several workers, this result holds one's share of its members
     author: str | None = None
     date: float | None = None
+    ocr_pages: int = 0
 
 
 @dataclass
@@ -86,6 +87,7 @@ class Part:
     entities: list[EntitySpan] = field(default_factory=list)
     author: str | None = None
     date: float | None = None
+    ocr_pages: int = 0
 
 
 def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
@@ -101,7 +103,7 @@ def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
     into.sections = extracted.sections
     into.title = extracted.title
     into.warnings = extracted.warnings
-    into.author, into.date = extracted.author, extracted.date
+    into.author, into.date, into.ocr_pages = extracted.author, extracted.date, extracted.ocr_pages
     into.chunks = chunk_text(
         extracted.text,
         _tokenizer(task.tokenizer_json),

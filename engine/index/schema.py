@@ -165,6 +165,11 @@ def m009_document_author_and_date(conn: sqlite3.Connection, db: sqlite_utils.Dat
     conn.execute("CREATE INDEX documents_date ON documents(date)")
 
 
+def m010_document_ocr_pages(_conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """How many of a document's pages were read by OCR (0 or NULL: none), for `docsense status`."""
+    db["documents"].add_column("ocr_pages", int)  # type: ignore[union-attr]
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -175,5 +180,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m007_document_warnings,
     m008_document_container,
     m009_document_author_and_date,
+    m010_document_ocr_pages,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

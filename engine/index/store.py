@@ -148,6 +148,7 @@ class NewDocument:
     container: str | None = None  # the file that holds it (an mbox, a zip), when it is one of several
     author: str | None = None  # who wrote it, where the format says (a mail's From)
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
+    ocr_pages: int = 0  # how many of its pages OCR read
 
 
 _DOCUMENT_ROW = "id, path, folder, type, size, mtime_ns, sha256, container"
@@ -294,7 +295,7 @@ class Store:
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
             "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings, "
-            "container, author, date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "container, author, date, ocr_pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -309,6 +310,7 @@ class Store:
                 doc.container,
                 doc.author,
                 doc.date,
+                doc.ocr_pages or None,
             ),
         )
         doc_id = int(cur.lastrowid or 0)
@@ -528,6 +530,10 @@ class Store:
             (path,),
         )
         return [EntitySpan(*r) for r in rows]
+
+    def ocr_pages(self) -> int:
+        """How many pages of the indexed documents were read by OCR."""
+        return int(self.conn.execute("SELECT coalesce(sum(ocr_pages), 0) FROM documents").fetchone()[0])
 
     def unsupported(self) -> tuple[tuple[str, int], ...]:
         """The files of types DocSense does not read that the last whole run found: (suffix, count), most first."""

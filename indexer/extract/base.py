@@ -30,6 +30,7 @@ class Extracted:
     members: list[Member] = field(default_factory=list)  # a file that holds documents (an mbox, a zip): them
     author: str | None = None  # who wrote it, where the format says (a mail's From, a PDF's Author)
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
+    ocr_pages: int = 0  # how many of its pages were read by OCR
 
 
 @dataclass

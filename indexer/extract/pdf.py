@@ -148,6 +148,7 @@ def extract_pdfium(data: bytes, ocr: OcrSettings | None = None) -> Extracted:
     if scanned:
         warnings.append(f"{_page_list(scanned)} read by OCR (Tesseract, {ocr.languages if ocr else ''})")
     extracted = _extracted(pages, title, warnings)
+    extracted.ocr_pages = len(scanned)
     extracted.author = " ".join((meta.get("Author") or "").split()) or None
     extracted.date = pdf_date(meta.get("CreationDate") or "")
     return extracted

@@ -257,6 +257,7 @@ def test_a_folder_of_every_format_is_indexed_and_each_file_found_by_its_own_word
         for name, word in ONLY_IN.items():
             hits = lib.search(word, modes=("keyword",), limit=20)
             assert {Path(h.path).name for h in hits} == {name}, word
+        assert lib.status().ocr_pages == 1  # the scanned errata page
         [slide] = lib.search("GenCode", modes=("keyword",), limit=1)
         assert slide.page == 3
         [attached] = lib.search("Rosemary Bailey", modes=("keyword",), limit=1)
