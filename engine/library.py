@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -276,7 +275,7 @@ class Library:
         problems = self.index.verify()
         if any(p.startswith("database: ") for p in problems):
             return Verification(ok=False, problems=tuple(problems))  # its paths cannot be trusted either
-        gone = [p for p in store.document_paths() if not os.path.exists(p)]
+        gone = store.gone_documents()
         problems += [f"file gone from disk: {p}" for p in gone[:MAX_LISTED_PROBLEMS]]
         if len(gone) > MAX_LISTED_PROBLEMS:
             problems.append(f"... and {len(gone) - MAX_LISTED_PROBLEMS} more files gone from disk")

@@ -30,7 +30,7 @@ from engine.encoder import Encoder
 from engine.errors import DocSenseError, IndexAccessError
 from engine.faults import crash_point
 from engine.index import Index, check_index_folder
-from engine.index.store import DB_NAME, DocumentRow, FailureRow, NewChunk, NewDocument
+from engine.index.store import DB_NAME, STALE_MTIME_NS, DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.types import FailedFile, Progress, RunSummary
@@ -43,7 +43,6 @@ from indexer.discover import (
     kind_for,
     link_refused,
 )
-from indexer.extract import CONTAINERS
 from indexer.extract.containers import in_part
 from indexer.work import FileResult, FileTask, Part, process_file, worker_context, worker_init
 
@@ -175,7 +174,7 @@ class Indexer:
         if saved is not None:
             actions += saved.report()
         with self._open(create=False) as (index, _lock):
-            actions += index.repair([p for p in index.store.document_paths() if not os.path.exists(p)])
+            actions += index.repair(index.store.gone_documents())
             folders = index.store.folders()
         if saved is not None and folders:
             summary = self.run()  # the documents left out are new files to this index: read them again
@@ -328,6 +327,8 @@ class _Run:
         self.failed: list[FailedFile] = []
         self.warned: list[FailedFile] = []  # indexed, with something extraction noticed (a page not read ...)
         self.unsupported: collections.Counter[str] = collections.Counter()  # files DocSense does not read, by suffix
+        self.shares_stored: collections.Counter[str] = collections.Counter()  # of a shared mailbox, shares stored
+        self.failed_shared: set[str] = set()
         self.indexed = self.unchanged = self.removed = self.renamed = self.chunks = self.tokens = self.pages = 0
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
@@ -351,16 +352,22 @@ class _Run:
 
     def _roots(self, folders: Iterable[str | Path] | None) -> list[str]:
         stored = self.store.folders() if folders is None else []
-        # A file indexed on its own that is gone is forgotten, folder and documents, as a file in a folder would be
-        # (a folder that is gone is an error: an unmounted disk must not empty the index).
-        self.gone_files = [r for r in stored if not os.path.exists(r) and self._was_file(r)]
-        roots = _checked_folders(folders if folders is not None else [r for r in stored if r not in self.gone_files])
-        if not roots and not self.gone_files:
+        # A file indexed on its own that is gone from a folder that is still there is forgotten by a whole run, with
+        # its documents, as a file in a folder would be (a folder that is gone is an error: an unmounted disk must
+        # not empty the index). The watcher's runs never forget one: an editor saving a file deletes it a moment.
+        missing_files = [r for r in stored if not os.path.exists(r) and self._was_file(r)]
+        self.gone_files = [r for r in missing_files if self.scope is None and os.path.isdir(os.path.dirname(r))]
+        roots = _checked_folders(folders if folders is not None else [r for r in stored if r not in missing_files])
+        if not roots and not missing_files:
             raise DocSenseError("no folders to index: give one, e.g. `docsense index ~/Documents`")
         return roots
 
     def _was_file(self, root: str) -> bool:
-        return self.store.document_by_path(root) is not None or bool(self.store.members_of(root))
+        return (
+            self.store.document_by_path(root) is not None
+            or bool(self.store.members_of(root))
+            or root in dict(self.store.failures())
+        )
 
     # -- steps --------------------------------------------------------------------------------------------
 
@@ -406,6 +413,7 @@ class _Run:
                 cancelled = True
                 break
         self._flush(pending, encoder)  # a cancel keeps the files already extracted, too
+        self._complete_shares(tasks)
         if self.scope is None and not cancelled:  # what a whole walk found that DocSense does not read
             with self.index.write() as change:
                 change.set_meta("unsupported", json.dumps(dict(self._unsupported())))
@@ -438,10 +446,12 @@ class _Run:
         """A big mailbox or archive is read by several workers at once, each taking a share of its members
         (indexer/extract/containers.py: in_part); any other file by one."""
         workers = self.owner.workers
-        if task.type not in CONTAINERS or workers <= 1 or task.size <= SHARE_BYTES:
+        # Mailboxes only: an archive's members may be archives, whose own members a share could not tell apart.
+        if task.type != "mbox" or workers <= 1 or task.size <= SHARE_BYTES:
             return [task]
         parts = min(workers * 2, max(2, task.size // SHARE_BYTES))
-        return [dataclasses.replace(task, part=(i, parts)) for i in range(parts)]
+        # Read again in full: "unchanged" could not tell that a share of an earlier, stopped run is missing.
+        return [dataclasses.replace(task, part=(i, parts), known_sha256=None) for i in range(parts)]
 
     def _unsupported(self) -> tuple[tuple[str, int], ...]:
         """The suffixes of the files not read, the commonest first (then by name)."""
@@ -681,14 +691,27 @@ class _Run:
             if result.error:
                 change.delete_documents(self._members_of(task))
                 change.record_failure(task.path, task.root, result.error, task.size, task.mtime_ns, result.error_kind)
-                if task.part[0] == 0:  # a file several workers share is named once
+                if task.path not in self.failed_shared:  # a file several workers share is named once
                     self.failed.append(FailedFile(task.path, result.error))
+                if task.part[1] > 1:
+                    self.failed_shared.add(task.path)
             else:
                 doc = self.store.document_by_path(task.path)
                 if doc:
                     change.touch_document(doc.id, task.size, task.mtime_ns)
                 change.touch_members(task.path, task.size, task.mtime_ns)
                 self.unchanged += task.part[0] == 0
+
+    def _complete_shares(self, tasks: list[FileTask]) -> None:
+        """Mark the documents of each mailbox whose shares were all stored as current (see _flush)."""
+        done = {
+            t.path: t for t in tasks
+            if t.part[1] > 1 and self.shares_stored[t.path] == t.part[1] and t.path not in self.failed_shared
+        }  # fmt: skip
+        if done:
+            with self.index.write() as change:
+                for t in done.values():
+                    change.touch_members(t.path, t.size, t.mtime_ns)
 
     def _members_of(self, task: FileTask) -> list[str]:
         """The stored documents of a mailbox or an archive that a result of ``task`` replaces: all of them, or those
@@ -715,6 +738,8 @@ class _Run:
                 if r.members or r.shared:  # its documents as they are now replace those it held before
                     change.delete_documents(self._members_of(r.task))
                     self.warned += [FailedFile(r.task.path, w) for w in r.warnings]
+                if r.shared:
+                    self.shares_stored[r.task.path] += 1
             for r, path, container, d in documents:
                 new_chunks = []
                 for c in d.chunks:
@@ -740,7 +765,9 @@ class _Run:
                         folder=t.root,
                         type=d.type if isinstance(d, Part) else t.type,
                         size=t.size,
-                        mtime_ns=t.mtime_ns,
+                        # A share of a mailbox is stored as stale until every share is in (_complete_shares): a run
+                        # stopped halfway leaves a mailbox that the next run reads again, not one it thinks current.
+                        mtime_ns=STALE_MTIME_NS if r.shared else t.mtime_ns,
                         sha256=r.sha256,
                         pages=len(d.page_starts) if d.page_starts is not None else None,
                         title=d.title,

@@ -90,7 +90,7 @@ class Part:
     ocr_pages: int = 0
 
 
-def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
+def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part, path: str | None = None) -> None:
     """Check the text's size, cut it into windows and tag it, into ``into``."""
     text_limit = task.max_text_mb
     if len(extracted.text) > text_limit * 1024 * 1024:
@@ -111,7 +111,7 @@ def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part) -> None:
         extracted.sections,
         max_tokens=task.max_tokens,
         overlap=task.overlap,
-        title=view_title(extracted.title, task.path),
+        title=view_title(extracted.title, path or task.path),
     )
     tagger = _tagger(task.tagger, task.allow_downloads)
     if tagger is not None and into.chunks:
@@ -275,7 +275,11 @@ def _process(task: FileTask, result: FileResult) -> None:
             result.warnings = extracted.warnings
             for member in extracted.members:
                 part = Part(member.name, member.kind)
-                _cut(member.extracted, task, part)
+                try:
+                    _cut(member.extracted, task, part, f"{task.path}/{member.name}")
+                except ExtractionError as exc:  # one member too big to index: the others still are
+                    result.warnings.append(f"{member.name}: {exc}")
+                    continue
                 if part.chunks:
                     result.members.append(part)
             if not result.members and not result.shared:

@@ -126,7 +126,7 @@ def salvage(folder: Path, damage: str) -> Salvaged:
     work.mkdir(mode=0o700)
     new = Store(work)
     try:
-        source = _open_source(db)
+        source = _open_source(db, any_version=True)
         if source is None:
             result.folders_lost = result.settings_lost = result.unread = True
         else:
@@ -142,15 +142,16 @@ def salvage(folder: Path, damage: str) -> Salvaged:
     return result
 
 
-def _open_source(db: Path) -> sqlite3.Connection | None:
-    """The damaged database, read-only; None when nothing can be read of it (empty, not a database, or of another
-    schema version than this DocSense's)."""
+def _open_source(db: Path, any_version: bool = False) -> sqlite3.Connection | None:
+    """The damaged database, read-only; None when nothing can be read of it (empty, not a database, or, unless
+    ``any_version``, of another schema version than this DocSense's)."""
     if empty_database(db):
         return None
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
-        if int(conn.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION or (version != SCHEMA_VERSION and not any_version):
             conn.close()
             return None
         return conn
@@ -210,6 +211,12 @@ def _copy(source: sqlite3.Connection, new: Store, result: Salvaged) -> None:
                 result.folders += 1
     ids, complete = _ids(source)
     result.unread = not complete
+    if int(source.execute("PRAGMA user_version").fetchone()[0]) != SCHEMA_VERSION:
+        # An older DocSense's database: its settings and folders are kept; its documents, whose rows another
+        # schema shaped, are read again from their files.
+        result.lost += [p for p in (_path_of(source, i) for i in ids) if p]
+        return
+    lost_from: set[str] = set()  # the mailboxes and archives that lost a document: all of theirs are read again
     for doc_id in ids:
         rows = _document(source, doc_id)
         if rows is not None and dim and _intact(*rows, dim=dim):
@@ -225,6 +232,11 @@ def _copy(source: sqlite3.Connection, new: Store, result: Salvaged) -> None:
             path = _path_of(source, doc_id)
             if path:
                 result.lost.append(path)
+            held_by = _rows(source, "SELECT container FROM documents WHERE id = ?", (doc_id,))
+            if held_by and held_by[0][0]:
+                lost_from.add(str(held_by[0][0]))
+    for file in lost_from:  # stale: the next run reads the file again, its lost documents with it
+        new.conn.execute("UPDATE documents SET mtime_ns = -1, sha256 = '' WHERE container = ?", (file,))
 
 
 def _document(

@@ -77,6 +77,8 @@ def _create(path: Path) -> None:
                 conn.execute("COMMIT")
         finally:
             conn.close()
+        if building.stat().st_size == 0 or _has_log(building):  # its log could not be folded in (a full disk?)
+            raise sqlite3.OperationalError("database or disk is full: the new index could not be written")
         try:
             os.link(building, path)
         except FileExistsError:
@@ -637,6 +639,12 @@ class Store:
 
     def document_paths(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM documents ORDER BY path")]
+
+    def gone_documents(self) -> list[str]:
+        """The documents whose file is no longer on disk (for a message or an archive member: its mailbox's or
+        archive's file)."""
+        rows = self.conn.execute("SELECT path, coalesce(container, path) FROM documents ORDER BY path")
+        return [path for path, file in rows if not os.path.exists(file)]
 
 
 FULL_BELOW = 16 * 2**20  # free bytes under which a disk I/O error on the index's disk is taken for a full disk

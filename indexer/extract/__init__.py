@@ -42,6 +42,7 @@ _KINDS: dict[str, tuple[str, ...]] = {
     "man": (".man",),  # and any name ending in a manual section, ls.1 or ls.1.gz (kind_of)
 }  # fmt: skip
 _MAN_PAGE = re.compile(r"\.[1-9][a-z]{0,4}(\.gz)?$")
+_NOT_MAN_PAGES = {".7z", ".3gp", ".3g2", ".3mf", ".3ds", ".4th", ".8bf", ".3dm"}  # suffixes that look like sections
 # Files that hold documents (indexer/extract/containers.py): their messages or members are the documents.
 CONTAINERS: dict[str, tuple[str, ...]] = {
     "mbox": (".mbox", ".mbx"),
@@ -59,7 +60,7 @@ def kind_of(name: str) -> str | None:
     lower = name.lower()
     base, last = os.path.splitext(lower)
     kind = SUFFIX_TYPES.get(os.path.splitext(base)[1] + last) or SUFFIX_TYPES.get(last)
-    return kind or ("man" if _MAN_PAGE.search(lower) else None)
+    return kind or ("man" if _MAN_PAGE.search(lower) and last not in _NOT_MAN_PAGES else None)
 
 
 def suffix_of(name: str) -> str:

@@ -73,6 +73,8 @@ def extract_mbox(data: bytes, ocr: OcrSettings | None = None, part: tuple[int, i
             members.append(Member(str(number), "eml", mail.extract(message, ocr=ocr)))
         except ExtractionError as exc:
             warnings.append(f"message {number}: {exc}")
+        except Exception as exc:  # one odd message must not cost the mailbox its others
+            warnings.append(f"message {number}: unexpected error: {type(exc).__name__}: {exc}")
     if not members and part[1] <= 1:
         raise ExtractionError("no message in this mailbox could be read")
     return Extracted(text="", members=members, warnings=warnings)
@@ -136,8 +138,14 @@ def extract_archive(
     warnings: list[str] = []
     unsupported: collections.Counter[str] = collections.Counter()
     try:
-        for name, size, packed, opener in _entries(data):
-            if any(piece.startswith(".") or piece == "__MACOSX" for piece in name.split("/")):
+        for raw_name, size, packed, opener in _entries(data):
+            # "./a.txt" (tar -C dir .) is "a.txt"; a name that is not UTF-8 is shown with its bytes escaped
+            name = raw_name.removeprefix("./")
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            if any(piece.startswith(".") or piece == "__MACOSX" for piece in name.split("/") if piece):
                 continue
             if not in_part(name, part):
                 continue
@@ -157,8 +165,9 @@ def extract_archive(
             try:
                 with opener() as stream:  # type: ignore[operator]
                     content = _read_capped(stream, size)
-            except (RuntimeError, zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
-                warnings.append(f"{name}: cannot be unpacked ({exc})")  # an encrypted member, a damaged one
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
+                # an encrypted member, a damaged one, or one packed a way zipfile cannot unpack (Deflate64)
+                warnings.append(f"{name}: cannot be unpacked ({exc or type(exc).__name__})")
                 continue
             limits.bytes += len(content)
             try:

@@ -27,23 +27,42 @@ MAX_DEPTH = 3  # a message attached to a message attached to ...: how deep attac
 
 
 def _header(message: Message, name: str) -> str:
-    """A header's text: its encoded words decoded (in their charset, Latin-1 when that is unknown), folds joined."""
+    """A header's text: its encoded words decoded (in their charset, Latin-1 when that is unknown), raw 8-bit
+    bytes (UTF-8 written straight into the header, as many mailers do) read as UTF-8, folds joined."""
     raw = message.get(name)
     if raw is None:
         return ""
     try:
-        parts = email.header.decode_header(str(raw))
-    except (ValueError, IndexError, TypeError):
+        parts = email.header.decode_header(raw)  # a str, or a Header when the header holds 8-bit bytes
+    except (ValueError, IndexError, TypeError, LookupError):
         return " ".join(str(raw).split())
     words = []
     for value, charset in parts:
         if isinstance(value, bytes):
-            try:
-                value = value.decode(charset or "ascii")
-            except (LookupError, UnicodeDecodeError):
-                value = value.decode("latin-1")
+            if charset in (None, "unknown-8bit"):
+                value = _utf8_or_latin1(value)
+                if "=?" in value and charset == "unknown-8bit":  # encoded words among the raw bytes
+                    value = _decoded_words(value)
+            else:
+                try:
+                    value = value.decode(charset)
+                except (LookupError, UnicodeDecodeError):
+                    value = value.decode("latin-1")
         words.append(value)
     return " ".join("".join(words).split())
+
+
+def _utf8_or_latin1(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _decoded_words(text: str) -> str:
+    message = Message()
+    message["X"] = text
+    return _header(message, "X")
 
 
 def _text(part: Message, warnings: list[str]) -> str:

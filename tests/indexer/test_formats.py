@@ -332,6 +332,8 @@ def test_mailboxes_and_archives_hold_documents_of_their_own(tmp_path: Path, make
 
     again = make_indexer().run()
     assert (again.indexed, again.unchanged, again.removed) == (0, 2, 0)
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        assert lib.verify().ok  # a message's file is its mailbox: not "gone from disk"
 
     mbox = mailbox.mbox(folder / "mail.mbox")
     mbox.add(mailbox.mboxMessage(b"From: a@example.org\nSubject: the fourth\n\nA note about wombats.\n"))
@@ -396,6 +398,8 @@ def test_a_big_mailbox_is_shared_out_among_the_workers(tmp_path: Path, make_inde
     box.close()
     again = make_indexer(workers=2).run()
     assert again.indexed == 1
+    settled = make_indexer(workers=2).run()  # every share was stored: the mailbox is current, not read again
+    assert (settled.indexed, settled.unchanged) == (0, 2)
     make_indexer(index_path=tmp_path / "alone").run()
     assert _documents(tmp_path / "index") == _documents(tmp_path / "alone")
     assert _rows_per_document(tmp_path / "index") == _rows_per_document(tmp_path / "alone")
@@ -470,3 +474,37 @@ def test_mail_is_found_by_who_wrote_it_and_when(tmp_path: Path, make_indexer, fa
     bad = docsense("search", "solaris", "--index", index, "--before", "last week")
     assert bad.returncode == 2
     assert "--before last week: give a date as YYYY, YYYY-MM or YYYY-MM-DD" in bad.stderr
+
+
+def test_an_odd_message_costs_a_mailbox_nothing_else(tmp_path: Path, make_indexer) -> None:
+    """Raw UTF-8 in a header (as many mailers write it) is read as UTF-8; a message that cannot be read is a
+    warning on the mailbox, and the others are indexed."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "inbox.mbox").write_bytes(
+        "From a@example.org Mon Dec  1 10:00:00 2025\nSubject: Café crème\nFrom: José <j@example.org>\n\n"
+        "A first note.\n\nFrom b@example.org Mon Dec  1 11:00:00 2025\nSubject: second\n\nAnother note.\n".encode()
+    )
+    make_indexer().run([folder])
+    from tests.helpers import db_rows
+
+    rows = {path: (title, author) for path, title, author in db_rows(tmp_path / "index", "SELECT path, title, author "
+                                                                     "FROM documents")}  # fmt: skip
+    box = str(folder / "inbox.mbox")
+    assert rows == {f"{box}/1": ("Café crème", "José <j@example.org>"), f"{box}/2": ("second", None)}
+
+
+def test_a_tar_made_from_its_folder_keeps_its_members(tmp_path: Path, make_indexer) -> None:
+    """`tar -C dir -czf x.tgz .` names members ./a.txt: they are documents, not hidden ones."""
+    import tarfile
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.txt").write_text("a note about numbats")
+    folder = tmp_path / "archives"
+    folder.mkdir()
+    with tarfile.open(folder / "notes.tgz", "w:gz") as tar:
+        tar.add(source, arcname=".")
+    summary = make_indexer().run([folder])
+    assert list(summary.failed) == []
+    assert list(_documents(tmp_path / "index")) == [f"{folder / 'notes.tgz'}/a.txt"]
