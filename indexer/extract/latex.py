@@ -19,6 +19,8 @@ _DROP_ARGS = {
     "hypersetup", "color", "definecolor", "begin", "end", "newtheorem", "graphicspath", "def", "let",
 }  # fmt: skip
 # Commands some of whose arguments are text: which of their braced arguments to keep (\href{url}{text}).
+# Escaped \$, \{ and \} stand in these private-use characters until the unescaped ones are removed.
+_DOLLAR, _OPEN, _CLOSE = "\ue000", "\ue001", "\ue002"
 _KEEP_ARGS = {"href": (False, True), "hypertarget": (False, True), "hyperlink": (False, True),
               "texorpdfstring": (True, False)}  # fmt: skip
 _COMMENT = re.compile(r"(?<!\\)%.*")
@@ -26,7 +28,7 @@ _HEADING = re.compile(r"\\(part|chapter|section|subsection|subsubsection|paragra
 _TITLE = re.compile(r"\\title\s*(?:\[[^\]]*\])?\s*\{")
 _VERBATIM = re.compile(r"\\begin\{(verbatim|lstlisting|minted|comment)\}.*?\\end\{\1\}", re.DOTALL)
 _COMMAND = re.compile(r"\\([A-Za-z@]+)\*?")
-_ESCAPES = {"\\&": "&", "\\%": "%", "\\$": "$", "\\#": "#", "\\_": "_", "\\{": "{", "\\}": "}", "~": " ",
+_ESCAPES = {"\\&": "&", "\\%": "%", "\\$": _DOLLAR, "\\#": "#", "\\_": "_", "\\{": _OPEN, "\\}": _CLOSE, "~": " ",
             "``": "\u201c", "''": "\u201d", "---": "\u2014", "--": "\u2013", "\\\\": "\n"}  # fmt: skip
 _ESCAPE = re.compile("|".join(re.escape(k) for k in sorted(_ESCAPES, key=len, reverse=True)))
 
@@ -85,7 +87,8 @@ def _plain(source: str) -> str:
         i += 1
     text = "".join(out)
     text = _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
-    text = re.sub(r"[{}$]", "", text)
+    text = re.sub(r"[{}$]", "", text)  # groups and math delimiters; escaped ones come back below
+    text = text.replace(_DOLLAR, "$").replace(_OPEN, "{").replace(_CLOSE, "}")
     return re.sub(r"[ \t]+", " ", text)
 
 

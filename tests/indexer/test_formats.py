@@ -116,7 +116,7 @@ def test_latex_source_written_by_hand() -> None:
 \begin{document}
 \maketitle
 \section[Short]{Loading the package}\label{sec:load}
-Load it with \verb|\usepackage{xr}| and say 50\% of the time~\cite{lamport94} it works --- or not.
+Load it with \verb|\usepackage{xr}| and say 50\% of the time~\cite{lamport94} it works --- or not, for \$39.95.
 \subsection*{Details}
 See section~\ref{sec:load}.
 \end{document}
@@ -124,7 +124,7 @@ See section~\ref{sec:load}.
     got = extract("tex", source)
     assert got.title == "Notes on xr"
     assert [p for _o, p in got.sections] == ["Loading the package", "Loading the package > Details"]
-    assert "50% of the time it works \u2014 or not." in got.text
+    assert "50% of the time it works \u2014 or not, for $39.95." in got.text
     assert "lamport94" not in got.text
     assert "sec:load" not in got.text
     assert "external references" not in got.text  # a comment
