@@ -36,6 +36,16 @@ class DamagedIndexError(IndexAccessError):
     """A file of the index is damaged."""
 
 
+def escaped_bytes(text: str) -> str | None:
+    """None if ``text`` is valid UTF-8; else ``text`` with the bytes that are not (which file names, command-line
+    arguments and archive members bring as surrogate escapes) shown escaped: "caf\\xe9.txt"."""
+    try:
+        text.encode("utf-8")
+        return None
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 FIX_DAMAGE = "run `docsense verify --repair`; if that cannot fix it, delete the index folder and index again"
 KEPT = "what was stored is kept"
 

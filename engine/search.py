@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.errors import QueryError
+from engine.errors import QueryError, escaped_bytes
 from engine.fts import build_fts_query, build_near_query, content_words
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
@@ -105,13 +105,8 @@ def _path_clause(path: str, params: list[object]) -> str:
 def valid_text(value: str | None, what: str) -> None:
     """QueryError if ``value`` holds bytes that were not valid UTF-8 where they were typed (a command line argument
     decoded with surrogate escapes): nothing indexed can match it, and SQLite cannot take it."""
-    if value is None:
-        return
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        raise QueryError(f"{what} is not valid UTF-8 text: {shown}") from None
+    if value is not None and (shown := escaped_bytes(value)) is not None:
+        raise QueryError(f"{what} is not valid UTF-8 text: {shown}")
 
 
 def clean_query(query: str) -> str:

@@ -78,6 +78,13 @@ def _cannot_look(exc: OSError, folder: str) -> str:
     return f"cannot look at it: {exc.strerror or exc}"
 
 
+def _found(path: str, root: str, st: os.stat_result, kind: str | None) -> FoundFile | Unsupported:
+    """A regular file: one to read if DocSense reads its ``kind``, else one counted by its suffix."""
+    if kind:
+        return FoundFile(path, root, kind, st.st_size, st.st_mtime_ns)
+    return Unsupported(path, suffix_of(path))
+
+
 def discover(
     root: str | Path, exclude: Sequence[str] = (), follow_links: bool = False
 ) -> Iterator[FoundFile | Unreadable | Unsupported]:
@@ -91,11 +98,7 @@ def discover(
     """
     root_str = os.path.abspath(os.fspath(root))
     if os.path.isfile(root_str):  # a file indexed on its own (`docsense index FILE`)
-        st = os.stat(root_str)
-        if kind := kind_for(root_str):
-            yield FoundFile(root_str, root_str, kind, st.st_size, st.st_mtime_ns)
-        else:
-            yield Unsupported(root_str, suffix_of(root_str))
+        yield _found(root_str, root_str, os.stat(root_str), kind_for(root_str))
         return
     seen: set[tuple[int, int]] = set()
     stack = [root_str]
@@ -136,8 +139,5 @@ def discover(
             if stat.S_ISDIR(st.st_mode):
                 subfolders.append(entry.path)
             elif stat.S_ISREG(st.st_mode):
-                if kind := kind_of(entry.name) or ("eml" if maildir else None):
-                    yield FoundFile(entry.path, root_str, kind, st.st_size, st.st_mtime_ns)
-                else:
-                    yield Unsupported(entry.path, suffix_of(entry.name))
+                yield _found(entry.path, root_str, st, kind_of(entry.name) or ("eml" if maildir else None))
         stack.extend(reversed(subfolders))

@@ -27,7 +27,7 @@ import numpy as np
 
 from engine import __version__
 from engine.encoder import Encoder
-from engine.errors import DocSenseError, IndexAccessError
+from engine.errors import DocSenseError, IndexAccessError, escaped_bytes
 from engine.faults import crash_point
 from engine.index import Index, check_index_folder
 from engine.index.store import DB_NAME, STALE_MTIME_NS, DocumentRow, FailureRow, NewChunk, NewDocument
@@ -44,7 +44,7 @@ from indexer.discover import (
     link_refused,
 )
 from indexer.extract.containers import in_part
-from indexer.work import FileResult, FileTask, Part, process_file, worker_context, worker_init
+from indexer.work import DocumentParts, FileResult, FileTask, Part, process_file, worker_context, worker_init
 
 SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
@@ -63,15 +63,6 @@ def _skipped(rel: str, exclude: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(part, p) for part in parts for p in exclude) or any(
         fnmatch.fnmatch(rel, p) for p in exclude
     )
-
-
-def _printable_path(path: str) -> str | None:
-    """None if ``path`` is valid UTF-8 (it can be stored as it is), else a readable escaped form."""
-    try:
-        path.encode("utf-8")
-        return None
-    except UnicodeEncodeError:
-        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class Indexer:
@@ -211,7 +202,7 @@ class Indexer:
 SHARE_BYTES = 8 * 2**20  # a mailbox or an archive bigger than this is shared out among the workers
 
 
-def _documents(result: FileResult) -> list[tuple[str, str | None, FileResult | Part]]:
+def _documents(result: FileResult) -> list[tuple[str, str | None, DocumentParts]]:
     """(path, container, document) for each document a file's result holds: the file itself, or each message or
     member of a mailbox or an archive, at a path below the file's ("inbox.mbox/12", "papers.zip/a/b.pdf")."""
     if result.members or result.shared:
@@ -506,7 +497,7 @@ class _Run:
         bad_names: list[FoundFile] = []
         recovered: list[str] = []
         for path, f in found.items():
-            if _printable_path(path) is not None:
+            if escaped_bytes(path) is not None:
                 bad_names.append(f)
                 continue
             doc = known.get(path) or self.store.document_by_path(path)
@@ -567,11 +558,11 @@ class _Run:
                 if path not in found or path in recovered:
                     change.forget_failure(path)
             for f in bad_names:
-                shown = _printable_path(f.path) or f.path
+                shown = escaped_bytes(f.path) or f.path
                 change.record_failure(shown, f.root, "file name is not valid UTF-8", f.size, f.mtime_ns)
                 self.failed.append(FailedFile(shown, "file name is not valid UTF-8"))
             for u in unreadable:
-                shown = _printable_path(u.path) or u.path
+                shown = escaped_bytes(u.path) or u.path
                 root = self._root_of(shown) or self.roots[0]
                 reason = u.reason
                 if u.keeps and (shown in known or self.store.document_by_path(shown)):

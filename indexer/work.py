@@ -50,47 +50,44 @@ class FileTask:
     part: tuple[int, int] = (0, 1)  # of a big mailbox or archive: the i-th of n workers' share of its members
 
 
+@dataclass(kw_only=True)
+class DocumentParts:
+    """What extraction, cutting and tagging make of one document: a file's own (FileResult), or one of the
+    documents a mailbox or an archive holds (Part)."""
+
+    text: str = ""
+    page_starts: list[int] | None = None
+    sections: list[tuple[int, str]] = field(default_factory=list)
+    title: str | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    entities: list[EntitySpan] = field(default_factory=list)
+    author: str | None = None
+    date: float | None = None
+    ocr_pages: int = 0
+
+
 @dataclass
-class FileResult:
+class FileResult(DocumentParts):
     task: FileTask
     sha256: str = ""
     unchanged: bool = False
     error: str | None = None
-    text: str = ""
-    page_starts: list[int] | None = None
-    sections: list[tuple[int, str]] = field(default_factory=list)
-    title: str | None = None
-    chunks: list[Chunk] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    entities: list[EntitySpan] = field(default_factory=list)
     error_kind: str = "file"  # "bug" when the error is DocSense's, not the file's
     members: list[Part] = field(default_factory=list)  # a mailbox's or an archive's documents (then no text here)
     shared: bool = False  # the file is read by several workers, this result holds one's share of its members
-    author: str | None = None
-    date: float | None = None
-    ocr_pages: int = 0
 
 
 @dataclass
-class Part:
+class Part(DocumentParts):
     """One document of a file that holds several (a message of an mbox, a member of a zip): ``name`` is its place
-    there, ``type`` its kind; the rest as FileResult's."""
+    there, ``type`` its kind."""
 
     name: str
     type: str
-    text: str = ""
-    page_starts: list[int] | None = None
-    sections: list[tuple[int, str]] = field(default_factory=list)
-    title: str | None = None
-    chunks: list[Chunk] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    entities: list[EntitySpan] = field(default_factory=list)
-    author: str | None = None
-    date: float | None = None
-    ocr_pages: int = 0
 
 
-def _cut(extracted: Extracted, task: FileTask, into: FileResult | Part, path: str | None = None) -> None:
+def _cut(extracted: Extracted, task: FileTask, into: DocumentParts, path: str | None = None) -> None:
     """Check the text's size, cut it into windows and tag it, into ``into``."""
     text_limit = task.max_text_mb
     if len(extracted.text) > text_limit * 1024 * 1024:

@@ -52,6 +52,36 @@ def _has_log(path: Path) -> bool:
     return wal.exists() and wal.stat().st_size > 0
 
 
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _upgrade(conn: sqlite3.Connection, db: sqlite_utils.Database, path: Path) -> None:
+    """Bring the database at ``path`` to this DocSense's schema, one migration a transaction."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        from engine.errors import IndexAccessError
+
+        raise IndexAccessError(
+            f"{path} has schema version {version}, newer than this DocSense ({SCHEMA_VERSION}): "
+            "update DocSense to open it"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        with _transaction(conn):
+            # Another process opening the same new index may have run it while this one waited for the lock.
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) > number:
+                continue
+            MIGRATIONS[number](conn, db)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+
+
 def _create(path: Path) -> None:
     """A new database at ``path``, complete with its schema before it bears the name: so an empty (0-byte)
     docsense.db is always damage, never a new index.
@@ -70,11 +100,7 @@ def _create(path: Path) -> None:
         conn = sqlite3.connect(building, isolation_level=None)
         try:
             _use_wal(conn)
-            for number in range(SCHEMA_VERSION):
-                conn.execute("BEGIN IMMEDIATE")
-                MIGRATIONS[number](conn, sqlite_utils.Database(conn))
-                conn.execute(f"PRAGMA user_version = {number + 1}")
-                conn.execute("COMMIT")
+            _upgrade(conn, sqlite_utils.Database(conn), building)
         finally:
             conn.close()
         if building.stat().st_size == 0 or _has_log(building):  # its log could not be folded in (a full disk?)
@@ -203,32 +229,11 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            from engine.errors import IndexAccessError
+        _upgrade(self.conn, self.db, self.path)
 
-            raise IndexAccessError(
-                f"{self.path} has schema version {version}, newer than this DocSense ({SCHEMA_VERSION}): "
-                "update DocSense to open it"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                # Another process opening the same new index may have run it while this one waited for the lock.
-                if self.schema_version() > number:
-                    continue
-                MIGRATIONS[number](self.conn, self.db)
-                self.conn.execute(f"PRAGMA user_version = {number + 1}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One atomic write: everything inside is committed together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        return _transaction(self.conn)
 
     # -- meta ---------------------------------------------------------------------------------------------
 

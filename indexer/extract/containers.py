@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
+from engine.errors import escaped_bytes
 from indexer.extract.base import Extracted, ExtractionError, Member
 
 if TYPE_CHECKING:
@@ -141,10 +142,7 @@ def extract_archive(
         for raw_name, size, packed, opener in _entries(data):
             # "./a.txt" (tar -C dir .) is "a.txt"; a name that is not UTF-8 is shown with its bytes escaped
             name = raw_name.removeprefix("./")
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            name = escaped_bytes(name) or name
             if any(piece.startswith(".") or piece == "__MACOSX" for piece in name.split("/") if piece):
                 continue
             if not in_part(name, part):

@@ -122,6 +122,16 @@ def _words(engine: Any) -> list[Word]:
             return found
 
 
+def page_image(doc: Any, index: int) -> Any:
+    """Page ``index`` (0-based) of a pypdfium2 document as OCR reads it: grey, at 300 dpi. Indexing and the
+    window's preview render it here alike, so that the cache, keyed by the pixels, answers the preview."""
+    page = doc[index]
+    try:
+        return page.render(scale=DPI / 72, grayscale=True).to_pil()
+    finally:
+        page.close()
+
+
 def page_words(pdf_path: str, page: int, settings: OcrSettings) -> tuple[list[Word], float]:
     """The OCR words of 1-based ``page`` of a PDF, as indexing read them (the same 300 dpi rendering, so the cache
     answers), and the scale from their pixels to PDF points."""
@@ -129,7 +139,7 @@ def page_words(pdf_path: str, page: int, settings: OcrSettings) -> tuple[list[Wo
 
     doc = pdfium.PdfDocument(pdf_path)
     try:
-        image = doc[page - 1].render(scale=DPI / 72, grayscale=True).to_pil()
+        image = page_image(doc, page - 1)
     finally:
         doc.close()
     return read_words(image, settings)[1], 72 / DPI

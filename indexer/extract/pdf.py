@@ -96,18 +96,13 @@ def _pdfium_text(raw: str) -> str:
 def _read_scans(doc: Any, pages: list[str], ocr: OcrSettings) -> list[int]:
     """Read the pages without a text layer with OCR (rendered at 300 dpi); returns the numbers of those that gave
     text."""
-    from indexer.extract.ocr import DPI, read_image
+    from indexer.extract.ocr import page_image, read_image
 
     read: list[int] = []
     for number, page_text in enumerate(pages):
         if page_text.strip():
             continue
-        page = doc[number]
-        try:
-            image = page.render(scale=DPI / 72, grayscale=True).to_pil()
-        finally:
-            page.close()
-        text = read_image(image, ocr).strip()
+        text = read_image(page_image(doc, number), ocr).strip()
         if text:
             pages[number] = text
             read.append(number + 1)
