@@ -36,7 +36,22 @@ def file_of(path: str) -> str:
 
 
 def shown_path(path: str) -> str:
-    """A document's path as people read it: "inbox.mbox \u203a 12" for a message of a mailbox, "papers.zip \u203a
-    a/b.pdf" for a member of an archive; a file's own path as it is."""
+    """A document's path as people read it, a " > " (shown as U+203A) before each file inside a file: "inbox.mbox >
+    12" for a message of a mailbox, "inbox.mbox > 12 > report.pdf" for its attachment, "papers.zip > a/b.pdf" for a
+    member of an archive, "papers.zip > old.tar > c.txt" for one inside an archive in it; a file's own path as it
+    is."""
+    from indexer.extract import CONTAINERS, kind_of
+
     holder = file_of(path)
-    return path if holder == path else f"{holder} \u203a {path[len(holder) + 1 :]}"
+    if holder == path:
+        return path
+    holders = ("eml", *CONTAINERS)  # a mail, a mailbox or an archive holds what follows it
+    shown, run = [holder], []
+    message_next = kind_of(holder) == "mbox"  # a mailbox's documents are its messages' numbers
+    for piece in path[len(holder) + 1 :].split("/"):
+        run.append(piece)
+        if message_next or kind_of(piece) in holders:
+            shown.append("/".join(run))
+            run = []
+            message_next = not message_next and kind_of(piece) == "mbox"
+    return " \u203a ".join(shown + (["/".join(run)] if run else []))

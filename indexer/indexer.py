@@ -43,6 +43,7 @@ from indexer.discover import (
     kind_for,
     link_refused,
 )
+from indexer.extract import CONTAINERS
 from indexer.extract.containers import in_part
 from indexer.work import DocumentParts, FileResult, FileTask, Part, process_file, worker_context, worker_init
 
@@ -203,11 +204,17 @@ SHARE_BYTES = 8 * 2**20  # a mailbox or an archive bigger than this is shared ou
 
 
 def _documents(result: FileResult) -> list[tuple[str, str | None, DocumentParts]]:
-    """(path, container, document) for each document a file's result holds: the file itself, or each message or
-    member of a mailbox or an archive, at a path below the file's ("inbox.mbox/12", "papers.zip/a/b.pdf")."""
-    if result.members or result.shared:
-        return [(f"{result.task.path}/{part.name}", result.task.path, part) for part in result.members]
-    return [(result.task.path, None, result)]
+    """(path, container, document) for each document a file's result holds: the file itself (but a mailbox or an
+    archive), and each message or member of a mailbox or an archive, or attachment of a mail, at a path below the
+    file's ("inbox.mbox/12", "inbox.mbox/12/report.pdf", "papers.zip/a/b.pdf", "note.eml/report.pdf")."""
+    path = result.task.path
+    own: list[tuple[str, str | None, DocumentParts]] = [] if _holds_only(result) else [(path, None, result)]
+    return own + [(f"{path}/{part.name}", path, part) for part in result.members]
+
+
+def _holds_only(result: FileResult) -> bool:
+    """Whether the file is no document itself, only holds them: a mailbox or an archive (or a worker's share)."""
+    return result.task.type in CONTAINERS or result.shared
 
 
 def _checked_folders(folders: Iterable[str | Path]) -> list[str]:
@@ -544,7 +551,8 @@ class _Run:
             for p, doc in known.items()
             if p not in found and doc.container not in found and not any(p == k or p.startswith(k + "/") for k in kept)
         ]
-        renames = self._renames(tasks, [known[p] for p in gone if not known[p].container])
+        # A file that holds documents (a mail with attachments) is read again under its new name, not renamed
+        renames = self._renames(tasks, [known[p] for p in gone if not known[p].container and p not in held])
         moved = {old for old, _task in renames}
         gone = [p for p in gone if p not in moved]
         renamed_paths = {task.path for _old, task in renames}
@@ -726,8 +734,8 @@ class _Run:
         row = 0
         with self.index.write() as change:
             for r in results:
-                if r.members or r.shared:  # its documents as they are now replace those it held before
-                    change.delete_documents(self._members_of(r.task))
+                change.delete_documents(self._members_of(r.task))  # what it holds now replaces what it held
+                if _holds_only(r):
                     self.warned += [FailedFile(r.task.path, w) for w in r.warnings]
                 if r.shared:
                     self.shares_stored[r.task.path] += 1

@@ -24,7 +24,7 @@ from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_T
 from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger, pieces
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
-from indexer.extract import Extracted, ExtractionError, extract, ocr
+from indexer.extract import CONTAINERS, Extracted, ExtractionError, extract, ocr
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ class FileResult(DocumentParts):
     unchanged: bool = False
     error: str | None = None
     error_kind: str = "file"  # "bug" when the error is DocSense's, not the file's
-    members: list[Part] = field(default_factory=list)  # a mailbox's or an archive's documents (then no text here)
+    # the documents a mailbox or an archive holds (then no text here), or a mail's attachments (beside its text)
+    members: list[Part] = field(default_factory=list)
     shared: bool = False  # the file is read by several workers, this result holds one's share of its members
 
 
@@ -257,6 +258,19 @@ def process_file(task: FileTask) -> FileResult:
     return result
 
 
+def _cut_members(extracted: Extracted, task: FileTask, result: FileResult) -> None:
+    """The documents a file holds, each cut and tagged, into ``result.members``; one too big to index is a warning."""
+    for member in extracted.members:
+        part = Part(member.name, member.kind)
+        try:
+            _cut(member.extracted, task, part, f"{task.path}/{member.name}")
+        except ExtractionError as exc:  # one member too big to index: the others still are
+            result.warnings.append(f"{member.name}: {exc}")
+            continue
+        if part.chunks:
+            result.members.append(part)
+
+
 def _process(task: FileTask, result: FileResult) -> None:
     try:
         data = _read(task.path, task.max_file_mb)
@@ -268,23 +282,17 @@ def _process(task: FileTask, result: FileResult) -> None:
         del data
         if task.part[1] > 1:
             result.shared = True  # one of several workers' share: its members, maybe none
-        if extracted.members or result.shared:  # a mailbox or an archive: its messages or members are the documents
+        if task.type in CONTAINERS or result.shared:  # a mailbox or an archive: its messages or members are all
             result.warnings = extracted.warnings
-            for member in extracted.members:
-                part = Part(member.name, member.kind)
-                try:
-                    _cut(member.extracted, task, part, f"{task.path}/{member.name}")
-                except ExtractionError as exc:  # one member too big to index: the others still are
-                    result.warnings.append(f"{member.name}: {exc}")
-                    continue
-                if part.chunks:
-                    result.members.append(part)
+            _cut_members(extracted, task, result)
             if not result.members and not result.shared:
                 result.error = "no text to index in any of its documents"
             return
         _cut(extracted, task, result)
         if not result.chunks:
             result.error = "no text to index"
+            return
+        _cut_members(extracted, task, result)  # a mail's attachments
     except ModelError:
         raise  # a missing or broken model is not this file's fault: stop the run and say so
     except ExtractionError as exc:

@@ -19,7 +19,8 @@ class Extracted:
         sections: (offset, heading path) pairs in text order, for formats with headings.
         title: the document's own title, if it has one.
         warnings: things that went wrong without stopping extraction (e.g. pages that could not be read).
-        members: for a file that holds documents, each of them (its own text is then empty).
+        members: the documents a file holds: each message or member of a mailbox or an archive (whose own text is
+            then empty), or a message's attachments (beside its own text).
     """
 
     text: str
@@ -27,7 +28,7 @@ class Extracted:
     sections: list[tuple[int, str]] = field(default_factory=list)
     title: str | None = None
     warnings: list[str] = field(default_factory=list)
-    members: list[Member] = field(default_factory=list)  # a file that holds documents (an mbox, a zip): them
+    members: list[Member] = field(default_factory=list)  # the documents an mbox, a zip or a mail holds
     author: str | None = None  # who wrote it, where the format says (a mail's From, a PDF's Author)
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
     ocr_pages: int = 0  # how many of its pages were read by OCR
@@ -41,6 +42,14 @@ class Member:
     name: str
     kind: str
     extracted: Extracted
+
+
+def flattened(name: str, kind: str, extracted: Extracted) -> list[Member]:
+    """A document named ``name`` in a file that holds it, and the documents it holds in turn (a message's
+    attachments) below it ("3", "3/report.pdf"), as one flat list of members."""
+    inner = [Member(f"{name}/{m.name}", m.kind, m.extracted) for m in extracted.members]
+    extracted.members = []
+    return [Member(name, kind, extracted), *inner]
 
 
 def join_heading_path(stack: list[tuple[int, str]]) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from engine.errors import escaped_bytes
-from indexer.extract.base import Extracted, ExtractionError, Member
+from indexer.extract.base import Extracted, ExtractionError, Member, flattened
 
 if TYPE_CHECKING:
     from indexer.extract.ocr import OcrSettings
@@ -54,13 +54,16 @@ def _messages(data: bytes) -> Iterator[bytes]:
 
 def in_part(name: str, part: tuple[int, int]) -> bool:
     """Whether the member ``name`` is read by ``part`` (i, n): a big mailbox or archive is read by n workers at
-    once, each taking the members whose name hashes to its i (the same rule tells which stored ones it replaces)."""
+    once, each taking the members whose name hashes to its i (the same rule tells which stored ones it replaces).
+    The name's first part is hashed: a message's attachments ("3/report.pdf") go with it ("3")."""
     index, parts = part
-    return parts <= 1 or zlib.crc32(name.encode("utf-8", "surrogateescape")) % parts == index
+    first = name.split("/", 1)[0]
+    return parts <= 1 or zlib.crc32(first.encode("utf-8", "surrogateescape")) % parts == index
 
 
 def extract_mbox(data: bytes, ocr: OcrSettings | None = None, part: tuple[int, int] = (0, 1)) -> Extracted:
-    """The messages of an mbox (those of ``part``, when several workers share it)."""
+    """The messages of an mbox, and their attachments below them ("3", "3/report.pdf"); those of ``part``, when
+    several workers share it (a message's attachments go with it)."""
     from indexer.extract import mail
 
     if not _FROM_LINE.match(data.lstrip(b"\r\n")[:64]):
@@ -71,7 +74,7 @@ def extract_mbox(data: bytes, ocr: OcrSettings | None = None, part: tuple[int, i
         if not in_part(str(number), part):
             continue
         try:
-            members.append(Member(str(number), "eml", mail.extract(message, ocr=ocr)))
+            members += flattened(str(number), "eml", mail.extract(message, ocr=ocr))
         except ExtractionError as exc:
             warnings.append(f"message {number}: {exc}")
         except Exception as exc:  # one odd message must not cost the mailbox its others
@@ -181,7 +184,7 @@ def extract_archive(
                     members += [Member(f"{name}/{m.name}", m.kind, m.extracted) for m in inner.members]
                     warnings += [f"{name}: {w}" for w in inner.warnings]
                 else:
-                    members.append(Member(name, kind, extract(kind, content, ocr=ocr)))
+                    members += flattened(name, kind, extract(kind, content, ocr=ocr))  # a mail's attachments too
             except ExtractionError as exc:
                 warnings.append(f"{name}: {exc}")
     except zipfile.BadZipFile as exc:

@@ -1,6 +1,7 @@
 """E-mail messages (.eml) with the standard library's email package: the headers a reader looks at (Subject, From,
-To, Cc, Date) above the body (an HTML-only body through the HTML extractor); then each attachment DocSense reads,
-extracted with its own extractor, as a section of its own ("Attachment: report.pdf"). The title is the subject.
+To, Cc, Date, and the names of its attachments) above the body (an HTML-only body through the HTML extractor). Each
+attachment DocSense reads is a document of its own (``Extracted.members``), read by its own extractor, with its own
+pages: a hit in it says ``mail.eml \u203a report.pdf, page 3``. The title is the subject.
 
 The parser is the compat32 one with the headers decoded here (RFC 2047 words, folded lines): email.policy.default's
 header objects cost 6 ms a message, three quarters of the time, and a mailbox holds thousands (bench/mail_speed.py).
@@ -14,10 +15,11 @@ import email
 import email.header
 import email.policy
 import email.utils
+import os
 from email.message import Message
 from typing import TYPE_CHECKING
 
-from indexer.extract.base import Extracted, ExtractionError, TextBuilder
+from indexer.extract.base import Extracted, ExtractionError, Member, TextBuilder, flattened
 
 if TYPE_CHECKING:
     from indexer.extract.ocr import OcrSettings
@@ -111,17 +113,23 @@ def _parts(message: Message) -> tuple[Message | None, list[Message]]:
 
 
 def extract(data: bytes, depth: int = 0, ocr: OcrSettings | None = None) -> Extracted:
+    from indexer.extract import CONTAINERS, kind_of
     from indexer.extract import extract as extract_any
     from indexer.extract import html as html_extractor
-    from indexer.extract import kind_of
 
     message = email.message_from_bytes(data, policy=email.policy.compat32)
     fields = {name: _header(message, name) for name in HEADERS}
     if not any(fields.values()) and not message.get("Message-ID"):
         raise ExtractionError("not an e-mail message: it has no Subject, From, To or Date header")
     out = TextBuilder()
-    out.paragraph("\n".join(f"{name}: {value}" for name, value in fields.items() if value))
     body, attachments = _parts(message)
+    # an inline image or a signature without a name is no attachment a reader would look for
+    attachments = [p for p in attachments if p.get_content_type() == "message/rfc822" or _header_filename(p)]
+    names = _names(attachments)
+    head = [f"{name}: {value}" for name, value in fields.items() if value]
+    if names:
+        head.append("Attachments: " + ", ".join(names))
+    out.paragraph("\n".join(head))
     if body is not None:
         text = _text(body, out.warnings)
         if body.get_content_type() == "text/html":
@@ -130,25 +138,26 @@ def extract(data: bytes, depth: int = 0, ocr: OcrSettings | None = None) -> Extr
             except ExtractionError:
                 text = ""
         out.paragraph(text.replace("\r\n", "\n"))
-    for part in attachments:
-        name = _header_filename(part)
+    members: list[Member] = []
+    for part, name in zip(attachments, names, strict=True):
         kind: str | None
         if part.get_content_type() == "message/rfc822":
             inner = part.get_payload()
-            kind, name = "eml", name or "attached message"
+            kind = "eml"
             payload = (
                 inner[0].as_bytes() if isinstance(inner, list) and inner and isinstance(inner[0], Message) else None
             )
         else:
-            kind = kind_of(name) if name else None
+            kind = kind_of(name)
             decoded = part.get_payload(decode=True)
             payload = decoded if isinstance(decoded, bytes) else None
-        if not name:
-            continue  # an inline image or signature without a name
         if kind is None:
             out.warnings.append(f"attachment {name}: a type DocSense does not read")
             continue
-        if depth >= MAX_DEPTH or not isinstance(payload, bytes):
+        if kind in CONTAINERS:
+            out.warnings.append(f"attachment {name}: an archive or a mailbox attached to a mail is not opened")
+            continue
+        if depth >= MAX_DEPTH or not isinstance(payload, bytes) or not payload:
             out.warnings.append(f"attachment {name}: not read (nested too deep, or empty)")
             continue
         try:
@@ -156,12 +165,27 @@ def extract(data: bytes, depth: int = 0, ocr: OcrSettings | None = None) -> Extr
         except ExtractionError as exc:
             out.warnings.append(f"attachment {name}: {exc}")
             continue
-        if attached.members:
-            out.warnings.append(f"attachment {name}: an archive or a mailbox inside a mail is not opened yet")
-            continue
-        out.heading(1, f"Attachment: {name}")
-        out.paragraph(attached.text)
-    return out.build(fields["Subject"] or None, author=fields["From"] or None, date=_date(fields["Date"]))
+        members += flattened(name, kind, attached)
+    built = out.build(fields["Subject"] or None, author=fields["From"] or None, date=_date(fields["Date"]))
+    built.members = members
+    return built
+
+
+def _names(attachments: list[Message]) -> list[str]:
+    """Each attachment's name, unique within its message: its file name without folders (a name is a place below
+    the message's path), "message.eml" for an attached message without one; a second "a.pdf" is "a (2).pdf"."""
+    names: list[str] = []
+    for part in attachments:
+        name = _header_filename(part).replace("\\", "/").rsplit("/", 1)[-1].strip()
+        if not name:
+            name = "message.eml"  # (only an attached message may have no name: see extract)
+        stem, suffix = os.path.splitext(name)
+        number = 1
+        while name in names:
+            number += 1
+            name = f"{stem} ({number}){suffix}"
+        names.append(name)
+    return names
 
 
 def _date(value: str) -> float | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.format import file_of, shown_path
 from engine import Library
 from indexer.extract import SUFFIX_TYPES, ExtractionError, extract
 
@@ -171,14 +172,32 @@ def test_mail_headers_above_the_body() -> None:
     ]
 
 
-def test_mail_attachments_are_read_with_their_extractor() -> None:
+def test_mail_attachments_are_documents_of_their_own_read_with_their_extractor() -> None:
     got = read("with-attachment.eml")
     assert got.title == "Re: New Sequences Window"
-    [(offset, heading)] = got.sections
-    assert heading == "Attachment: lamport-manual.pdf"
-    assert got.text[offset:].startswith("Attachment: lamport-manual.pdf\n\n")
-    assert "Rosemary Bailey" in got.text[offset:]  # a name in the attached PDF's errata
-    assert "Chris Garrigues" in got.text[:offset]
+    assert "\nAttachments: lamport-manual.pdf\n" in got.text  # named among the headers
+    assert "Chris Garrigues" in got.text
+    [attached] = got.members
+    assert (attached.name, attached.kind) == ("lamport-manual.pdf", "pdf")
+    assert attached.extracted.page_starts is not None
+    assert len(attached.extracted.page_starts) == 2  # its own pages
+    second = attached.extracted.text[attached.extracted.page_starts[1] :]
+    assert "Ellen Gilkerson" in second  # a name on the attached PDF's second page
+    assert "Rosemary" not in got.text
+
+
+def test_attachment_names_are_unique_places_below_their_message() -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = "three notes"
+    message.set_content("See the notes attached.")
+    for name, words in (("a/b/notes.txt", "wombat"), ("notes.txt", "numbat"), ("..\\notes.txt", "quokka")):
+        message.add_attachment(words.encode(), maintype="text", subtype="plain", filename=name)
+    got = extract("eml", message.as_bytes())
+    assert [(m.name, m.extracted.text) for m in got.members] == [
+        ("notes.txt", "wombat"), ("notes (2).txt", "numbat"), ("notes (3).txt", "quokka"),
+    ]  # fmt: skip
 
 
 def test_a_scanned_page_is_read_by_ocr_and_cached(tmp_path: Path) -> None:
@@ -256,12 +275,14 @@ def test_a_folder_of_every_format_is_indexed_and_each_file_found_by_its_own_word
     with Library(tmp_path / "index", encoder=fake_encoder) as lib:
         for name, word in ONLY_IN.items():
             hits = lib.search(word, modes=("keyword",), limit=20)
-            assert {Path(h.path).name for h in hits} == {name}, word
+            assert {Path(file_of(h.path)).name for h in hits} == {name}, word
         assert lib.status().ocr_pages == 1  # the scanned errata page
         [slide] = lib.search("GenCode", modes=("keyword",), limit=1)
         assert slide.page == 3
-        [attached] = lib.search("Rosemary Bailey", modes=("keyword",), limit=1)
-        assert attached.heading == "Attachment: lamport-manual.pdf"
+        mail = folder / "with-attachment.eml"
+        [attached] = [h for h in lib.search("Gilkerson", modes=("keyword",)) if h.path.startswith(f"{mail}/")]
+        assert (attached.path, attached.page) == (f"{mail}/lamport-manual.pdf", 2)  # its own second page
+        assert shown_path(attached.path) == f"{mail} \u203a lamport-manual.pdf"
 
 
 def test_files_of_types_docsense_does_not_read_are_counted_not_silent(tmp_path: Path, make_indexer, fake_encoder):
@@ -348,6 +369,21 @@ def test_mailboxes_and_archives_hold_documents_of_their_own(tmp_path: Path, make
     assert sorted(_documents(tmp_path / "index")) == [f"{box}/{n}" for n in (1, 2, 3, 4)]
 
 
+def test_a_path_inside_a_file_is_shown_with_each_file_it_passes(tmp_path: Path) -> None:
+    for name in ("inbox.mbox", "note.eml", "bundle.zip"):
+        (tmp_path / name).touch()
+    box, note, bundle = (str(tmp_path / name) for name in ("inbox.mbox", "note.eml", "bundle.zip"))
+    sep = " \u203a "
+    assert [shown_path(p).replace(sep, " > ") for p in (
+        box, f"{box}/12", f"{box}/12/report.pdf", f"{note}/report.pdf", f"{bundle}/docs/a.docx",
+        f"{bundle}/old/sources.tar.gz/sources/b.md", f"{bundle}/m/inner.mbox/3/c.pdf", f"{bundle}/m.eml/fwd.eml/d.pdf",
+    )] == [
+        box, f"{box} > 12", f"{box} > 12 > report.pdf", f"{note} > report.pdf", f"{bundle} > docs/a.docx",
+        f"{bundle} > old/sources.tar.gz > sources/b.md", f"{bundle} > m/inner.mbox > 3 > c.pdf",
+        f"{bundle} > m.eml > fwd.eml > d.pdf",
+    ]  # fmt: skip
+
+
 def test_a_zip_bomb_is_refused_by_name_and_the_rest_read(tmp_path: Path, make_indexer) -> None:
     folder = tmp_path / "downloads"
     folder.mkdir()
@@ -385,7 +421,12 @@ def test_a_big_mailbox_is_shared_out_among_the_workers(tmp_path: Path, make_inde
 
     folder = tmp_path / "mail"
     shutil.copytree(FORMATS / "containers", folder)
+    box = mailbox.mbox(folder / "mail.mbox")
+    box.add(mailbox.mboxMessage((FORMATS / "with-attachment.eml").read_bytes()))  # message 4 and its attachment
+    box.flush()
+    box.close()
     make_indexer(index_path=tmp_path / "alone").run([folder])
+    assert f"{folder}/mail.mbox/4/lamport-manual.pdf" in _documents(tmp_path / "alone")
     monkeypatch.setattr(indexer.indexer, "SHARE_BYTES", 1024)  # the two files here are shared out
     shared = make_indexer(workers=2).run([folder])
     assert shared.indexed == 2
@@ -398,11 +439,53 @@ def test_a_big_mailbox_is_shared_out_among_the_workers(tmp_path: Path, make_inde
     box.close()
     again = make_indexer(workers=2).run()
     assert again.indexed == 1
+    held = _documents(tmp_path / "index")
+    assert f"{folder}/mail.mbox/3/lamport-manual.pdf" in held  # an attachment moves with its message
+    assert f"{folder}/mail.mbox/4/lamport-manual.pdf" not in held
     settled = make_indexer(workers=2).run()  # every share was stored: the mailbox is current, not read again
     assert (settled.indexed, settled.unchanged) == (0, 2)
     make_indexer(index_path=tmp_path / "alone").run()
     assert _documents(tmp_path / "index") == _documents(tmp_path / "alone")
     assert _rows_per_document(tmp_path / "index") == _rows_per_document(tmp_path / "alone")
+
+
+def test_a_messages_attachments_are_in_its_share_of_a_mailbox() -> None:
+    """The share that reads a message stores its attachments, and is the one that replaces them later: were they
+    another's, that share could delete the attachments the first had just stored."""
+    from indexer.extract.containers import in_part
+
+    for number in range(1, 50):
+        for share in range(3):
+            assert in_part(f"{number}/report.pdf", (share, 3)) == in_part(str(number), (share, 3))
+
+
+def test_a_mails_attachments_follow_it_when_it_is_renamed_changed_or_removed(tmp_path: Path, make_indexer) -> None:
+    from email import message_from_bytes, policy
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    mail = folder / "with-attachment.eml"
+    shutil.copy(FORMATS / "with-attachment.eml", mail)
+    make_indexer().run([folder])
+    assert _documents(tmp_path / "index") == {
+        str(mail): ("eml", None), f"{mail}/lamport-manual.pdf": ("pdf", str(mail))
+    }  # fmt: skip
+    renamed = mail.rename(folder / "renamed.eml")
+    make_indexer().run()
+    assert _documents(tmp_path / "index") == {
+        str(renamed): ("eml", None), f"{renamed}/lamport-manual.pdf": ("pdf", str(renamed))
+    }  # fmt: skip
+    message = message_from_bytes(renamed.read_bytes(), policy=policy.default)
+    for part in list(message.iter_attachments()):
+        message.get_payload().remove(part)  # type: ignore[union-attr]
+    renamed.write_bytes(message.as_bytes())
+    make_indexer().run()
+    assert _documents(tmp_path / "index") == {str(renamed): ("eml", None)}  # the attachment it lost is gone
+    shutil.copy(FORMATS / "with-attachment.eml", renamed)
+    make_indexer().run()
+    renamed.unlink()
+    summary = make_indexer().run()
+    assert (summary.removed, _documents(tmp_path / "index")) == (2, {})
 
 
 def _rows_per_document(index: Path) -> dict[str, tuple[str, int]]:
