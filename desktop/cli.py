@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import human_time, shown_path, unsupported_line
+from desktop.format import hit_name, human_time, shown_path, unsupported_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -307,7 +307,8 @@ def search(
     if _emitted(hits, as_json, "No results."):
         return
     for rank, hit in enumerate(hits, start=1):
-        where = f"{shown_path(hit.path)}:{hit.page}" if hit.page else shown_path(hit.path)
+        name = hit_name(hit.path, hit.doc_type, hit.title)
+        where = f"{name}:{hit.page}" if hit.page else name
         click.echo(f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.score:.4f}  [{hit.matched}]")
         if hit.heading:
             echo(f"    § {hit.heading}")

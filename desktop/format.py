@@ -55,3 +55,13 @@ def shown_path(path: str) -> str:
             run = []
             message_next = not message_next and kind_of(piece) == "mbox"
     return " \u203a ".join(shown + (["/".join(run)] if run else []))
+
+
+def hit_name(path: str, doc_type: str, title: str | None, folder: bool = True) -> str:
+    """How a hit's document is named in a list: its shown path (without its folder, unless ``folder``), and for a
+    message of a mailbox its subject ("inbox.mbox \u203a 12: Re: the plan")."""
+    import os
+
+    holder = file_of(path)
+    shown = shown_path(path) if folder else os.path.basename(holder) + shown_path(path)[len(holder) :]
+    return f"{shown}: {title}" if doc_type == "eml" and title and holder != path else shown

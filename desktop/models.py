@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QPainter, QTextDocument
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from desktop.format import file_of, hit_name
 from engine.types import SearchHit
 
 HitRole = Qt.ItemDataRole.UserRole + 1
@@ -66,15 +67,16 @@ class ResultsModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                os.path.basename(hit.path),
+                hit_name(hit.path, hit.doc_type, hit.title, folder=False),
                 "" if hit.page is None else str(hit.page),
                 hit.matched,
                 f"{hit.score:.4f}",
                 hit.snippet,
-                os.path.dirname(hit.path),
+                os.path.dirname(file_of(hit.path)),
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            where = f"{hit.path}, page {hit.page}" if hit.page else hit.path
+            shown = hit_name(hit.path, hit.doc_type, hit.title)
+            where = f"{shown}, page {hit.page}" if hit.page else shown
             return f"{where}\n{hit.heading}" if hit.heading else where
         if role == HitRole:
             return hit

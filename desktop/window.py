@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import file_of, human_time, unsupported_line
+from desktop.format import file_of, human_time, shown_path, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
 
         # A file's name is the folder's content, not markup: escaped, so that "<img src=...>.txt" shows as a name.
         title = (f"<b>{html.escape(Path(path).name)}</b>" + (f" — page {page}" if page else "")
-                 + f"<br><small>{html.escape(path)}</small>")  # fmt: skip
+                 + f"<br><small>{html.escape(shown_path(path))}</small>")  # fmt: skip
         if doc_type == "pdf" and page and os.path.isfile(path):  # a PDF inside an archive: its text, highlighted
             needles = [("hit", span_text)] + ([("answer", answer_text)] if answer_text else [])
             self.preview.show_pdf(title, path, page, needles)

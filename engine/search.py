@@ -359,6 +359,7 @@ def _hits(index: Index, query: str, fused: list[Fused], best_views: dict[int, in
                 snippet_start=snippet_start,
                 best_start=best[0] if best else None,
                 best_end=best[1] if best else None,
+                title=r["title"],
             )
         )
     return hits

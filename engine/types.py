@@ -41,11 +41,12 @@ class SearchHit:
         heading: heading path ("Chapter > Section") where the format has headings.
         snippet: a short piece of the chunk around its best part.
         matched: which side found the chunk: "meaning" (dense), "keyword" (BM25) or "both".
-        doc_type: one of pdf, html, md, txt.
+        doc_type: its kind (engine.types.DOC_TYPES: pdf, html, eml ...).
         snippet_start: offset of the snippet in the document's extracted text.
         best_start: where the part of the chunk that matched the query's meaning best (its best view, about 128
             tokens) starts in the document's extracted text; None when the meaning side did not find the chunk.
         best_end: where that part ends.
+        title: the document's own title (a mail's subject, a PDF's title), if it has one.
     """
 
     path: str
@@ -60,6 +61,7 @@ class SearchHit:
     snippet_start: int = 0
     best_start: int | None = None
     best_end: int | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ class Answer:
         sentence: the sentence around the span (the span itself when the answer is a sentence).
         sentence_start: offset of that sentence in the document's extracted text.
         sentence_end: offset one past its end.
-        doc_type: one of pdf, html, md, txt.
+        doc_type: its kind (engine.types.DOC_TYPES: pdf, html, eml ...).
     """
 
     answer: str

@@ -602,11 +602,11 @@ class Store:
         return {r[0]: r[1] for r in rows}
 
     def hit_rows(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """What a search hit shows of each chunk: its span, page, heading, text, view spans, document path, type and
-        page starts, by chunk id (chunks deleted meanwhile are missing)."""
+        """What a search hit shows of each chunk: its span, page, heading, text, view spans, document path, type,
+        page starts and title, by chunk id (chunks deleted meanwhile are missing)."""
         rows = self.conn.execute(
-            'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, t.page_starts '
-            "FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
+            'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, d.title, '
+            "t.page_starts FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
             f"WHERE c.id IN ({','.join('?' * len(ids))})",
             list(ids),
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.format import file_of, shown_path
+from desktop.format import file_of, hit_name, shown_path
 from engine import Library
 from indexer.extract import SUFFIX_TYPES, ExtractionError, extract
 
@@ -382,6 +382,11 @@ def test_a_path_inside_a_file_is_shown_with_each_file_it_passes(tmp_path: Path) 
         f"{bundle} > old/sources.tar.gz > sources/b.md", f"{bundle} > m/inner.mbox > 3 > c.pdf",
         f"{bundle} > m.eml > fwd.eml > d.pdf",
     ]  # fmt: skip
+    # in a list of hits: a message with its subject, a member of an archive without the folder when asked
+    assert hit_name(f"{box}/12", "eml", "Re: the plan").replace(sep, " > ") == f"{box} > 12: Re: the plan"
+    assert hit_name(f"{note}", "eml", "Re: the plan") == note  # a mail file's name is its own
+    member = hit_name(f"{bundle}/docs/a.docx", "docx", "A", folder=False)
+    assert member.replace(sep, " > ") == "bundle.zip > docs/a.docx"
 
 
 def test_a_zip_bomb_is_refused_by_name_and_the_rest_read(tmp_path: Path, make_indexer) -> None:
