@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -9,19 +10,51 @@ MAX_SENTENCE_CHARS = 400
 _LINE = re.compile(r"[^\n]+")
 # Curly quotes are written as escapes (\u2018 \u2019 \u201c \u201d) so that they read unambiguously.
 _SENTENCE_END = re.compile('(?<=[.!?\u2026])["\'\u201d\u2019)\\]]*\\s+(?=[A-Z0-9"\u201c\u2018(\\[])')
+# A line at least this long (and this share of the text's long lines) is a printed line full to its margin.
+FULL_LINE_CHARS = 40
+FULL_LINE_SHARE = 0.75
+_ENDS_LINE = set(".!?:;\u2026")
+_OPEN_END = re.compile(r"(\b[a-z]+|[,(\-])$")  # a line that stops mid-clause: "... of the", "... such as,"
 _BLOCK = re.compile(r"(?:[^\n]|\n(?![ \t]*\n))+")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """[start, end) of each sentence: lines split at sentence ends, long runs cut at spaces."""
+    """[start, end) of each sentence: runs of lines (a hard-wrapped paragraph is one run, see ``_runs``) split at
+    sentence ends, long runs cut at spaces. A sentence may span line breaks; offsets are the text's own."""
     spans: list[tuple[int, int]] = []
-    for line in _LINE.finditer(text):
-        start = line.start()
-        cuts = [m.end() for m in _SENTENCE_END.finditer(line.group())]
-        for end in [*(line.start() + c for c in cuts), line.end()]:
+    for run_start, run_end in _runs(text):
+        start = run_start
+        cuts = [m.end() for m in _SENTENCE_END.finditer(text, run_start, run_end)]
+        for end in [*cuts, run_end]:
             spans.extend(_cut_long(text, start, end))
             start = end
     return [(a, b) for a, b in (_strip(text, a, b) for a, b in spans) if b > a]
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each run of lines that goes on as one paragraph. PDFs break every printed line, so a line
+    goes on into the next unless it ends a sentence or a clause (.!?:;), or it is short beside the text's full lines
+    (a heading, a name, a list item: "The xr package" / "David Carlisle"), unless it stops mid-clause and the next
+    begins in lower case. A blank line always ends a run."""
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text)]
+    if not lines:
+        return []
+    lengths = sorted(b - a for a, b in lines)
+    full = max(FULL_LINE_CHARS, int(FULL_LINE_SHARE * lengths[int(0.9 * (len(lengths) - 1))]))
+    runs: list[tuple[int, int]] = []
+    start = lines[0][0]
+    for (a, b), (next_a, _next_b) in itertools.pairwise(lines):
+        line = text[a:b].rstrip()
+        goes_on = (
+            "\n\n" not in text[b:next_a].replace(" ", "").replace("\t", "")
+            and line[-1:] not in _ENDS_LINE
+            and (len(line) >= full or (text[next_a : next_a + 1].islower() and _OPEN_END.search(line) is not None))
+        )
+        if not goes_on:
+            runs.append((start, b))
+            start = next_a
+    runs.append((start, lines[-1][1]))
+    return runs
 
 
 def _strip(text: str, a: int, b: int) -> tuple[int, int]:

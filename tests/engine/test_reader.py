@@ -42,6 +42,35 @@ def test_sentences_and_blocks() -> None:
     assert len(blocks(TEXT, [TEXT.index("The package was")])) == 4
 
 
+# The top of errata.pdf (texlive-latex-base-doc) as pdfium extracts it: a break at every printed line.
+PDF_PAGE = (
+    "Errata to the Second Edition of the LATEX Manual\n"
+    "Leslie Lamport\n"
+    "5 August 2021\n"
+    "These are all the errors and omissions to the manual, LATEX: A Document\n"
+    "Preparation System, second edition, published by Addison-Wesley, reported as\n"
+    "of 5 August 2021. Positions in the book are indicated by page and line number,\n"
+    "where the top line of a page is number 1 and the bottom line is number \u22121.\n"
+    "Errors Corrected in the First Printing\n"
+    "page 25, example of verse environment\n"
+)
+
+
+def test_hard_wrapped_lines_are_joined_into_sentences_headings_and_names_are_not() -> None:
+    texts = [PDF_PAGE[a:b] for a, b in sentences(PDF_PAGE)]
+    assert texts == [
+        "Errata to the Second Edition of the LATEX Manual",
+        "Leslie Lamport",
+        "5 August 2021",
+        "These are all the errors and omissions to the manual, LATEX: A Document\n"
+        "Preparation System, second edition, published by Addison-Wesley, reported as\nof 5 August 2021.",
+        "Positions in the book are indicated by page and line number,\n"
+        "where the top line of a page is number 1 and the bottom line is number \u22121.",
+        "Errors Corrected in the First Printing",
+        "page 25, example of verse environment",
+    ]
+
+
 def test_long_runs_are_cut() -> None:
     text = "word " * 300
     assert all(b - a <= 400 for a, b in sentences(text))
