@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import hit_name, human_time, shown_path, unsupported_line
+from desktop.format import NO_MATCH, hit_name, human_time, shown_path, unsupported_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -304,7 +304,7 @@ def search(
             query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity, author=author, after=when[0],
             before=when[1],
         )  # fmt: skip
-    if _emitted(hits, as_json, "No results."):
+    if _emitted(hits, as_json, NO_MATCH):
         return
     for rank, hit in enumerate(hits, start=1):
         name = hit_name(hit.path, hit.doc_type, hit.title)

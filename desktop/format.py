@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# What a search that found nothing says (a query no document matches by its words, or comes close to in meaning)
+NO_MATCH = "No close match: no document has these words, and none is close in meaning."
+
 
 def human_time(seconds: float | None) -> str:
     """A duration for people: "42s", "3m07s", "2h05m"; "?" when unknown."""

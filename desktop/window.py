@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import file_of, human_time, shown_path, unsupported_line
+from desktop.format import NO_MATCH, file_of, human_time, shown_path, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
 
         self.hits, self.answers = hits, answers
         self.model.set_hits(hits, content_words(query))
-        self.results_label.setText(f"{len(hits)} results" if hits else "No results.")
+        self.results_label.setText(f"{len(hits)} results" if hits else NO_MATCH)
         self._fill_facets(hits, facets["entities"])
         if ask:
             self._show_answer_card()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -139,9 +140,12 @@ class Library:
         """
         question = clean_query(question)
         if hits is None:
-            hits = self.search(
-                question, limit=passages, path=path, types=types, entity=entity, author=author, after=after,
-                before=before,
+            # The reader judges the passages itself (its own no-answer floor): the search's meaning floor would take
+            # away a named document's passages for "Who wrote it?", whose words are in no document.
+            filters = Filters(path, tuple(types), entity, author, after, before)
+            hits = search(
+                self.index, question, limit=passages, filters=filters, reranker=self.reranker,
+                tuning=dataclasses.replace(self.tuning, meaning_floor=0.0),
             )  # fmt: skip
         hits = list(hits)[:passages]
         found = self.reader.read(question, self._passages(hits), limit=limit)

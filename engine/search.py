@@ -177,10 +177,11 @@ def _dense_ids(
     k: int,
     documents: dict[int, int] | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
+    cosines: dict[int, float] | None = None,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` chunks by the cosine of their best view to the query plus their document's evidence (see
     document_evidence), from the best evidence_depth x ``k`` views: (chunk id, score, view). ``documents``, when
-    given, gets the document of each chunk returned."""
+    given, gets the document of each chunk returned; ``cosines`` the cosine of its best view."""
     vectors = index.vectors()
     if len(vectors) == 0:
         return []
@@ -203,6 +204,9 @@ def _dense_ids(
     )
     if documents is not None:
         documents.update((chunk, doc_of[chunk]) for chunk, _score, _view in found)
+    if cosines is not None:
+        best = dict(zip(reversed(chunks.tolist()), reversed(scores.tolist()), strict=True))  # each chunk's first
+        cosines.update((chunk, best[chunk]) for chunk, _score, _view in found)
     return found
 
 
@@ -277,8 +281,9 @@ def search(
     if "keyword" in modes:
         scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning)
     best_views: dict[int, int] = {}
+    cosines: dict[int, float] = {}
     if "meaning" in modes:
-        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning)
+        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning, cosines)
         scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
         best_views = {chunk: view for chunk, _score, view in dense}
     if tuning.fusion == "rrf":  # the fusion before issue 6, kept for comparison
@@ -292,21 +297,21 @@ def search(
             documents=doc_of,
             document_weight=tuning.document_weight,
         )
+    # Found by meaning alone and not close to it: not a hit, however it ranks (a nonsense query gets none).
+    fused = [f for f in fused if "keyword" in f.sources or cosines.get(f.id, 1.0) >= tuning.meaning_floor]
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
-    return _hits(index, query, _spread(fused, doc_of, tuning.per_document)[:limit], best_views)
+    return _hits(index, query, _spread(fused, doc_of, tuning.per_document, limit), best_views)
 
 
-def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int) -> list[Fused]:
-    """``fused`` with each document's windows (``doc_of``: window -> document) after its ``per_document`` best moved
-    below the others' windows.
+def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int, limit: int) -> list[Fused]:
+    """The first ``limit`` of ``fused`` (best first) with at most ``per_document`` windows of each document
+    (``doc_of``: window -> document), as long as other documents' windows can fill the list; then the best of the
+    windows held back. Always in score order.
 
     The document evidence lifts all windows of a good page together, which would fill the first hits with one page;
-    a user looks for documents first. Documents keep the order of their best windows, and the windows held back
-    follow in their own order (all of them, when one document is all there is).
+    a user looks for documents first.
     """
-    if len(fused) <= per_document:
-        return fused
     first: list[Fused] = []
     later: list[Fused] = []
     taken: dict[int, int] = {}
@@ -314,7 +319,8 @@ def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int) -> li
         doc = doc_of.get(f.id, -f.id)
         taken[doc] = taken.get(doc, 0) + 1
         (first if taken[doc] <= per_document else later).append(f)
-    return first + later
+    kept = {id(f) for f in first[:limit] + later[: max(0, limit - len(first))]}
+    return [f for f in fused if id(f) in kept]
 
 
 def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: list[Fused]) -> list[Fused]:

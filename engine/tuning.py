@@ -25,6 +25,8 @@ class SearchTuning:
         doc_weight: ... counted this much beside a window's own best view.
         evidence_depth: the meaning evidence comes from the best evidence_depth x candidates views.
         per_document: windows of one document among the first hits before other documents get their turn.
+        meaning_floor: a window found by meaning alone is a hit only when its best view's cosine to the query is at
+            least this: below it nothing is close in meaning (set on the dev sets, bench/relevance_floor.py).
     """
 
     candidates: int = 500
@@ -38,6 +40,7 @@ class SearchTuning:
     doc_weight: float = 0.5
     evidence_depth: int = 8
     per_document: int = 2
+    meaning_floor: float = 0.40
 
 
 DEFAULT_TUNING = SearchTuning()

@@ -63,6 +63,27 @@ def test_meaning_finds_what_keywords_cannot(real_index) -> None:
         assert Path(lib.search(query, limit=1, modes=("meaning",))[0].path).name == "sect.ldap-directory.html"
 
 
+@pytest.mark.parametrize("query", ["qwzxv blorptang", "zzqj vvbx kkpw"])
+def test_a_query_nothing_is_close_to_gets_no_hits(real_index, query) -> None:
+    """Neither side finds it: no document has its words, and none is close in meaning (the meaning floor)."""
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        assert lib.search(query, limit=10) == []
+        assert lib.search(query, limit=10, modes=("meaning",)) == []
+        assert lib.search("detecting intruders", limit=10)  # a real query still finds its page
+
+
+def test_hits_come_in_score_order_with_a_few_windows_a_document_first(real_index) -> None:
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        # A page with many good windows and few other pages that match: its windows held back fill the list
+        for query in ("monitoring logs", "sentence embeddings", "LaTeX Project Public License"):
+            hits = lib.search(query, limit=20)
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True), query
+            first = [Path(h.path).name for h in lib.search(query, limit=4)]
+            assert len(set(first)) >= 2, query  # but other documents get their turn among the first hits
+
+
 def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_encoder) -> None:
     index, _corpus, _summary = real_index
     with Library(index) as lib:

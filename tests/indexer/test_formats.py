@@ -517,7 +517,7 @@ def test_a_single_file_can_be_indexed_on_its_own(tmp_path: Path) -> None:
     assert status["documents"] == 1
     found = docsense("search", "awstats", "--index", str(index), "--json", "--mode", "keyword")
     assert json.loads(found.stdout.splitlines()[0])["path"] == str(paper)
-    assert "No results" in docsense("search", "kangaroo", "--index", str(index), "--mode", "keyword").stderr
+    assert "No close match" in docsense("search", "kangaroo", "--index", str(index), "--mode", "keyword").stderr
     note = downloads / "other.txt"
     assert docsense("index", str(note), "--index", str(index), "-q").returncode == 0
     removed = docsense("remove", str(note), "--index", str(index))
