@@ -12,6 +12,7 @@ from engine.errors import ModelError
 from engine.index import Index
 from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
+from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, search
 from engine.settings import Settings
@@ -20,6 +21,9 @@ from engine.tuning import SearchTuning
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
 
 MAX_LISTED_PROBLEMS = 50
+# A question for a name or a date also reads the opening (title, author and date lines) of the first documents found.
+OPENING_DOCUMENTS = 3
+OPENING_CHARS = 1500
 FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")
 
 
@@ -148,14 +152,20 @@ class Library:
                 tuning=dataclasses.replace(self.tuning, meaning_floor=0.0),
             )  # fmt: skip
         hits = list(hits)[:passages]
-        found = self.reader.read(question, self._passages(hits), limit=limit)
+        # Who wrote it, and when: a document's title page says (its title, author and date lines), wherever the
+        # question's words matched it.
+        openings = OPENING_DOCUMENTS if {"PERSON", "DATE"} & set(expected_labels(question)) else 0
+        found = self.reader.read(question, self._passages(hits, openings), limit=limit)
         documents: dict[str, tuple[str, str, list[int] | None]] = {}
         return [self._answer(c, documents) for c in found]
 
-    def _passages(self, hits: Sequence[SearchHit]) -> list[Passage]:
-        """One passage per document stretch: overlapping hits of a document are merged."""
+    def _passages(self, hits: Sequence[SearchHit], openings: int = 0) -> list[Passage]:
+        """One passage per document stretch: overlapping hits of a document are merged. The first ``openings``
+        documents also give their opening (OPENING_CHARS), at the rank of their best hit."""
         spans: dict[str, list[list[int]]] = {}
         for rank, hit in enumerate(hits):
+            if hit.path not in spans and len(spans) < openings:
+                spans[hit.path] = [[0, OPENING_CHARS, rank]]
             for span in spans.setdefault(hit.path, []):
                 if hit.start <= span[1] and span[0] <= hit.end:
                     span[0], span[1], span[2] = min(span[0], hit.start), max(span[1], hit.end), min(span[2], rank)
@@ -169,7 +179,10 @@ class Library:
             if found is None:
                 continue
             doc_id, text, sections = found
-            for start, end, rank in doc_spans:
+            for start, span_end, rank in doc_spans:
+                end = min(span_end, len(text))
+                if span_end == OPENING_CHARS and (line_end := text.find("\n", end)) != -1:
+                    end = min(line_end, end + 200)  # the opening ends with a line
                 entities = tuple(store.entity_spans(doc_id, start, end))
                 passages.append(Passage(doc, text[start:end], start, rank, sections, entities))
         return sorted(passages, key=lambda p: p.rank)

@@ -163,6 +163,20 @@ def test_ask_says_no_answer_rather_than_guess(real_index) -> None:
         assert lib.ask("What is the population of Ulaanbaatar?") == []
 
 
+def test_a_question_for_a_name_or_a_date_reads_the_title_page(real_index) -> None:
+    """Its author and date lines answer who and when; the date whole, not cut short to "August 2021"."""
+    index, corpus, _summary = real_index
+    manual = str(corpus / "pdf" / "lamport-manual.pdf")
+    with Library(index) as lib:
+        assert lib.ask("Who wrote it?", path=manual)[0].answer == "Leslie Lamport"
+        assert lib.ask("When was it last updated?", path=manual)[0].answer == "5 August 2021"
+        # found on its last page only, a document still gives its opening to read (at the rank of its best hit)
+        later = [h for h in lib.search("twocolumn option letters class", path=manual, limit=5) if h.start > 1500]
+        assert later
+        assert [p.offset for p in lib._passages(later[:1])] == [later[0].start]
+        assert [p.offset for p in lib._passages(later[:1], openings=3)] == [0, later[0].start]
+
+
 def test_ask_path_restricts_to_one_document(real_index) -> None:
     index, corpus, _summary = real_index
     with Library(index) as lib:

@@ -13,6 +13,7 @@ entity of that kind in the chosen sentence that the question does not already me
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -120,6 +121,7 @@ class SentenceReader:
         labels = expected_labels(question)
         asked = set(content_words(question))
         found: list[Candidate] = []
+        named_found: list[Candidate] = []
         for passage in passages:
             analysis = self._analyse_cached(passage)
             if analysis is None:
@@ -132,14 +134,16 @@ class SentenceReader:
             if labels:
                 named = self._entity_answers(passage, analysis, order, ranked, labels, asked)
                 if named:
-                    found += named[:limit]
+                    named_found += named[:limit]
                     continue
             for i in order[:limit]:
                 a, b = analysis.sentences[i]
                 start, end = passage.offset + a, passage.offset + b
                 found.append(Candidate(passage.doc, start, end, float(ranked[i]), start, end))
+        # A name or a date the question asks for comes before any sentence that merely talks about it.
+        named_found.sort(key=lambda c: -c.score)
         found.sort(key=lambda c: -c.score)
-        return found[:limit]
+        return (named_found + found)[:limit]
 
     def _entity_answers(
         self,
@@ -189,11 +193,50 @@ class SentenceReader:
             ]
         for wanted in labels:  # labels are in order of preference
             for e in found:
-                if e.label == wanted and not set(content_words(e.text)) <= asked:
-                    return e
+                if e.label == wanted and _answers(e, asked, when=labels[0] == "DATE"):
+                    return _whole(e, passage)
         return None
 
     def locate(self, question: str, text: str, sections: tuple[int, ...] = ()) -> Candidate | None:
         """The best answer span in one whole text (offsets into ``text``), or None."""
         found = self.read(question, [Passage("", text, 0, sections=sections)], limit=1)
         return found[0] if found else None
+
+
+_INITIAL_THEN_NAME = re.compile(r"\s?[A-Z][a-z]+\b")
+_POINT_IN_TIME = re.compile(
+    r"\d|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b|\b(Christmas|Easter|spring|summer|autumn|winter)\b"
+)
+_NAMES = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
+_DAY_BEFORE = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+$")
+
+
+def _answers(entity: EntitySpan, asked: set[str], when: bool = False) -> bool:
+    """Whether an entity can be the name a question asks for: it names nothing the question names ("The Debian
+    Developers" for a question about Debian), and a name looks like one: a capital letter in it; for a person or an
+    organisation, not one word in capitals (a tagger takes "LATEX" for a person); for ``when``, a date with a year, a
+    day or a month in it."""
+    if set(content_words(entity.text)) & asked:
+        return False
+    if entity.label == "DATE" and when:  # "when?" asks for a point in time: "June 2014", not "one year"
+        return _POINT_IN_TIME.search(entity.text) is not None
+    if entity.label not in _NAMES:
+        return True  # a date, a number
+    if not any(c.isupper() for c in entity.text):
+        return False
+    return not (entity.label in ("PERSON", "ORG") and " " not in entity.text.strip() and entity.text.isupper())
+
+
+def _whole(entity: EntitySpan, passage: Passage) -> EntitySpan:
+    """An entity as a reader would quote it, where the tagger cut it short: a person's name after an initial
+    ("Johannes L." of "Johannes L. Braams"), a date without its day ("August 2021" of "5 August 2021")."""
+    at, start, end = entity.end - passage.offset, entity.start, entity.end
+    if entity.label == "PERSON" and entity.text.rstrip().endswith("."):
+        if more := _INITIAL_THEN_NAME.match(passage.text, at):
+            end = entity.end + more.end() - at
+    elif entity.label == "DATE" and (day := _DAY_BEFORE.search(passage.text, 0, entity.start - passage.offset)):
+        start = passage.offset + day.start()
+    if (start, end) == (entity.start, entity.end):
+        return entity
+    text = passage.text[start - passage.offset : end - passage.offset]
+    return EntitySpan(start, end, entity.label, text, " ".join(text.lower().split()))

@@ -90,7 +90,9 @@ def blocks(text: str, boundaries: Iterable[int] = ()) -> list[tuple[int, int]]:
 
 # What a question asks for, by its first words, and the entity labels that answer it.
 _QUESTION_TYPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (re.compile(r"^\s*(who|whom|whose)\b", re.I), ("PERSON", "ORG", "NORP")),
+    # the author of a text is a person; who else acts may be an organisation too (a nationality never answers)
+    (re.compile(r"^\s*(who|whom|whose)\b.*\b(wrote|written|writes|authors?|authored)\b", re.I), ("PERSON",)),
+    (re.compile(r"^\s*(who|whom|whose)\b", re.I), ("PERSON", "ORG")),
     (re.compile(r"^\s*(when|what (year|date|day|month|time)|which (year|date|day|month))\b", re.I),
      ("DATE", "TIME")),
     (re.compile(r"^\s*(where|what (country|city|place)|which (country|city|place))\b", re.I),
