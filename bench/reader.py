@@ -8,7 +8,7 @@ that starts inside the gold answer; strict: within the answer's first 300 charac
 answer (page analysis is cached across the questions of a page, as in the app a document's sentences are cached
 across questions).
 
-real-qa (bench/sets/real-qa.json): 49 questions of our own, checked by hand, over Debian's debian-handbook (en-US
+real-qa (bench/sets/real-qa.json): 50 questions of our own, checked by hand, over Debian's debian-handbook (en-US
 HTML) and texlive-latex-base-doc, asked of one index of both (bench/data/qa-index, built on the first run: about 10
 minutes here) as `docsense ask` asks them. Right: the first answer's highlighted span, whitespace collapsed and case
 ignored, contains one of the question's answers; right document: the first answer is in the question's document.

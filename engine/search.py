@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.encoder import DEFAULT_ENCODER
 from engine.errors import QueryError, escaped_bytes
 from engine.fts import build_fts_query, build_near_query, content_words
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
@@ -297,8 +298,10 @@ def search(
             documents=doc_of,
             document_weight=tuning.document_weight,
         )
-    # Found by meaning alone and not close to it: not a hit, however it ranks (a nonsense query gets none).
-    fused = [f for f in fused if "keyword" in f.sources or cosines.get(f.id, 1.0) >= tuning.meaning_floor]
+    # Found by meaning alone and not close to it: not a hit, however it ranks (a nonsense query gets none). The
+    # floor was set for the default encoder's cosines; another encoder's mean something else, and get none.
+    floor = tuning.meaning_floor if getattr(index.encoder, "name", None) == DEFAULT_ENCODER else 0.0
+    fused = [f for f in fused if "keyword" in f.sources or cosines.get(f.id, 1.0) >= floor]
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
     return _hits(index, query, _spread(fused, doc_of, tuning.per_document, limit), best_views)

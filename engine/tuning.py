@@ -26,7 +26,8 @@ class SearchTuning:
         evidence_depth: the meaning evidence comes from the best evidence_depth x candidates views.
         per_document: windows of one document among the first hits before other documents get their turn.
         meaning_floor: a window found by meaning alone is a hit only when its best view's cosine to the query is at
-            least this: below it nothing is close in meaning (set on the dev sets, bench/relevance_floor.py).
+            least this: below it nothing is close in meaning (set for all-MiniLM-L6-v2 on the dev sets,
+            bench/relevance_floor.py; other encoders have no floor until one is set for them).
     """
 
     candidates: int = 500
