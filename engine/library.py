@@ -14,7 +14,7 @@ from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
-from engine.search import Filters, clean_query, search
+from engine.search import Filters, clean_query, first_of_each, search
 from engine.settings import Settings
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tuning import SearchTuning
@@ -151,7 +151,8 @@ class Library:
                 self.index, question, limit=passages, filters=filters, reranker=self.reranker,
                 tuning=dataclasses.replace(self.tuning, meaning_floor=0.0),
             )  # fmt: skip
-        hits = list(hits)[:passages]
+        # hits in score order may hold many windows of one page: the reader should see more than one document
+        hits = first_of_each(list(hits), lambda h: h.path, passages, self.tuning.per_document)
         # Who wrote it, and when: a document's title page says (its title, author and date lines), wherever the
         # question's words matched it.
         openings = OPENING_DOCUMENTS if {"PERSON", "DATE"} & set(expected_labels(question)) else 0

@@ -6,8 +6,9 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from engine.snippet import make_snippet
 from engine.tagger import normalise
 from engine.tuning import DEFAULT_TUNING, SearchTuning
 from engine.types import DOC_TYPES, Matched, SearchHit
+
+T = TypeVar("T")
 
 MAX_QUERY_CHARS = 2000
 MAX_LIMIT = 1000
@@ -308,22 +311,23 @@ def search(
 
 
 def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int, limit: int) -> list[Fused]:
-    """The first ``limit`` of ``fused`` (best first) with at most ``per_document`` windows of each document
-    (``doc_of``: window -> document), as long as other documents' windows can fill the list; then the best of the
-    windows held back. Always in score order.
+    """The document evidence lifts all windows of a good page together, which would fill the first hits with one
+    page; a user looks for documents first (``doc_of``: window -> document)."""
+    return first_of_each(fused, lambda f: doc_of.get(f.id, -f.id), limit, per_document)
 
-    The document evidence lifts all windows of a good page together, which would fill the first hits with one page;
-    a user looks for documents first.
-    """
-    first: list[Fused] = []
-    later: list[Fused] = []
-    taken: dict[int, int] = {}
-    for f in fused:
-        doc = doc_of.get(f.id, -f.id)
-        taken[doc] = taken.get(doc, 0) + 1
-        (first if taken[doc] <= per_document else later).append(f)
-    kept = {id(f) for f in first[:limit] + later[: max(0, limit - len(first))]}
-    return [f for f in fused if id(f) in kept]
+
+def first_of_each(items: list[T], key: Callable[[T], Hashable], n: int, per_key: int) -> list[T]:
+    """The first ``n`` of ``items`` (best first) with at most ``per_key`` of each ``key`` as long as others can
+    fill the ``n``, then the best of those held back; always in the order given."""
+    first: list[T] = []
+    later: list[T] = []
+    taken: dict[Hashable, int] = {}
+    for item in items:
+        k = key(item)
+        taken[k] = taken.get(k, 0) + 1
+        (first if taken[k] <= per_key else later).append(item)
+    kept = {id(item) for item in first[:n] + later[: max(0, n - len(first))]}
+    return [item for item in items if id(item) in kept]
 
 
 def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: list[Fused]) -> list[Fused]:
