@@ -43,9 +43,13 @@ def shown_path(path: str) -> str:
     12" for a message of a mailbox, "inbox.mbox > 12 > report.pdf" for its attachment, "papers.zip > a/b.pdf" for a
     member of an archive, "papers.zip > old.tar > c.txt" for one inside an archive in it; a file's own path as it
     is."""
+    return _shown(path, file_of(path))
+
+
+def _shown(path: str, holder: str) -> str:
+    """shown_path, given the file on disk that holds ``path``."""
     from indexer.extract import CONTAINERS, kind_of
 
-    holder = file_of(path)
     if holder == path:
         return path
     holders = ("eml", *CONTAINERS)  # a mail, a mailbox or an archive holds what follows it
@@ -66,5 +70,7 @@ def hit_name(path: str, doc_type: str, title: str | None, folder: bool = True) -
     import os
 
     holder = file_of(path)
-    shown = shown_path(path) if folder else os.path.basename(holder) + shown_path(path)[len(holder) :]
+    shown = _shown(path, holder)
+    if not folder:
+        shown = os.path.basename(holder) + shown[len(holder) :]
     return f"{shown}: {title}" if doc_type == "eml" and title and holder != path else shown

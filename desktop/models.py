@@ -38,11 +38,18 @@ class ResultsModel(QAbstractTableModel):
         super().__init__(parent)
         self._hits: list[SearchHit] = []
         self._terms: list[str] = []
+        self._names: list[tuple[str, str, str]] = []  # each hit's name, its file's folder, its full name
 
     def set_hits(self, hits: list[SearchHit], terms: list[str]) -> None:
         self.beginResetModel()
         self._hits = list(hits)
         self._terms = list(terms)
+        # Named once here, not at every paint: naming looks on disk for the file that holds a message or a member
+        self._names = [
+            (hit_name(h.path, h.doc_type, h.title, folder=False), os.path.dirname(file_of(h.path)),
+             hit_name(h.path, h.doc_type, h.title))
+            for h in self._hits
+        ]  # fmt: skip
         self.endResetModel()
 
     def hit(self, row: int) -> SearchHit:
@@ -64,19 +71,19 @@ class ResultsModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._hits):
             return None
         hit = self._hits[index.row()]
+        name, folder, full_name = self._names[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                hit_name(hit.path, hit.doc_type, hit.title, folder=False),
+                name,
                 "" if hit.page is None else str(hit.page),
                 hit.matched,
                 f"{hit.score:.4f}",
                 hit.snippet,
-                os.path.dirname(file_of(hit.path)),
+                folder,
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            shown = hit_name(hit.path, hit.doc_type, hit.title)
-            where = f"{shown}, page {hit.page}" if hit.page else shown
+            where = f"{full_name}, page {hit.page}" if hit.page else full_name
             return f"{where}\n{hit.heading}" if hit.heading else where
         if role == HitRole:
             return hit

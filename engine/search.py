@@ -303,7 +303,7 @@ def search(
         )
     # Found by meaning alone and not close to it: not a hit, however it ranks (a nonsense query gets none). The
     # floor was set for the default encoder's cosines; another encoder's mean something else, and get none.
-    floor = tuning.meaning_floor if getattr(index.encoder, "name", None) == DEFAULT_ENCODER else 0.0
+    floor = tuning.meaning_floor if index.encoder.name == DEFAULT_ENCODER else 0.0
     fused = [f for f in fused if "keyword" in f.sources or cosines.get(f.id, 1.0) >= floor]
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])

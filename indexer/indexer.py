@@ -43,7 +43,6 @@ from indexer.discover import (
     kind_for,
     link_refused,
 )
-from indexer.extract import CONTAINERS
 from indexer.extract.containers import in_part
 from indexer.work import DocumentParts, FileResult, FileTask, Part, process_file, worker_context, worker_init
 
@@ -208,13 +207,8 @@ def _documents(result: FileResult) -> list[tuple[str, str | None, DocumentParts]
     archive), and each message or member of a mailbox or an archive, or attachment of a mail, at a path below the
     file's ("inbox.mbox/12", "inbox.mbox/12/report.pdf", "papers.zip/a/b.pdf", "note.eml/report.pdf")."""
     path = result.task.path
-    own: list[tuple[str, str | None, DocumentParts]] = [] if _holds_only(result) else [(path, None, result)]
+    own: list[tuple[str, str | None, DocumentParts]] = [] if result.holds_only else [(path, None, result)]
     return own + [(f"{path}/{part.name}", path, part) for part in result.members]
-
-
-def _holds_only(result: FileResult) -> bool:
-    """Whether the file is no document itself, only holds them: a mailbox or an archive (or a worker's share)."""
-    return result.task.type in CONTAINERS or result.shared
 
 
 def _checked_folders(folders: Iterable[str | Path]) -> list[str]:
@@ -735,7 +729,7 @@ class _Run:
         with self.index.write() as change:
             for r in results:
                 change.delete_documents(self._members_of(r.task))  # what it holds now replaces what it held
-                if _holds_only(r):
+                if r.holds_only:
                     self.warned += [FailedFile(r.task.path, w) for w in r.warnings]
                 if r.shared:
                     self.shares_stored[r.task.path] += 1

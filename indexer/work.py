@@ -78,6 +78,11 @@ class FileResult(DocumentParts):
     members: list[Part] = field(default_factory=list)
     shared: bool = False  # the file is read by several workers, this result holds one's share of its members
 
+    @property
+    def holds_only(self) -> bool:
+        """Whether the file is no document itself, only holds them: a mailbox or an archive (or a worker's share)."""
+        return self.task.type in CONTAINERS or self.shared
+
 
 @dataclass
 class Part(DocumentParts):
@@ -282,7 +287,7 @@ def _process(task: FileTask, result: FileResult) -> None:
         del data
         if task.part[1] > 1:
             result.shared = True  # one of several workers' share: its members, maybe none
-        if task.type in CONTAINERS or result.shared:  # a mailbox or an archive: its messages or members are all
+        if result.holds_only:  # a mailbox or an archive: its messages or members are all
             result.warnings = extracted.warnings
             _cut_members(extracted, task, result)
             if not result.members and not result.shared:

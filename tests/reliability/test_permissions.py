@@ -3,8 +3,10 @@ and in CI, so every command here runs without those powers (tests.helpers.Unpriv
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.helpers import Unprivileged
@@ -15,6 +17,17 @@ def _notes(folder: Path, names: dict[str, str]) -> Path:
     for name, text in names.items():
         (folder / name).write_text(text)
     return folder
+
+
+@contextlib.contextmanager
+def _mode(folder: Path, mode: int) -> Iterator[None]:
+    """``folder`` with permissions ``mode`` for the block, then rwx for its owner again (so that pytest can clean
+    up)."""
+    folder.chmod(mode)
+    try:
+        yield
+    finally:
+        folder.chmod(0o700)
 
 
 def _status(user: Unprivileged, index: Path) -> dict:
@@ -34,12 +47,9 @@ def test_files_in_a_folder_that_cannot_be_entered_are_named_and_their_copies_kep
     assert first.returncode == 0, first.stderr
     assert _status(user, index)["documents"] == 2
 
-    (docs / "shut").chmod(stat.S_IRUSR | stat.S_IWUSR)  # rw-: listed, not entered
-    try:
+    with _mode(docs / "shut", stat.S_IRUSR | stat.S_IWUSR):  # rw-: listed, not entered
         second = user.run("index", "--index", str(index), "-q")
         status = _status(user, index)
-    finally:
-        (docs / "shut").chmod(0o700)
     assert second.returncode == 0, second.stderr
     reasons = {Path(f["path"]).name: f["reason"] for f in status["failed"]}
     assert set(reasons) == {"inside.txt"}  # picture.bin is no document type: not named
@@ -62,12 +72,9 @@ def test_a_folder_that_cannot_be_read_is_named_and_its_documents_kept(unprivileg
     _notes(docs / "locked", {"x.txt": "the wombat note"})
     index = user.home / "index"
     assert user.run("index", str(docs), "--index", str(index), "-q").returncode == 0
-    (docs / "locked").chmod(0)
-    try:
+    with _mode(docs / "locked", 0):
         result = user.run("index", "--index", str(index), "-q")
         status = _status(user, index)
-    finally:
-        (docs / "locked").chmod(0o700)
     assert result.returncode == 0, result.stderr
     assert [(Path(f["path"]).name, f["reason"]) for f in status["failed"]] == [
         ("locked", "cannot read folder: Permission denied")
@@ -96,15 +103,12 @@ def test_a_read_only_index_folder_can_be_searched_but_not_written(unprivileged: 
     assert user.run("index", str(docs), "--index", str(index), "-q").returncode == 0
     before = sorted(p.name for p in index.iterdir())
     _notes(docs, {"c.txt": "a new note about echidnas"})
-    index.chmod(0o500)
-    try:
+    with _mode(index, 0o500):
         found = user.run("search", "quokka island", "--index", str(index), "--json")
         keyword = user.run("search", "wombats", "--index", str(index), "--json", "--mode", "keyword")
         status = user.run("status", "--index", str(index))
         write = user.run("index", "--index", str(index), "-q")
         after = sorted(p.name for p in index.iterdir())
-    finally:
-        index.chmod(0o700)
     assert found.returncode == 0, found.stderr
     assert Path(json.loads(found.stdout.splitlines()[0])["path"]).name == "a.txt"
     assert keyword.returncode == 0, keyword.stderr
@@ -123,11 +127,8 @@ def test_an_old_index_in_a_read_only_folder_says_it_needs_upgrading(unprivileged
     index = unprivileged.home / "index"
     index.mkdir(mode=0o700)
     shutil.copy(Path(__file__).parents[1] / "data" / "golden" / "schema-1.db", index / "docsense.db")
-    index.chmod(0o500)
-    try:
+    with _mode(index, 0o500):
         result = unprivileged.run("search", "apt-cache policy", "--index", str(index))
-    finally:
-        index.chmod(0o700)
     assert result.returncode == 1
     assert "was made by an older DocSense and must be upgraded" in result.stderr
     assert "Traceback" not in result.stderr
