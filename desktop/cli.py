@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import NO_MATCH, hit_name, human_time, shown_path, unsupported_line
+from desktop.format import hit_name, human_time, no_match, shown_path, spelled, unsupported_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -304,8 +304,11 @@ def search(
             query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity, author=author, after=when[0],
             before=when[1],
         )  # fmt: skip
-    if _emitted(hits, as_json, NO_MATCH):
-        return
+        searched, fixes = library.spelled(query)
+        if fixes and not as_json:
+            echo(spelled(searched, fixes), err=True)
+        if _emitted(hits, as_json, "" if hits else no_match(library.unknown_words(query))):
+            return
     for rank, hit in enumerate(hits, start=1):
         name = hit_name(hit.path, hit.doc_type, hit.title)
         where = f"{name}:{hit.page}" if hit.page else name
@@ -405,10 +408,14 @@ def ask(
     """Answer QUESTION from your documents: the span that answers it, where it stands (document, page, offsets)."""
     when = _dates(after, before)
     with user_errors():
-        answers = _open_library(index_path).ask(
+        library = _open_library(index_path)
+        answers = library.ask(
             question, limit=limit, path=path_filter, types=types, entity=entity, author=author, after=when[0],
             before=when[1],
         )  # fmt: skip
+        searched, fixes = library.spelled(question)
+        if fixes and not as_json:
+            echo(spelled(searched, fixes), err=True)
     if _emitted(answers, as_json, "No answer found in the index."):
         return
     for rank, a in enumerate(answers, start=1):

@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # What a search that found nothing says (a query no document matches by its words, or comes close to in meaning)
-NO_MATCH = "No close match: no document has these words, and none is close in meaning."
+NO_MATCH = "No close match: no document has enough of these words, and none is close in meaning."
+
+
+def no_match(unknown: Sequence[str] = ()) -> str:
+    """Why a search has no hits, naming the words no document holds (``unknown``, from Library.unknown_words)."""
+    if not unknown:
+        return NO_MATCH
+    return f"No close match: no document has {_listed(unknown)}, and none is close in meaning."
+
+
+def spelled(searched: str, fixes: dict[str, str]) -> str:
+    """What a search did with misspelt words (Library.spelled): searched for ``searched`` instead."""
+    return (
+        f"Searched for '{searched}': no document has {_listed(list(fixes))}. Put a word in double quotes to search "
+        "for it as typed."
+    )
+
+
+def _listed(words: Sequence[str]) -> str:
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def human_time(seconds: float | None) -> str:

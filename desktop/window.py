@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import NO_MATCH, file_of, human_time, shown_path, unsupported_line
+from desktop.format import file_of, human_time, no_match, shown_path, spelled, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -372,13 +372,22 @@ class MainWindow(QMainWindow):
         types = (self.type_filter,) if self.type_filter else ()
         entity = self.entity_filter
 
-        def job(_progress: Any, _cancelled: Any) -> tuple[list[SearchHit], list[Answer], dict[str, list[Entity]]]:
+        def job(_progress: Any, _cancelled: Any) -> tuple[list[SearchHit], list[Answer], dict[str, Any]]:
             library = self.library()
             hits = library.search(text, limit=50, types=types, entity=entity)
             answers = library.ask(text, hits=hits) if ask else []  # the same hits, filters and all: no second search
             docs = list(dict.fromkeys(h.path for h in hits))
-            facets = {"entities": library.entities(documents=docs, limit=60)} if docs else {"entities": []}
-            return hits, answers, facets
+            searched, fixes = library.spelled(text)
+            return (
+                hits,
+                answers,
+                {
+                    "entities": library.entities(documents=docs, limit=60) if docs else [],
+                    "searched": searched,
+                    "fixes": fixes,
+                    "unknown": [] if hits else library.unknown_words(text),
+                },
+            )
 
         self.results_label.setText("Searching…")
         self.library_runner.start(job, returned=lambda r: self._show_results(text, ask, *r), errored=self._query_error)
@@ -388,13 +397,18 @@ class MainWindow(QMainWindow):
         self._error(message, details)
 
     def _show_results(self, query: str, ask: bool, hits: list[SearchHit], answers: list[Answer],
-                      facets: dict[str, list[Entity]]) -> None:  # fmt: skip
+                      found: dict[str, Any]) -> None:  # fmt: skip
+        """Show what a query found: ``found`` holds the entities of its documents, what was searched for (its
+        misspelt words put right) and the words no document has."""
         from engine.fts import content_words
 
         self.hits, self.answers = hits, answers
-        self.model.set_hits(hits, content_words(query))
-        self.results_label.setText(f"{len(hits)} results" if hits else NO_MATCH)
-        self._fill_facets(hits, facets["entities"])
+        self.model.set_hits(hits, content_words(found["searched"]))
+        label = f"{len(hits)} results" if hits else no_match(found["unknown"])
+        if found["fixes"]:
+            label = f"{label}. {spelled(found['searched'], found['fixes'])}"
+        self.results_label.setText(label)
+        self._fill_facets(hits, found["entities"])
         if ask:
             self._show_answer_card()
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -14,8 +13,9 @@ from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
-from engine.search import Filters, clean_query, first_of_each, search
+from engine.search import Filters, clean_query, first_of_each, search, unknown_words
 from engine.settings import Settings
+from engine.spelling import corrected, corrections
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
 from engine.tuning import SearchTuning
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
@@ -83,14 +83,28 @@ class Library:
         author: str | None = None,
         after: float | None = None,
         before: float | None = None,
+        spelling: bool = True,
     ) -> list[SearchHit]:
         """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity;
         ``author`` those whose author (a mail's From) contains it; ``after`` and ``before`` (seconds since 1970)
-        those written in that time."""
+        those written in that time; ``spelling`` False searches misspelt words as typed."""
         filters = Filters(path, tuple(types), entity, author, after, before)
         return search(
-            self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker, tuning=self.tuning
-        )
+            self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker,
+            tuning=self.tuning, spelling=spelling,
+        )  # fmt: skip
+
+    def spelled(self, query: str) -> tuple[str, dict[str, str]]:
+        """What search searches for ``query`` (its misspelt words put right, engine.spelling) and {misspelt word:
+        the word searched for instead}, for a front end to say what it did."""
+        query = clean_query(query)
+        fixes = corrections(self.index, query)
+        return corrected(query, fixes), fixes
+
+    def unknown_words(self, query: str) -> list[str]:
+        """The words of ``query`` that no document holds (after spelling), for a front end to say why nothing
+        matched."""
+        return unknown_words(self.index, self.spelled(query)[0])
 
     @property
     def reranker(self) -> CrossEncoderReranker | None:
@@ -144,12 +158,12 @@ class Library:
         """
         question = clean_query(question)
         if hits is None:
-            # The reader judges the passages itself (its own no-answer floor): the search's meaning floor would take
-            # away a named document's passages for "Who wrote it?", whose words are in no document.
+            # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
+            # named document's passages for "Who wrote it?", whose words are in no document.
             filters = Filters(path, tuple(types), entity, author, after, before)
             hits = search(
                 self.index, question, limit=passages, filters=filters, reranker=self.reranker,
-                tuning=dataclasses.replace(self.tuning, meaning_floor=0.0),
+                tuning=self.tuning.without_floors(),
             )  # fmt: skip
         # hits in score order may hold many windows of one page: the reader should see more than one document
         hits = first_of_each(list(hits), lambda h: h.path, passages, self.tuning.per_document)

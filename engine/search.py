@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import unicodedata
@@ -20,6 +21,7 @@ from engine.index import Index
 from engine.pages import page_of
 from engine.rerank import CrossEncoderReranker
 from engine.snippet import make_snippet
+from engine.spelling import corrected, corrections
 from engine.tagger import normalise
 from engine.tuning import DEFAULT_TUNING, SearchTuning
 from engine.types import DOC_TYPES, Matched, SearchHit
@@ -172,6 +174,32 @@ def keyword_evidence(
     return rescored
 
 
+def term_weights(index: Index, query: str) -> dict[str, float]:
+    """Each word of ``query`` the keyword side looks for (stemmed as the keyword index stems it), with its inverse
+    document frequency over the index's windows: a word in few windows weighs much, one in most weighs little, one
+    in none the most of all."""
+    store = index.store
+    stems = list(dict.fromkeys(store.stems(" ".join(content_words(query)))))
+    if not stems:
+        return {}
+    n = store.window_count()
+    counts = store.term_counts(stems)
+    return {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
+
+
+def keyword_coverage(index: Index, weights: dict[str, float], chunks: Sequence[int]) -> dict[int, float]:
+    """For each of ``chunks``, the share of the query's word weight (``weights``, from term_weights) that it holds:
+    1.0 when it has every word of the query, near 0 when it has only its commonest one."""
+    total = sum(weights.values())
+    covered = dict.fromkeys(chunks, 0.0)
+    if not total:
+        return covered
+    for term, weight in weights.items():
+        for chunk in index.store.windows_with(term).intersection(covered):
+            covered[chunk] += weight / total
+    return covered
+
+
 def _dense_ids(
     index: Index,
     query: str,
@@ -259,6 +287,7 @@ def search(
     modes: Sequence[str] = ("meaning", "keyword"),
     reranker: CrossEncoderReranker | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
+    spelling: bool = True,
 ) -> list[SearchHit]:
     """Search ``index`` by meaning and by keyword and fuse the two.
 
@@ -270,11 +299,14 @@ def search(
         modes: "meaning", "keyword", or both (the default).
         reranker: a cross-encoder that re-orders the best fused windows (at least ``limit``, at most its depth).
         tuning: the constants search ranks with (engine.tuning; the tuned ones by default).
+        spelling: search for a misspelt word's correction instead (engine.spelling; front ends say so).
 
     Raises:
         QueryError: the query is empty, or a filter or limit is invalid.
     """
     query = clean_query(query)
+    if spelling:
+        query = corrected(query, corrections(index, query))
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}")
     filters = filters or Filters()
@@ -301,13 +333,59 @@ def search(
             documents=doc_of,
             document_weight=tuning.document_weight,
         )
-    # Found by meaning alone and not close to it: not a hit, however it ranks (a nonsense query gets none). The
-    # floor was set for the default encoder's cosines; another encoder's mean something else, and get none.
-    floor = tuning.meaning_floor if index.encoder.name == DEFAULT_ENCODER else 0.0
-    fused = [f for f in fused if "keyword" in f.sources or cosines.get(f.id, 1.0) >= floor]
+    fused = _relevant(index, query, fused, cosines, tuning)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
     return _hits(index, query, _spread(fused, doc_of, tuning.per_document, limit), best_views)
+
+
+def _relevant(
+    index: Index, query: str, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning
+) -> list[Fused]:
+    """The candidates that are hits, however they rank: close in meaning to the query (their best view's cosine at
+    least the meaning floor), or holding enough of its words (their keyword coverage at least the keyword floor).
+    So a query nothing answers gets no hits: not the windows that share its commonest word, nor those the encoder
+    puts near any string of letters.
+
+    When most of the query's weight is in words no document has, a meaning hit must be closer (the unknown-word
+    floor): the encoder maps letters it cannot read near code and index pages. The meaning floors were set for the
+    default encoder's cosines; another encoder's cosines mean something else, so its meaning hits have none.
+    """
+    if not fused:
+        return fused
+    weights = term_weights(index, query)
+    floor = -math.inf
+    if index.encoder.name == DEFAULT_ENCODER:
+        floor = tuning.meaning_floor
+        if known_share(index, weights) < tuning.known_share:
+            floor = max(floor, tuning.unknown_meaning_floor)
+    keyword = [f.id for f in fused if "keyword" in f.sources]
+    coverage = keyword_coverage(index, weights, keyword) if tuning.keyword_floor > 0 else dict.fromkeys(keyword, 1.0)
+    return [
+        f for f in fused
+        if ("meaning" in f.sources and cosines.get(f.id, math.inf) >= floor)
+        or (f.id in coverage and coverage[f.id] >= tuning.keyword_floor)
+    ]  # fmt: skip
+
+
+def known_share(index: Index, weights: dict[str, float]) -> float:
+    """The share of the query's word weight (from term_weights) in words that some window holds."""
+    total = sum(weights.values())
+    if not total:
+        return 1.0  # no word to judge by (a query of stopwords)
+    counts = index.store.term_counts(list(weights))
+    return sum(w for t, w in weights.items() if counts[t]) / total
+
+
+def unknown_words(index: Index, query: str) -> list[str]:
+    """The words of ``query`` that no window holds (in any form the keyword index stems to the same term)."""
+    store = index.store
+    unknown = []
+    for word in content_words(clean_query(query)):
+        stems = store.stems(word)
+        if stems and not any(store.term_counts(stems).values()):
+            unknown.append(word)
+    return unknown
 
 
 def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int, limit: int) -> list[Fused]:

@@ -5,7 +5,7 @@ A benchmark or a test that needs other values passes another ``SearchTuning``; n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class SearchTuning:
         meaning_floor: a window found by meaning alone is a hit only when its best view's cosine to the query is at
             least this: below it nothing is close in meaning (set for all-MiniLM-L6-v2 on the dev sets,
             bench/relevance_floor.py; other encoders have no floor until one is set for them).
+        keyword_floor: a window found by keyword is a hit (whatever its meaning) when it holds at least this share
+            of the query's word weight (each word weighs its inverse document frequency; engine.search
+            keyword_coverage): not a window that shares only the query's commonest word.
+        known_share: when less than this share of the query's word weight is in words some window holds ...
+        unknown_meaning_floor: ... a meaning hit needs a cosine of at least this (random letters embed near code).
     """
 
     candidates: int = 500
@@ -42,6 +47,13 @@ class SearchTuning:
     evidence_depth: int = 8
     per_document: int = 2
     meaning_floor: float = 0.40
+    keyword_floor: float = 0.40
+    known_share: float = 0.5
+    unknown_meaning_floor: float = 0.50
+
+    def without_floors(self) -> SearchTuning:
+        """The same tuning with every relevance floor off (for a caller that judges the candidates itself)."""
+        return replace(self, meaning_floor=-1.0, keyword_floor=0.0, unknown_meaning_floor=-1.0)  # cosines are >= -1
 
 
 DEFAULT_TUNING = SearchTuning()

@@ -63,14 +63,30 @@ def test_meaning_finds_what_keywords_cannot(real_index) -> None:
         assert Path(lib.search(query, limit=1, modes=("meaning",))[0].path).name == "sect.ldap-directory.html"
 
 
-@pytest.mark.parametrize("query", ["qwzxv blorptang", "zzqj vvbx kkpw"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "qwzxv blorptang",
+        "zzqj vvbx kkpw",
+        "xkcd 927 zzyzx",  # letters the encoder maps near code: the unknown-word floor
+        "the best pizza in naples",  # "best" is in documents: the keyword floor
+        "football world cup 1998 final score",  # "world", "1998", "final" and "score" are too
+    ],
+)
 def test_a_query_nothing_is_close_to_gets_no_hits(real_index, query) -> None:
-    """Neither side finds it: no document has its words, and none is close in meaning (the meaning floor)."""
+    """Neither side finds it: no document has enough of its words, and none is close in meaning (the floors)."""
     index, _corpus, _summary = real_index
     with Library(index) as lib:
         assert lib.search(query, limit=10) == []
         assert lib.search(query, limit=10, modes=("meaning",)) == []
         assert lib.search("detecting intruders", limit=10)  # a real query still finds its page
+
+
+def test_a_misspelt_question_finds_its_page(real_index) -> None:
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        assert lib.spelled("how do I set file permisions")[1] == {"permisions": "permissions"}
+        assert Path(lib.search("how do I set file permisions", limit=1)[0].path).name == "sect.rights-management.html"
 
 
 def test_hits_come_in_score_order_with_a_few_windows_a_document_first(real_index) -> None:

@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
+# How the keyword index splits and stems words (m001 spells it out; a query's words are stemmed the same way).
+KEYWORD_TOKENIZER = "porter unicode61 remove_diacritics 2"
+
 _M001_CREATE_TABLES = """
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE folders (path TEXT PRIMARY KEY, added_at REAL NOT NULL);

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlite_utils
 
-from engine.index.schema import MIGRATIONS, SCHEMA_VERSION
+from engine.index.schema import KEYWORD_TOKENIZER, MIGRATIONS, SCHEMA_VERSION
 from engine.tagger import EntitySpan
 
 if TYPE_CHECKING:
@@ -217,6 +217,7 @@ class Store:
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
+        self._vocabulary = False
         if not readonly:
             self._migrate()
 
@@ -581,6 +582,46 @@ class Store:
             from engine.errors import QueryError
 
             raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+
+    def _open_vocabulary(self) -> None:
+        """Temporary tables (this connection's own, so a read-only index can have them too) over the keyword
+        index's terms, and a scratch FTS5 table that stems words as the keyword index does."""
+        if self._vocabulary:
+            return
+        self.conn.executescript(
+            f"""
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_terms USING fts5vocab(main, chunks_fts, row);
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_places USING fts5vocab(main, chunks_fts, instance);
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch USING fts5(text, tokenize='{KEYWORD_TOKENIZER}');
+            CREATE VIRTUAL TABLE IF NOT EXISTS temp.scratch_terms USING fts5vocab(temp, scratch, instance);
+            """
+        )
+        self._vocabulary = True
+
+    def stems(self, text: str) -> list[str]:
+        """The terms the keyword index would store for ``text`` (split, lower-cased, stemmed), in order."""
+        self._open_vocabulary()
+        self.conn.execute("INSERT INTO temp.scratch(rowid, text) VALUES (1, ?)", (text,))
+        try:
+            return [r[0] for r in self.conn.execute("SELECT term FROM temp.scratch_terms ORDER BY offset")]
+        finally:
+            self.conn.execute("DELETE FROM temp.scratch")
+
+    def term_counts(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many windows hold each of ``terms`` (stemmed as by ``stems``); 0 for a term no window has."""
+        self._open_vocabulary()
+        counts = dict.fromkeys(terms, 0)
+        sql = f"SELECT term, doc FROM temp.chunk_terms WHERE term IN ({','.join('?' * len(counts))})"
+        counts.update((r[0], int(r[1])) for r in self.conn.execute(sql, list(counts)))
+        return counts
+
+    def window_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def windows_with(self, term: str) -> set[int]:
+        """The ids of the windows that hold ``term`` (stemmed as by ``stems``), in their text or heading."""
+        self._open_vocabulary()
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT doc FROM temp.chunk_places WHERE term = ?", (term,))}
 
     def chunk_ids_where(self, where: str, params: Sequence[object]) -> np.ndarray:
         """The ids of the chunks of the documents ``d`` matching ``where``."""

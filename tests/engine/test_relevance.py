@@ -1,0 +1,70 @@
+"""The relevance floors and spelling (engine.search._relevant, engine.spelling) on small indexes of plain files."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from engine import Library
+from engine import search as search_module
+from engine.spelling import corrected
+from engine.tuning import DEFAULT_TUNING
+
+
+@pytest.fixture
+def library(make_indexer, docs, fake_encoder):
+    """Twelve notes on system settings, one on a kettle, three that mention a document."""
+    for i in range(12):
+        (docs / f"system-{i}.txt").write_text(f"Note {i}: the system settings were changed on day {i}.")
+    (docs / "kettle.txt").write_text("The kettle whistle sounds when the water boils.")
+    for i in range(3):
+        (docs / f"report-{i}.txt").write_text(f"The document of quarter {i} lists the budget.")
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        yield lib
+
+
+def names(hits) -> list[str]:
+    return sorted(Path(h.path).name for h in hits)
+
+
+def test_a_keyword_hit_holds_most_of_what_the_query_weighs(library) -> None:
+    """A window that has only the query's commonest word is no hit; one with its rare word is."""
+    assert names(library.search("system kettle", limit=20, modes=("keyword",))) == ["kettle.txt"]
+    # No document has "zeppelin": the system notes share only the common word.
+    assert library.search("system zeppelin", limit=20, modes=("keyword",)) == []
+    assert len(library.search("system settings", limit=20, modes=("keyword",))) == 12
+    unfloored = replace(DEFAULT_TUNING, keyword_floor=0.0)
+    every = search_module.search(library.index, "system kettle", limit=20, modes=("keyword",), tuning=unfloored)
+    assert len(every) == 13  # without the floor every note sharing "system" is a hit
+
+
+def test_the_weights_are_inverse_document_frequencies(library) -> None:
+    weights = search_module.term_weights(library.index, "the system kettle zeppelins")
+    assert list(weights) == ["system", "kettl", "zeppelin"]  # stemmed as the keyword index stems, stopwords out
+    assert weights["system"] < weights["kettl"] < weights["zeppelin"]
+    coverage = search_module.keyword_coverage(library.index, weights, library.index.store.chunk_ids().tolist())
+    assert max(coverage.values()) == pytest.approx(weights["kettl"] / sum(weights.values()))
+    assert library.unknown_words("the system kettle zeppelins") == ["zeppelins"]
+
+
+def test_a_misspelt_word_is_searched_as_the_word_the_documents_hold(library) -> None:
+    assert library.spelled("budget documnet")[1] == {"documnet": "document"}
+    hits = library.search("documnet", limit=10, modes=("keyword",))
+    assert names(hits) == ["report-0.txt", "report-1.txt", "report-2.txt"]
+    assert library.search("documnet", limit=10, modes=("keyword",), spelling=False) == []
+    # In double quotes a word is the user's own.
+    assert library.spelled('"documnet" budget')[1] == {}
+    assert library.search('"documnet"', limit=10, modes=("keyword",)) == []
+
+
+def test_spelling_leaves_real_words_and_rare_corrections_alone(library) -> None:
+    # An English word the documents lack is not a slip, though twelve notes hold "note", one edit away.
+    assert library.spelled("vote")[1] == {}
+    assert library.spelled("kettel")[1] == {}  # one window has "kettle": too few to guess it was meant
+    assert library.spelled("sytsem setings")[1] == {"sytsem": "system", "setings": "settings"}
+    assert corrected('Sytsem setings, "sytsem"', {"sytsem": "system", "setings": "settings"}) == (
+        'system settings, "sytsem"'
+    )
