@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +17,7 @@ from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, first_of_each, search, unknown_words
 from engine.settings import Settings
 from engine.spelling import corrected, corrections
-from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger
+from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger, short_forms
 from engine.tuning import SearchTuning
 from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
 
@@ -24,6 +25,7 @@ MAX_LISTED_PROBLEMS = 50
 # A question for a name or a date also reads the opening (title, author and date lines) of the first documents found.
 OPENING_DOCUMENTS = 3
 OPENING_CHARS = 1500
+MERGE_SLACK = 50  # entities read beyond the limit, so short forms of a name listed can be counted in it
 FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")
 
 
@@ -245,12 +247,46 @@ class Library:
         labels = (label.upper(),) if label else FACET_LABELS
         where += " AND e.label IN (" + ",".join("?" * len(labels)) + ")"
         params.extend(labels)
-        return [
-            Entity(" ".join(text.split()), kind, norm, count, tuple(docs), document_count)
+        found = [
+            Entity(" ".join(text.split()), kind, norm, count, tuple(docs), document_count, (norm,))
             for norm, kind, text, count, document_count, docs in self.index.store.entity_groups(
-                where, params, limit, per_entity_documents
+                where, params, limit + MERGE_SLACK, per_entity_documents
             )
         ]
+        return self._merged(found, where, params, per_entity_documents)[:limit]
+
+    def _merged(self, found: list[Entity], where: str, params: list[object], sample: int) -> list[Entity]:
+        """``found`` with each person written shorter ("Lamport", "L. Lamport") counted in the one full name of
+        ``found`` it can stand for ("Leslie Lamport"), most mentioned first; a short form two names share is left
+        alone."""
+        owners: dict[str, list[Entity]] = {}
+        for e in found:
+            if e.label == "PERSON":
+                for form in short_forms(e.norm):
+                    owners.setdefault(form, []).append(e)
+        parts: dict[str, list[Entity]] = {}
+        kept = []
+        for e in found:
+            owner = owners.get(e.norm, []) if e.label == "PERSON" else []
+            if len(owner) == 1:
+                parts.setdefault(owner[0].norm, []).append(e)
+            else:
+                kept.append(e)
+        merged = []
+        for e in kept:
+            if e.label == "PERSON" and e.norm in parts:
+                group = [e, *parts[e.norm]]
+                forms = tuple(g.norm for g in group)
+                e = dataclasses.replace(
+                    e,
+                    count=sum(g.count for g in group),
+                    documents=tuple(sorted({d for g in group for d in g.documents}))[:sample],
+                    document_count=self.index.store.entity_document_count(where, params, "PERSON", forms),
+                    forms=forms,
+                )
+            merged.append(e)
+        merged.sort(key=lambda e: (-e.count, e.norm))
+        return merged
 
     def status(self) -> Status:
         """Counts, failures, encoder, device and size on disk."""

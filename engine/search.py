@@ -22,7 +22,7 @@ from engine.pages import page_of
 from engine.rerank import CrossEncoderReranker
 from engine.snippet import make_snippet
 from engine.spelling import corrected, corrections
-from engine.tagger import normalise
+from engine.tagger import normalise, short_forms
 from engine.tuning import DEFAULT_TUNING, SearchTuning
 from engine.types import DOC_TYPES, Matched, SearchHit
 
@@ -67,8 +67,12 @@ class Filters:
             forms = entity_forms(self.entity)
             if not forms:
                 raise QueryError("the entity filter is empty: give a name, e.g. --entity 'Leslie Lamport'")
-            clauses.append("d.id IN (SELECT doc_id FROM entities WHERE norm IN (" + ",".join("?" * len(forms)) + "))")
-            params.extend(forms)
+            # A person's name also finds the documents that write it shorter ("Lamport", "L. Lamport").
+            shorter = sorted({f for form in forms for f in short_forms(form)} - set(forms))
+            person = f" OR (label = 'PERSON' AND norm IN ({','.join('?' * len(shorter))}))" if shorter else ""
+            named = f"norm IN ({','.join('?' * len(forms))})"
+            clauses.append(f"d.id IN (SELECT doc_id FROM entities WHERE {named}{person})")
+            params.extend(forms + shorter)
         if self.author is not None:
             valid_text(self.author, "the author filter")
             if not self.author.strip():

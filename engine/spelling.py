@@ -8,12 +8,12 @@ the documents lack ("pizza") is left as typed, and so are words in double quotes
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from typing import TYPE_CHECKING
 
 from engine.fts import content_words
+from engine.words import english_words
 
 if TYPE_CHECKING:
     from engine.index import Index
@@ -26,15 +26,6 @@ _QUOTED = re.compile(r'"[^"]*"')
 # letter, a letter too many. A candidate scores the log of how many windows hold it, plus its kind's prior: a swap
 # beats a letter too many unless the latter's word is held by e**3 = 20 times more windows.
 _PRIORS = (3.0, 2.0, 1.0, 0.0)
-
-
-@functools.cache
-def _words() -> dict[str, int]:
-    """English words and how often each was seen: pyspellchecker's English word list (160,000 words, each seen at
-    least ten times in its sources)."""
-    from spellchecker import SpellChecker
-
-    return dict(SpellChecker(language="en", distance=1).word_frequency.dictionary)
 
 
 def _edits(word: str) -> list[tuple[int, str]]:
@@ -65,9 +56,9 @@ def corrections(index: Index, query: str) -> dict[str, str]:
         if len(word) < MIN_LENGTH or not (word.isascii() and word.isalpha()):
             continue
         stems = store.stems(word)
-        if not stems or any(store.term_counts(stems).values()) or word in _words():
+        if not stems or any(store.term_counts(stems).values()) or word in english_words():
             continue
-        candidates = [(rank, c) for rank, c in _edits(word) if c in _words()]
+        candidates = [(rank, c) for rank, c in _edits(word) if c in english_words()]
         stem_of = {c: s[0] for _rank, c in candidates if len(s := store.stems(c)) == 1}
         counts = store.term_counts(sorted(set(stem_of.values()))) if stem_of else {}
         # Words of one stem are one term to the index ("several", "severely"): the stem scores its likeliest edit
@@ -78,7 +69,8 @@ def corrections(index: Index, query: str) -> dict[str, str]:
                 groups.setdefault(stem, []).append((rank, c))
         if groups:
             stem = max(groups, key=lambda t: (max(_PRIORS[r] for r, _c in groups[t]) + math.log(counts[t]), t))
-            fixes[word] = max(groups[stem], key=lambda rc: (_PRIORS[rc[0]] + math.log10(_words()[rc[1]]), rc[1]))[1]
+            words = english_words()
+            fixes[word] = max(groups[stem], key=lambda rc: (_PRIORS[rc[0]] + math.log10(words[rc[1]]), rc[1]))[1]
     return fixes
 
 

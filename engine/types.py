@@ -190,6 +190,8 @@ class Entity:
         count: mentions.
         documents: the first documents (in path order, up to the caller's sample size) that mention it.
         document_count: how many documents mention it, all of them counted.
+        forms: the normalised forms counted in it: ``norm`` and, for a person, the shorter forms of the name that
+            name no one else among the entities listed ("lamport", "l. lamport" in "leslie lamport").
     """
 
     text: str
@@ -198,3 +200,4 @@ class Entity:
     count: int
     documents: tuple[str, ...]
     document_count: int
+    forms: tuple[str, ...] = ()

@@ -21,7 +21,7 @@ from pathlib import Path
 from engine.errors import ModelError
 from engine.faults import crash_point
 from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_TEXT_MB
-from engine.tagger import NO_TAGGER, EntitySpan, Tagger, load_tagger, pieces
+from engine.tagger import NO_TAGGER, EntitySpan, Tagger, kept, load_tagger, pieces
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
 from indexer.extract import CONTAINERS, Extracted, ExtractionError, extract, ocr
@@ -125,7 +125,7 @@ def _cut(extracted: Extracted, task: FileTask, into: DocumentParts, path: str | 
                 f"entities were looked for in its first {len(text):,} characters only, of "
                 f"{len(extracted.text):,} (setting max_tag_chars)"
             )
-        into.entities = tagger.tag([text])[0]
+        into.entities = kept(tagger.tag([text])[0], text)
 
 
 @lru_cache(maxsize=4)

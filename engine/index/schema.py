@@ -173,6 +173,23 @@ def m010_document_ocr_pages(_conn: sqlite3.Connection, db: sqlite_utils.Database
     db["documents"].add_column("ocr_pages", int)  # type: ignore[union-attr]
 
 
+def m011_entities_in_context(conn: sqlite3.Connection, _db: sqlite_utils.Database) -> None:
+    """Entities stored before their context was judged (engine.tagger.kept: common words with a capital, TeX macros,
+    code, field names) are judged now, from each document's text: what is not a name is deleted."""
+    from engine.tagger import EntitySpan, kept
+
+    documents = [r[0] for r in conn.execute("SELECT DISTINCT doc_id FROM entities")]
+    for doc_id in documents:
+        row = conn.execute("SELECT text FROM texts WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            continue
+        rows = conn.execute('SELECT id, start, "end", label, text, norm FROM entities WHERE doc_id = ?', (doc_id,))
+        spans = {r[0]: EntitySpan(*r[1:]) for r in rows}
+        keep = {id(span) for span in kept(list(spans.values()), row[0])}
+        gone = [(i,) for i, span in spans.items() if id(span) not in keep]
+        conn.executemany("DELETE FROM entities WHERE id = ?", gone)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -184,5 +201,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m008_document_container,
     m009_document_author_and_date,
     m010_document_ocr_pages,
+    m011_entities_in_context,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

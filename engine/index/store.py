@@ -489,6 +489,14 @@ class Store:
         ).fetchall()
         return [(norm, label, text, n, docs, json.loads(paths)) for norm, label, text, n, docs, paths in rows]
 
+    def entity_document_count(self, where: str, params: Sequence[object], label: str, norms: Sequence[str]) -> int:
+        """How many documents ``d`` matching ``where`` mention an entity ``e`` of ``label`` in one of ``norms``."""
+        sql = (
+            "SELECT count(DISTINCT e.doc_id) FROM entities e JOIN documents d ON d.id = e.doc_id "
+            f"WHERE {where} AND e.label = ? AND e.norm IN ({','.join('?' * len(norms))})"
+        )
+        return int(self.conn.execute(sql, [*params, label, *norms]).fetchone()[0])
+
     def document_text(self, path: str) -> str | None:
         row = self.conn.execute(
             "SELECT t.text FROM texts t JOIN documents d ON d.id = t.doc_id WHERE d.path = ?", (path,)

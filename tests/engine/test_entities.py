@@ -25,3 +25,42 @@ def test_every_document_that_mentions_an_entity_is_counted(make_indexer, docs: P
         (str(docs / "other.md"),),
     )
     assert next(iter(people)) == "frank mittelbach"  # most mentioned first
+
+
+def test_a_person_written_shorter_is_counted_and_found_with_the_full_name(
+    make_indexer, docs: Path, tmp_path: Path, fake_encoder
+):
+    (docs / "manual.md").write_text("# Manual\n\nLeslie Lamport wrote the first LaTeX manual in 1985.\n")
+    (docs / "letter.md").write_text("# Letter\n\nThe reply about the manual was signed by L. Lamport in 1986.\n")
+    (docs / "other.md").write_text("# Other\n\nDonald Knuth wrote the TeXbook about the manual's language.\n")
+    make_indexer(tagger="en_core_web_sm").run([docs])
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        people = {e.norm: e for e in lib.entities(label="PERSON")}
+        assert "l. lamport" not in people  # counted in the full name
+        lamport = people["leslie lamport"]
+        assert (lamport.count, lamport.document_count, set(lamport.forms)) == (2, 2, {"leslie lamport", "l. lamport"})
+        found = {Path(h.path).name for h in lib.search("manual", limit=10, entity="Leslie Lamport")}
+    assert found == {"manual.md", "letter.md"}
+
+
+def test_an_index_tagged_before_its_entities_were_judged_is_judged_when_opened(tmp_path: Path) -> None:
+    from engine.index.schema import MIGRATIONS
+    from engine.index.store import Store
+
+    store = Store(tmp_path)
+    text = "Bug reports go to the bug tracker: a bug is a bug. Leslie Lamport wrote the manual."
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, indexed_at) "
+                     "VALUES ('/d/a.txt', '/d', 'txt', 1, 1, '', 0)")  # fmt: skip
+        conn.execute("INSERT INTO texts(doc_id, text, sections) VALUES (1, ?, '[]')", (text,))
+        for surface in ("Bug", "Leslie Lamport"):
+            start = text.index(surface)
+            conn.execute(
+                'INSERT INTO entities(doc_id, start, "end", label, text, norm) VALUES (1, ?, ?, "PERSON", ?, ?)',
+                (start, start + len(surface), surface, surface.lower()),
+            )
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")  # as an index made before m011
+    store.close()
+    store = Store(tmp_path)
+    assert [r[0] for r in store.conn.execute("SELECT text FROM entities")] == ["Leslie Lamport"]
+    store.close()

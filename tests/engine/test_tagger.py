@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import ModelError
-from engine.tagger import load_tagger, normalise, pieces, plausible
+from engine.tagger import EntitySpan, kept, load_tagger, normalise, pieces, plausible
 from engine.tagger.transformers import TokenClassificationTagger, aggregate
 from indexer.extract import extract
 from tests.engine.tiny_models import make_ner_model
@@ -102,3 +102,57 @@ def test_spacy_runs_ner_alone_and_finds_what_the_full_pipeline_finds(corpus_dir:
 )  # fmt: skip
 def test_dates_must_look_like_dates(text: str, ok: bool) -> None:
     assert plausible(text, "DATE") is ok
+
+
+def _spans(text: str, found: list[tuple[str, str]]) -> list[EntitySpan]:
+    """Spans of ``text`` as a tagger would give them: (surface, label), each at its first place in ``text``."""
+    spans = []
+    for surface, label in found:
+        start = text.index(surface)
+        spans.append(EntitySpan(start, start + len(surface), label, surface, normalise(surface, label)))
+    return spans
+
+
+NOTE = """Bug reports go to the bug tracker; a bug found twice is still one bug.
+Content-Type: text/plain
+Leslie Lamport wrote the manual, and Lamport answers its mail. \\Football is a macro; so is \\cs_new:Npn.
+FolderChange is a command. The Copyright Holder may change the license; copyright and holder are words.
+The Falcot Corp office runs Linux and IP; Rosemary Bailey works there, in Texas, for three months of 2002.
+Version 2021.06.15-1 was built in spring. Kali Linux ships Linux, and Linux is a kernel.
+1567 \\def\\XR@list{}
+"""
+
+
+@pytest.mark.parametrize(
+    ("surface", "label", "kept_"),
+    [
+        ("Bug", "PERSON", False),  # the text writes "bug" in small letters
+        ("Content-Type", "ORG", False),  # a field's name
+        ("Leslie Lamport", "PERSON", True),
+        ("Lamport", "PERSON", True),  # one word, written in full elsewhere in the text
+        ("Football", "PERSON", False),  # a TeX macro
+        ("Npn", "PERSON", False),  # glued to an identifier
+        ("FolderChange", "ORG", False),  # a capital inside a word
+        ("Copyright Holder", "PERSON", False),  # words, and no first name
+        ("Falcot Corp", "ORG", True),
+        ("IP", "ORG", False),  # no word of an organisation
+        ("Linux", "GPE", False),  # no place the gazetteer knows
+        ("Texas", "GPE", True),
+        ("Rosemary Bailey", "PERSON", True),  # a first name, though "bailey" is a word
+        ("three months", "DATE", False),  # a duration
+        ("2002", "DATE", True),
+        ("2021.06.15-1", "DATE", False),  # a version
+        ("spring", "DATE", True),
+        ("Kali Linux", "PERSON", False),  # the text names Linux alone more often than in people
+        ("1567", "DATE", False),  # a listing's line number
+    ],
+)
+def test_kept_judges_each_span_by_its_context(surface: str, label: str, kept_: bool) -> None:
+    spans = _spans(NOTE, [("Leslie Lamport", "PERSON"), ("Linux", "ORG"), ("Linux", "GPE"), (surface, label)])
+    assert (spans[-1] in kept(spans, NOTE)) is kept_
+
+
+def test_a_text_that_is_not_english_keeps_no_names() -> None:
+    german = "Der Bereich der Optionen ist groß, und die Fehler sind klein. " * 10 + "Frank Mittelbach, 2002."
+    spans = _spans(german, [("Bereich", "PERSON"), ("Frank Mittelbach", "PERSON"), ("2002", "DATE")])
+    assert [s.text for s in kept(spans, german)] == ["2002"]
