@@ -69,6 +69,22 @@ def find_on_page(page_text: str, needle: str) -> tuple[int, int] | None:
     return _find_within_words(page_text, spans, tokens, words)
 
 
+def find_in_context(page_text: str, needle: str, context: str | None) -> tuple[int, int] | None:
+    """Where ``needle`` stands on the page inside ``context`` (the sentence around it): an answer "LaTeX" is marked
+    in its own sentence, not at the page's first "LaTeX". Without the context on the page, its first occurrence."""
+    if context and context.strip() and context.strip() != needle.strip():
+        around = find_on_page(page_text, context)
+        if around is not None:
+            # The context may have matched on its words after the first only: look from before its first word, a
+            # context's length on.
+            start = max(0, around[0] - len(context.split()[0]) - 3)
+            end = min(len(page_text), around[0] + max(around[1], len(context)) + 40)
+            inner = find_on_page(page_text[start:end], needle)
+            if inner is not None:
+                return start + inner[0], inner[1]
+    return find_on_page(page_text, needle)
+
+
 def _norm(word: str) -> str:
     return re.sub(r"\W+", "", word).casefold()
 
@@ -151,7 +167,7 @@ class PreviewWidget(QWidget):
         self.page_rects: list[tuple[str, QRectF]] = []
         self.ocr: OcrSettings | None = None  # how scanned pages were read, to find hits on them (the window sets it)
         self.page_width = 0  # the width the shown PDF page was rendered at
-        self._shown_pdf: tuple[str, str, int, list[tuple[str, str]]] | None = None
+        self._shown_pdf: tuple[str, str, int, list[tuple[str, ...]]] | None = None
         self._refit = QTimer(self)  # a resize re-renders the page at the new width once the resizing stops
         self._refit.setSingleShot(True)
         self._refit.setInterval(150)
@@ -226,7 +242,7 @@ class PreviewWidget(QWidget):
             self.text.ensureCursorVisible()
 
     def _paint_ocr_hits(
-        self, painter: QPainter, path: str, page: int, scale: float, needles: list[tuple[str, str]]
+        self, painter: QPainter, path: str, page: int, scale: float, needles: list[tuple[str, ...]]
     ) -> None:
         """A scanned page has no text for QtPdf to find: its hits are found in the words OCR read when it was
         indexed (the cache answers; OCR reads it again if the cache is gone) and boxed from their positions."""
@@ -236,7 +252,7 @@ class PreviewWidget(QWidget):
             words, to_points = page_words(path, page, self.ocr)  # type: ignore[arg-type]
         except Exception:  # no OCR here, or the page cannot be rendered: the page is shown without the highlight
             return
-        for kind, needle in needles:
+        for kind, needle, *_context in needles:
             found = find_in_words([w[0] for w in words], needle)
             if found is None:
                 continue
@@ -247,9 +263,10 @@ class PreviewWidget(QWidget):
                 painter.fillRect(rect, colour)
                 self.page_rects.append((kind, rect))
 
-    def show_pdf(self, title: str, path: str, page: int, needles: list[tuple[str, str]]) -> None:
+    def show_pdf(self, title: str, path: str, page: int, needles: list[tuple[str, ...]]) -> None:
         """Render 1-based ``page`` of the PDF at ``path``, as wide as the pane, with each (kind, text) of ``needles``
-        highlighted; a resize renders it again at the new width."""
+        highlighted, or (kind, text, context): the text where it stands in that context (an answer in its own
+        sentence); a resize renders it again at the new width."""
         self.stack.setCurrentWidget(self.page_area)
         self._shown_pdf = (title, path, page, needles)
         self.header.setText(title)
@@ -269,8 +286,8 @@ class PreviewWidget(QWidget):
         painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
         if not page_text.strip() and self.ocr is not None and self.ocr.enabled:
             self._paint_ocr_hits(painter, path, index + 1, scale, needles)
-        for kind, needle in needles:
-            found = find_on_page(page_text, needle)
+        for kind, needle, *context in needles:
+            found = find_in_context(page_text, needle, context[0] if context else None)
             if found is None:
                 continue
             selection = self.pdf.getSelectionAtIndex(index, found[0], found[1])

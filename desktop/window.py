@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
             return
         a = self.answers[i]
         self._preview(a.path, a.doc_type, a.page, (a.sentence_start, a.sentence_end), a.sentence, (a.start, a.end),
-                      a.answer)  # fmt: skip
+                      a.answer, answer_context=a.sentence)  # fmt: skip
 
     def show_hit(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
@@ -452,18 +452,20 @@ class MainWindow(QMainWindow):
         best = (hit.best_start, hit.best_end) if hit.best_start is not None and hit.best_end is not None else None
         found = (answer.start, answer.end) if answer else None
         self._preview(hit.path, hit.doc_type, hit.page, (hit.start, hit.end), hit.snippet, found,
-                      answer.answer if answer else None, best)  # fmt: skip
+                      answer.answer if answer else None, best, answer.sentence if answer else None)  # fmt: skip
 
     def _preview(self, path: str, doc_type: str, page: int | None, span: tuple[int, int], span_text: str,
                  answer: tuple[int, int] | None, answer_text: str | None,
-                 best: tuple[int, int] | None = None) -> None:  # fmt: skip
+                 best: tuple[int, int] | None = None, answer_context: str | None = None) -> None:  # fmt: skip
         import html
 
         # A file's name is the folder's content, not markup: escaped, so that "<img src=...>.txt" shows as a name.
         title = (f"<b>{html.escape(Path(path).name)}</b>" + (f" — page {page}" if page else "")
                  + f"<br><small>{html.escape(shown_path(path))}</small>")  # fmt: skip
         if doc_type == "pdf" and page and os.path.isfile(path):  # a PDF inside an archive: its text, highlighted
-            needles = [("hit", span_text)] + ([("answer", answer_text)] if answer_text else [])
+            needles: list[tuple[str, ...]] = [("hit", span_text)]
+            if answer_text:
+                needles.append(("answer", answer_text, answer_context or ""))
             self.preview.show_pdf(title, path, page, needles)
             return
 

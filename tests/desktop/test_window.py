@@ -504,3 +504,29 @@ def test_find_in_words_survives_ocr_misreadings() -> None:
     words = line.split(" ")
     assert find_in_words(words, "…is not an error, but it would be better to change lines") == (3, 15)
     assert find_in_words(words, "nothing of the sort here at all") is None
+
+
+def test_find_in_context_marks_the_answer_in_its_own_sentence() -> None:
+    from desktop.preview import find_in_context
+
+    page = "LaTeX is old. Leslie Lamport\r\nwrote LaTeX in 1984, and TeX is Knuth's."
+    found = find_in_context(page, "LaTeX", "Leslie Lamport wrote LaTeX in 1984")
+    assert found == (page.index("LaTeX in"), 5)
+    assert find_in_context(page, "LaTeX", None) == (0, 5)  # without its sentence: the first
+    assert find_in_context(page, "LaTeX", "a sentence on no page") == (0, 5)
+
+
+def test_pdf_answer_is_drawn_in_its_own_sentence_not_at_the_first_occurrence(qtbot, corpus_dir: Path) -> None:
+    from desktop.preview import PreviewWidget
+
+    preview = PreviewWidget()
+    qtbot.addWidget(preview)
+    sentence = "If any of the external documents, or the main document, use the same"
+    needles = [("hit", sentence), ("answer", "external", sentence)]
+    preview.show_pdf("xr", str(corpus_dir / "pdf/xr.pdf"), 1, needles)  # "external" stands a line higher too
+    hits = [r for k, r in preview.page_rects if k == "hit"]  # a rectangle a line
+    answer = next(r for k, r in preview.page_rects if k == "answer")
+    assert any(hit.contains(answer.center()) for hit in hits)
+    preview.show_pdf("xr", str(corpus_dir / "pdf/xr.pdf"), 1, [("hit", sentence), ("answer", "external")])
+    first = next(r for k, r in preview.page_rects if k == "answer")
+    assert first.top() < answer.top() - 5  # the page's first "external", a line above: what it drew before
