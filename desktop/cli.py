@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import hit_name, human_time, no_match, shown_path, spelled, unsupported_line
+from desktop.format import explanation_lines, hit_name, human_time, no_match, shown_path, spelled, unsupported_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -280,6 +280,12 @@ def _dates(after: str | None, before: str | None) -> tuple[float | None, float |
     metavar="MODEL",
     help="Re-order the best hits with this cross-encoder (a local folder; default: DOCSENSE_RERANKER, else none).",
 )
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Say why each hit is one: the query words it holds, and the words of its closest part that pull it "
+    "towards the query (the encoder's own token vectors; the first takes a few seconds).",
+)
 @json_option
 def search(
     query: str,
@@ -293,6 +299,7 @@ def search(
     after: str | None,
     before: str | None,
     reranker: str | None,
+    explain: bool,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY, by meaning and by keyword."""
@@ -307,6 +314,11 @@ def search(
         searched, fixes = library.spelled(query)
         if fixes and not as_json:
             echo(spelled(searched, fixes), err=True)
+        whys = [library.explain(query, hit) for hit in hits] if explain else []
+        if as_json and explain:
+            for hit, why in zip(hits, whys, strict=True):
+                _emit_json({**dataclasses.asdict(hit), "explanation": dataclasses.asdict(why)})
+            return
         if _emitted(hits, as_json, "" if hits else no_match(library.unknown_words(query))):
             return
     for rank, hit in enumerate(hits, start=1):
@@ -316,6 +328,8 @@ def search(
         if hit.heading:
             echo(f"    § {hit.heading}")
         echo(f"    {hit.snippet}")
+        for line in explanation_lines(whys[rank - 1]) if whys else ():
+            echo(f"    {line}")
 
 
 @cli.command()

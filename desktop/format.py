@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.types import Explanation
 
 # What a search that found nothing says (a query no document matches by its words, or comes close to in meaning)
 NO_MATCH = "No close match: no document has enough of these words, and none is close in meaning."
@@ -21,6 +25,20 @@ def spelled(searched: str, fixes: dict[str, str]) -> str:
         f"Searched for '{searched}': no document has {_listed(list(fixes))}. Put a word in double quotes to search "
         "for it as typed."
     )
+
+
+def explanation_lines(why: Explanation) -> list[str]:
+    """Why a hit is one, in two lines: the keyword side's words, then the meaning side's closest part and the words
+    of it that pull most (engine.explain)."""
+    held = ", ".join(f"'{w}' {share:.2f}" for w, share in why.matched)
+    keyword = f"why: holds {held} of the query's word weight" if held else "why: holds none of the query's words"
+    keyword += f"; lacks {', '.join(repr(w) for w in why.missing)}" if why.missing else ""
+    if why.cosine is None or why.view is None:
+        return [keyword]
+    view = " ".join(why.view.split()).lstrip(" .,;:)]}")
+    view = view if len(view) <= 90 else view[:87] + "..."
+    pulls = ", ".join(f"{w} +{share:.3f}" for w, share in why.pulls) or "-"
+    return [keyword, f'     its closest part (cosine {why.cosine:.2f}): "{view}"; the words that pull: {pulls}']
 
 
 def _listed(words: Sequence[str]) -> str:

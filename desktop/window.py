@@ -8,6 +8,7 @@ window only ever handles their results. The window talks to the engine and the i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -46,7 +47,7 @@ from desktop.format import file_of, human_time, no_match, shown_path, spelled, u
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
-from engine.types import Answer, Entity, Progress, RunSummary, SearchHit, Status
+from engine.types import Answer, Entity, Explanation, Progress, RunSummary, SearchHit, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 FACET_GROUPS = (("PERSON", "People"), ("ORG", "Organisations"), ("GPE", "Places"), ("LOC", "Places"),
@@ -151,13 +152,31 @@ class MainWindow(QMainWindow):
         self.results.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_hit(current.row()))
         self.results_label = QLabel("")
         self.results_label.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote file names
+        self.results_label.setWordWrap(True)
+        self.why_button = QPushButton("Why this result?")
+        self.why_button.setToolTip("What the keyword side matched and which words of the hit pull it towards the "
+                                   "query (Ctrl+E)")  # fmt: skip
+        self.why_button.setEnabled(False)
+        self.why_button.clicked.connect(self.explain_current)
+        self.why_card = QLabel()
+        self.why_card.setObjectName("whyCard")
+        self.why_card.setWordWrap(True)
+        self.why_card.setTextFormat(Qt.TextFormat.RichText)
+        self.why_card.setFrameShape(QFrame.Shape.StyledPanel)
+        self.why_card.setStyleSheet("#whyCard { background: #eef4ff; padding: 8px; }")
+        self.why_card.setVisible(False)
+        self._query_shown = ""
 
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)
         middle_layout.addWidget(self.answer_card)
-        middle_layout.addWidget(self.results_label)
+        results_row = QHBoxLayout()
+        results_row.addWidget(self.results_label, 1)
+        results_row.addWidget(self.why_button)
+        middle_layout.addLayout(results_row)
         middle_layout.addWidget(self.results, 1)
+        middle_layout.addWidget(self.why_card)
 
         self.facets = QTreeWidget()
         self.facets.setHeaderLabel("Filter by")
@@ -272,11 +291,12 @@ class MainWindow(QMainWindow):
         self.open_action = action("Open at page", ["Ctrl+O"], self.open_current)
         self.reveal_action = action("Reveal in folder", ["Ctrl+Shift+R"], self.reveal_current)
         self.copy_action = action("Copy snippet", ["Ctrl+Shift+C"], self.copy_snippet)
+        self.why_action = action("Why this result?", ["Ctrl+E"], self.explain_current)
         self.ask_action = action(
             "Ask mode", ["Ctrl+K"], lambda: self.mode.setCurrentIndex(1 - self.mode.currentIndex())
         )
         menu = self.menuBar().addMenu("&Result")
-        for act in (self.open_action, self.reveal_action, self.copy_action):
+        for act in (self.open_action, self.reveal_action, self.copy_action, self.why_action):
             menu.addAction(act)
         view = self.menuBar().addMenu("&View")
         view.addAction(self.focus_action)
@@ -403,6 +423,9 @@ class MainWindow(QMainWindow):
         from engine.fts import content_words
 
         self.hits, self.answers = hits, answers
+        self._query_shown = query
+        self.why_card.setVisible(False)
+        self.why_button.setEnabled(bool(hits))
         self.model.set_hits(hits, content_words(found["searched"]))
         label = f"{len(hits)} results" if hits else no_match(found["unknown"])
         if found["fixes"]:
@@ -547,6 +570,48 @@ class MainWindow(QMainWindow):
         hit = self.current_hit()
         if hit is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(file_of(hit.path))))
+
+    def explain_current(self) -> None:
+        """Why the hit shown is a hit (Library.explain), in the card below the results: computed now, in the
+        library's thread (the first loads the encoder's token model: a few seconds)."""
+        hit = self.current_hit()
+        if hit is None or not self._query_shown:
+            self.statusBar().showMessage("Choose a result first.", 3000)
+            return
+        query = self._query_shown
+        self.why_card.setText("<i>Looking inside the model…</i>")
+        self.why_card.setVisible(True)
+        self.library_runner.start(
+            lambda _progress, _cancelled: self.library().explain(query, hit),
+            returned=lambda why: self._show_why(hit, why),
+            errored=self._query_error,
+        )
+
+    def _show_why(self, hit: SearchHit, why: Explanation) -> None:
+        import html
+
+        if self.current_hit() != hit:
+            return  # another hit was chosen meanwhile
+        held = ", ".join(f"<b>{html.escape(w)}</b> ({share:.2f})" for w, share in why.matched)
+        lines = [f"<b>Why this result?</b> Searched for <i>{html.escape(why.query)}</i>."]
+        lines.append(f"Keyword side: it holds {held} of the query's word weight" if held else
+                     "Keyword side: it holds none of the query's words")  # fmt: skip
+        if why.missing:
+            lines[-1] += f"; not {', '.join(html.escape(w) for w in why.missing)}"
+        lines[-1] += "."
+        if why.view is not None and why.cosine is not None:
+            pulls = dict(why.pulls)
+            view = " ".join(why.view.split()).lstrip(" .,;:)]}")
+            parts = re.split(r"(\w[\w'-]*)", view)  # words at odd places: each escaped, those that pull marked
+            marked = "".join(
+                f"<span style='background:#ffd54f'>{html.escape(p)}</span>" if i % 2 and p in pulls else html.escape(p)
+                for i, p in enumerate(parts)
+            )
+            listed = ", ".join(f"{html.escape(w)} +{share:.3f}" for w, share in why.pulls) or "none stands out"
+            lines.append(f"Meaning side: its closest part, at a cosine of {why.cosine:.2f} to the query: “{marked}"
+                         f"”")  # fmt: skip
+            lines.append(f"The words that pull it most towards the query (their share of the cosine): {listed}.")
+        self.why_card.setText("<br>".join(lines))
 
     def copy_snippet(self) -> None:
         hit = self.current_hit()

@@ -223,6 +223,19 @@ class SentenceEncoder(_EncoderBase):
                 self.backend, self.backend_note = "torch", f"OpenVINO not used: {exc}"
         return self._compiled
 
+    def token_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """The contextual token vectors ((n, dim), before pooling) of one window of ``ids`` carrying [CLS] and
+        [SEP]: their mean is the window's sentence vector before it is normalised (mean pooling)."""
+        import torch
+
+        model = self._load()
+        tensors = self._tensors([list(ids)], [0])
+        features = {k: v.to(self._device) for k, v in tensors.items()}
+        features["token_type_ids"] = torch.zeros_like(features["input_ids"])
+        with torch.inference_mode():
+            tokens = model(features)["token_embeddings"][0]
+        return np.asarray(tokens.float().cpu().numpy(), dtype=np.float32)
+
     def _forward(self, model: Any, tensors: dict[str, Any]) -> Any:
         import torch
 
@@ -256,6 +269,12 @@ class HashingEncoder(_EncoderBase):
             vec = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
             self._cache[token_id] = vec
         return vec
+
+    def token_vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """Each token's direction (zero for [CLS], [SEP] and padding): their mean points where embed_ids' does."""
+        special = {self.tokenizer.cls_id, self.tokenizer.sep_id, self.tokenizer.pad_id}
+        zero = np.zeros(self.dim, dtype=np.float32)
+        return np.stack([zero if t in special else self._direction(int(t)) for t in ids]) if ids else zero[None]
 
     def embed_ids(self, windows: Sequence[Sequence[int]]) -> np.ndarray:
         special = {self.tokenizer.cls_id, self.tokenizer.sep_id, self.tokenizer.pad_id}

@@ -19,7 +19,7 @@ from engine.settings import Settings
 from engine.spelling import corrected, corrections
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger, short_forms
 from engine.tuning import SearchTuning
-from engine.types import Answer, Entity, FailedFile, SearchHit, Status, Verification
+from engine.types import Answer, Entity, Explanation, FailedFile, SearchHit, Status, Verification
 
 MAX_LISTED_PROBLEMS = 50
 # A question for a name or a date also reads the opening (title, author and date lines) of the first documents found.
@@ -107,6 +107,13 @@ class Library:
         """The words of ``query`` that no document holds (after spelling), for a front end to say why nothing
         matched."""
         return unknown_words(self.index, self.spelled(query)[0])
+
+    def explain(self, query: str, hit: SearchHit) -> Explanation:
+        """Why ``hit`` answers ``query``: see engine.explain (the encoder's token vectors of the hit's best view,
+        computed now)."""
+        from engine.explain import explain
+
+        return explain(self.index, query, hit)
 
     @property
     def reranker(self) -> CrossEncoderReranker | None:

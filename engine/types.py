@@ -65,6 +65,32 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Why a hit answers a query (engine.explain).
+
+    Attributes:
+        query: what was searched for (misspelt words put right).
+        matched: the query's words the hit's window holds, each with its share of the query's word weight (the
+            keyword side: rarer words weigh more).
+        missing: the query's words it does not hold.
+        cosine: the cosine of the query to the window's closest view (the meaning side); None if it has none.
+        view_start, view_end: that view's span in the document's extracted text.
+        view: its text.
+        pulls: the view's words that pull it most towards the query, each with its share of the cosine (the
+            encoder's mean-pooled token vectors, so the shares of all tokens add up to the cosine).
+    """
+
+    query: str
+    matched: tuple[tuple[str, float], ...]
+    missing: tuple[str, ...]
+    cosine: float | None
+    view_start: int | None
+    view_end: int | None
+    view: str | None
+    pulls: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class FailedFile:
     """A file the indexer skipped, and why."""
 

@@ -212,3 +212,25 @@ def test_people_of_the_pdfs_are_person_entities(real_index) -> None:
         assert hits
         assert {h.path for h in hits} == {str(corpus / "pdf" / "lamport-manual.pdf")}
         assert lib.search("errata", entity="Nobody Atall") == []
+
+
+def test_the_token_vectors_pool_to_the_window_vector(real_encoder) -> None:
+    """explain's shares of the cosine are exact only if the token vectors' mean is what embed_ids normalises."""
+    tok = real_encoder.tokenizer
+    window = tok.with_specials(tok.encode("Leslie Lamport wrote the first LaTeX manual.")[0], 64)
+    tokens = real_encoder.token_vectors(window)
+    pooled = tokens.mean(axis=0)
+    pooled /= np.linalg.norm(pooled)
+    assert float(pooled @ real_encoder.embed_ids([window])[0]) > 0.999
+
+
+def test_explain_names_the_words_that_pull(real_index) -> None:
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:
+        query = "list the versions of a package available in the archive"
+        hit = lib.search(query, limit=1)[0]
+        why = lib.explain(query, hit)
+    assert why.cosine is not None
+    assert why.cosine > 0.4
+    assert why.pulls
+    assert sum(share for _w, share in why.pulls) < why.cosine

@@ -631,6 +631,15 @@ class Store:
         self._open_vocabulary()
         return {r[0] for r in self.conn.execute("SELECT DISTINCT doc FROM temp.chunk_places WHERE term = ?", (term,))}
 
+    def chunk_at(self, path: str, start: int) -> tuple[int, str, str | None] | None:
+        """The window of document ``path`` that starts at ``start``: (id, text, view spans as JSON), or None."""
+        row = self.conn.execute(
+            "SELECT c.id, c.text, c.views FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            "WHERE d.path = ? AND c.start = ? ORDER BY c.ord LIMIT 1",
+            (path, start),
+        ).fetchone()
+        return (int(row[0]), str(row[1]), row[2]) if row is not None else None
+
     def chunk_ids_where(self, where: str, params: Sequence[object]) -> np.ndarray:
         """The ids of the chunks of the documents ``d`` matching ``where``."""
         rows = self.conn.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {where}", params)

@@ -336,3 +336,13 @@ def test_arguments_that_are_not_utf8_are_usage_errors(indexed: Path, args: list[
     assert run.returncode == 2, run.stderr
     assert run.stderr.splitlines()[-1] == f"Error: {says}"
     assert "internal error" not in run.stderr
+
+
+def test_search_explain_says_why(runner: CliRunner, indexed: Path) -> None:
+    args = ["search", "apache virtual host", "--index", str(indexed), "-n", "2", "--explain"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("why: holds") == 2
+    assert "its closest part (cosine" in result.stdout
+    lines = [json.loads(line) for line in runner.invoke(cli, [*args, "--json"]).stdout.splitlines()]
+    assert [w for w, _share in lines[0]["explanation"]["matched"]] == ["apache", "virtual", "host"]

@@ -530,3 +530,16 @@ def test_pdf_answer_is_drawn_in_its_own_sentence_not_at_the_first_occurrence(qtb
     preview.show_pdf("xr", str(corpus_dir / "pdf/xr.pdf"), 1, [("hit", sentence), ("answer", "external")])
     first = next(r for k, r in preview.page_rects if k == "answer")
     assert first.top() < answer.top() - 5  # the page's first "external", a line above: what it drew before
+
+
+def test_why_this_result_shows_what_matched(qtbot, window: MainWindow) -> None:
+    assert not window.why_button.isEnabled()
+    search(qtbot, window, "apache virtual host")
+    window.results.setCurrentIndex(window.model.index(0, 0))
+    qtbot.mouseClick(window.why_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Keyword side" in window.why_card.text(), timeout=WAIT)
+    assert window.why_card.isVisible()
+    assert "<b>apache</b>" in window.why_card.text()
+    assert "Meaning side" in window.why_card.text()
+    search(qtbot, window, "slapd")
+    assert not window.why_card.isVisible()  # new results: the old explanation goes

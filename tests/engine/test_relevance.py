@@ -68,3 +68,28 @@ def test_spelling_leaves_real_words_and_rare_corrections_alone(library) -> None:
     assert corrected('Sytsem setings, "sytsem"', {"sytsem": "system", "setings": "settings"}) == (
         'system settings, "sytsem"'
     )
+
+
+def test_explain_says_what_each_side_matched(library) -> None:
+    hit = library.search("kettle whistle zeppelin", limit=1)[0]
+    assert Path(hit.path).name == "kettle.txt"
+    why = library.explain("kettle whistle zeppelin", hit)
+    assert [w for w, _share in why.matched] == ["kettle", "whistle"]
+    assert why.missing == ("zeppelin",)
+    assert sum(share for _w, share in why.matched) < 1.0  # "zeppelin", in no window, weighs the most
+    assert why.view is not None
+    assert "kettle" in why.view
+    assert {w.lower() for w, _share in why.pulls} >= {"kettle", "whistle"}  # the view's words that are the query's
+    assert "the" not in {w.lower() for w, _share in why.pulls}  # stopwords are not shown
+
+
+def test_a_words_pull_adds_up_to_the_cosine(fake_encoder) -> None:
+    """The shares are exact: the cosine of the query to a window is the sum of its tokens' shares."""
+    import numpy as np
+
+    tok = fake_encoder.tokenizer
+    window = tok.with_specials(tok.encode("The kettle whistle sounds when the water boils.")[0], 64)
+    q = fake_encoder.embed_texts(["kettle water"])[0]
+    vectors = fake_encoder.token_vectors(window)
+    shares = (vectors @ q) / (len(vectors) * np.linalg.norm(vectors.mean(axis=0)))
+    assert float(shares.sum()) == pytest.approx(float(fake_encoder.embed_ids([window])[0] @ q), abs=1e-5)
