@@ -9,6 +9,7 @@ from types import TracebackType
 
 from engine.encoder import Encoder
 from engine.errors import ModelError
+from engine.fts import content_words
 from engine.index import Index
 from engine.pages import page_of
 from engine.reader import Candidate, Passage, Reader, load_reader
@@ -25,6 +26,7 @@ MAX_LISTED_PROBLEMS = 50
 # A question for a name or a date also reads the opening (title, author and date lines) of the first documents found.
 OPENING_DOCUMENTS = 3
 OPENING_CHARS = 1500
+NAMED_DOCUMENTS = 2  # the documents a question names by their file's name whose openings are read first
 MERGE_SLACK = 50  # entities read beyond the limit, so short forms of a name listed can be counted in it
 FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")
 
@@ -178,15 +180,26 @@ class Library:
         hits = first_of_each(list(hits), lambda h: h.path, passages, self.tuning.per_document)
         # Who wrote it, and when: a document's title page says (its title, author and date lines), wherever the
         # question's words matched it.
-        openings = OPENING_DOCUMENTS if {"PERSON", "DATE"} & set(expected_labels(question)) else 0
-        found = self.reader.read(question, self._passages(hits, openings), limit=limit)
+        labels = set(expected_labels(question))
+        openings = OPENING_DOCUMENTS if {"PERSON", "DATE"} & labels else 0
+        read = self._passages(hits, openings)
+        if {"PERSON", "ORG"} & labels:
+            # "Who wrote the url package?": the document the question names (url.pdf) says so in its byline,
+            # though the search found pages about URLs first.
+            where, params = Filters(path, tuple(types), entity, author, after, before).sql()
+            named = self.index.store.documents_named(content_words(question), where, params)
+            found_first = {h.path: rank for rank, h in reversed(list(enumerate(hits)))}
+            named = sorted(named, key=lambda d: found_first.get(d, len(hits)))[:NAMED_DOCUMENTS]
+            read = self._passages([], 0, named) + read
+        found = self.reader.read(question, read, limit=limit)
         documents: dict[str, tuple[str, str, list[int] | None]] = {}
         return [self._answer(c, documents) for c in found]
 
-    def _passages(self, hits: Sequence[SearchHit], openings: int = 0) -> list[Passage]:
+    def _passages(self, hits: Sequence[SearchHit], openings: int = 0, named: Sequence[str] = ()) -> list[Passage]:
         """One passage per document stretch: overlapping hits of a document are merged. The first ``openings``
-        documents also give their opening (OPENING_CHARS), at the rank of their best hit."""
-        spans: dict[str, list[list[int]]] = {}
+        documents also give their opening (OPENING_CHARS), at the rank of their best hit; the ``named`` documents
+        give their opening alone, at rank 0, marked named."""
+        spans: dict[str, list[list[int]]] = {doc: [[0, OPENING_CHARS, 0]] for doc in named}
         for rank, hit in enumerate(hits):
             if hit.path not in spans and len(spans) < openings:
                 spans[hit.path] = [[0, OPENING_CHARS, rank]]
@@ -208,7 +221,7 @@ class Library:
                 if span_end == OPENING_CHARS and (line_end := text.find("\n", end)) != -1:
                     end = min(line_end, end + 200)  # the opening ends with a line
                 entities = tuple(store.entity_spans(doc_id, start, end))
-                passages.append(Passage(doc, text[start:end], start, rank, sections, entities))
+                passages.append(Passage(doc, text[start:end], start, rank, sections, entities, doc in named))
         return sorted(passages, key=lambda p: p.rank)
 
     def _answer(self, c: Candidate, documents: dict[str, tuple[str, str, list[int] | None]]) -> Answer:

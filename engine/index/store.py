@@ -631,6 +631,18 @@ class Store:
         self._open_vocabulary()
         return {r[0] for r in self.conn.execute("SELECT DISTINCT doc FROM temp.chunk_places WHERE term = ?", (term,))}
 
+    def documents_named(self, words: Sequence[str], where: str = "1", params: Sequence[object] = ()) -> list[str]:
+        """The documents ``d`` matching ``where`` whose file's name, less its extension, is one of ``words`` (any
+        case): "url" names .../url/url.pdf; in path order."""
+        found: list[str] = []
+        for word in dict.fromkeys(w.lower() for w in words if len(w) > 1 and w.isalnum()):
+            rows = self.conn.execute(
+                f"SELECT d.path FROM documents d WHERE lower(d.path) LIKE ? ESCAPE '\\' AND {where} ORDER BY d.path",
+                [f"%/{word}.%", *params],
+            )
+            found += [p for (p,) in rows if os.path.splitext(os.path.basename(p))[0].lower() == word]
+        return list(dict.fromkeys(found))
+
     def chunk_at(self, path: str, start: int) -> tuple[int, str, str | None] | None:
         """The window of document ``path`` that starts at ``start``: (id, text, view spans as JSON), or None."""
         row = self.conn.execute(

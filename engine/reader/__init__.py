@@ -30,6 +30,8 @@ class Passage:
         sections: offsets (in the document) where a heading section starts: block boundaries.
         entities: entities known in this stretch, offsets in the document.
         rank: 0 for the passage search ranked first.
+        named: the question names this passage's document (by its file's name: "the url package", url.pdf), and
+            the passage is its opening: its byline says who wrote it.
     """
 
     doc: str
@@ -38,6 +40,7 @@ class Passage:
     rank: int = 0
     sections: tuple[int, ...] = ()
     entities: tuple[EntitySpan, ...] = field(default_factory=tuple)
+    named: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from engine.encoder import Encoder
 from engine.fts import content_words
 from engine.reader import Candidate, Passage
 from engine.reader.text import blocks, expected_labels, sentences
-from engine.tagger import EntitySpan, Tagger
+from engine.tagger import NAME_LABELS, EntitySpan, Tagger, english, is_duration
+from engine.words import english_words, first_names
 
 W_SENTENCE, W_WINDOW3, W_WINDOW2, W_BLOCK, W_FIRST = 1.0, 1.0, 0.5, 2.0, 0.1
 W_RANK = 0.05  # per search rank of the passage: later passages must be clearly better to win
@@ -40,6 +41,8 @@ TITLE_WORDS = 6
 ENTITY_TOP = 5
 ENTITY_MARGIN = 0.15
 ENTITY_REACH = 2
+# A document's byline: its first lines, before the abstract.
+BYLINE_CHARS = 400
 
 
 @dataclass
@@ -122,6 +125,7 @@ class SentenceReader:
         asked = set(content_words(question))
         found: list[Candidate] = []
         named_found: list[Candidate] = []
+        bylines: list[Candidate] = []
         for passage in passages:
             analysis = self._analyse_cached(passage)
             if analysis is None:
@@ -129,6 +133,11 @@ class SentenceReader:
             combined, raw = self._scores(q, analysis)
             ranked = combined - W_RANK * passage.rank
             order = [int(i) for i in np.argsort(-ranked)]
+            if passage.named and (byline := self._byline(passage, labels, asked, q)) is not None:
+                # The document the question names says who wrote it at its top: that comes before anything else.
+                a, b = byline
+                bylines.append(Candidate(passage.doc, a, b, float(ranked[order[0]]), a, b))
+                continue
             if raw[order[0]] < NO_ANSWER:
                 continue  # the best this passage has is not about the question
             if labels:
@@ -143,7 +152,8 @@ class SentenceReader:
         # A name or a date the question asks for comes before any sentence that merely talks about it.
         named_found.sort(key=lambda c: -c.score)
         found.sort(key=lambda c: -c.score)
-        return (named_found + found)[:limit]
+        bylines.sort(key=lambda c: -c.score)
+        return (bylines + named_found + found)[:limit]
 
     def _entity_answers(
         self,
@@ -176,6 +186,50 @@ class SentenceReader:
                 answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
         return answers
 
+    def _byline(
+        self, passage: Passage, labels: tuple[str, ...], asked: set[str], q: np.ndarray
+    ) -> tuple[int, int] | None:
+        """The author (or, asked for an organisation, the institution) on the first lines of a document's opening,
+        before its abstract: the tagger's names, and lines that are only a person's name ("Hideo Umeki"). Of
+        several, the one whose line and the next are closest to the question ("Johannes L. Braams / Original
+        author" for "Who was the original author?")."""
+        head = passage.text[:BYLINE_CHARS]
+        if (cut := _ABSTRACT.search(head)) is not None:
+            head = head[: cut.start()]
+        tagged = [e for e in passage.entities if e.end - passage.offset <= len(head)]
+        if not tagged and self.tagger is not None:
+            tagged = [
+                EntitySpan(e.start + passage.offset, e.end + passage.offset, e.label, e.text, e.norm)
+                for e in self.tagger.tag([head])[0]
+            ]
+        for wanted in labels:
+            if wanted not in ("PERSON", "ORG"):
+                continue
+            spans = {
+                (w.start, w.end)
+                for e in tagged
+                if e.label == wanted and _answers(e, asked) and " " in e.text.strip()
+                for w in [_whole(e, passage)]
+            }
+            if wanted == "PERSON":
+                for line in _BYLINE.finditer(head):
+                    words = line.group(1).split()
+                    if not {w.lower() for w in words} & asked and _a_name(words):
+                        spans.add((passage.offset + line.start(1), passage.offset + line.end(1)))
+            # A tagger's span and a name line may overlap ("Javier Bezos Current", "Javier Bezos"): the shorter.
+            spans = {s for s in spans if not any(o != s and s[0] <= o[0] and o[1] <= s[1] for o in spans)}
+            if spans:
+                return max(sorted(spans), key=lambda s: float(self._line_vector(passage, s) @ q))
+        return None
+
+    def _line_vector(self, passage: Passage, span: tuple[int, int]) -> np.ndarray:
+        """The vector of the line that holds ``span`` and the line after it (a name and its role)."""
+        text, a = passage.text, span[0] - passage.offset
+        start = text.rfind("\n", 0, a) + 1
+        end = text.find("\n", span[1] - passage.offset)
+        end = text.find("\n", end + 1) if end >= 0 else -1
+        return self.encoder.embed_texts([text[start : end if end >= 0 else len(text)]])[0]
+
     def _analyse_cached(self, passage: Passage) -> _Analysis | None:
         local = tuple(s - passage.offset for s in passage.sections if 0 < s - passage.offset < len(passage.text))
         return self._analyse(passage.text, local)
@@ -185,12 +239,20 @@ class SentenceReader:
     ) -> EntitySpan | None:
         """The first entity of a wanted kind in [start, end) that the question does not already name."""
         found = [e for e in passage.entities if start <= e.start and e.end <= end]
-        if not found and self.tagger is not None:
-            a = start - passage.offset
+        a = start - passage.offset
+        if not found and self.tagger is not None and set(labels) - set(_PATTERNS):
             found = [
                 EntitySpan(e.start + start, e.end + start, e.label, e.text, e.norm)
                 for e in self.tagger.tag([passage.text[a : end - passage.offset]])[0]
             ]
+            if not english(passage.text):  # the English model's names in another language are its nouns
+                found = [e for e in found if e.label not in NAME_LABELS]
+        sentence = passage.text[a : end - passage.offset]
+        for label in set(labels) & set(_PATTERNS):
+            for m in _PATTERNS[label].finditer(sentence):
+                text = m.group(0).rstrip(".,;:")  # a sentence's stop is not part of a path
+                found.append(EntitySpan(start + m.start(), start + m.start() + len(text), label, text, text.lower()))
+        found.sort(key=lambda e: e.start)
         for wanted in labels:  # labels are in order of preference
             for e in found:
                 if e.label == wanted and _answers(e, asked, when=labels[0] == "DATE"):
@@ -211,15 +273,47 @@ _NAMES = {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"}
 _DAY_BEFORE = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+$")
 
 
+# What the reader finds itself, without the tagger: a number in digits, a file's path or a web address, a TeX macro
+# or a command with an option.
+_PATTERNS = {
+    "NUMBER": re.compile(r"(?<![\w.,/-])\d{1,6}(?![\w,-]|\.\d)"),
+    "PATH": re.compile(r"(?<![\w/~])(?:~?/[\w.+-]+(?:/[\w.+-]*)+|(?:https?://)?[a-z][\w-]*(?:\.[\w-]+)+/[\w./~-]+)"),
+    "COMMAND": re.compile(r"\\[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]*(?: [a-z][\w.+-]*)? -{1,2}[A-Za-z][\w-]*"),
+}
+
+
+_ABSTRACT = re.compile(r"^\s*(abstract|contents|introduction|1\.?\s+introduction)\b", re.IGNORECASE | re.MULTILINE)
+# A line that is a name alone: two to four capitalised words (initials, "van", "von", "de" between), a mark after.
+_BYLINE = re.compile(
+    r"^[ \t]*((?:[A-Z][\w'\u2019-]+|[A-Z]\.)"
+    r"(?:[ \t]+(?:[A-Z][\w'\u2019-]+|[A-Z]\.|van|von|de|der|den|le|la|da|di)){1,3})"
+    r"[ \t]*[\u2217\u2020\u2021*]*[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def _a_name(words: list[str]) -> bool:
+    """Whether the words of a line alone can be a person's name: no word an English word, unless a first name."""
+    first = words[0].lower()
+    rest = [w.lower() for w in words[1:] if len(w.rstrip(".")) > 1 and w[0].isupper()]
+    return (
+        bool(rest)
+        and (first in first_names() or first not in english_words())
+        and not any(w in english_words() and w not in first_names() for w in rest)
+    )
+
+
 def _answers(entity: EntitySpan, asked: set[str], when: bool = False) -> bool:
     """Whether an entity can be the name a question asks for: it names nothing the question names ("The Debian
     Developers" for a question about Debian), and a name looks like one: a capital letter in it; for a person or an
     organisation, not one word in capitals (a tagger takes "LATEX" for a person); for ``when``, a date with a year, a
     day or a month in it."""
+    if entity.label in _PATTERNS:  # a path or a command holds the question's words ("apt" in /var/cache/apt)
+        return entity.text.lower() not in asked and entity.text.strip("\\").lower() not in asked
     if set(content_words(entity.text)) & asked:
         return False
-    if entity.label == "DATE" and when:  # "when?" asks for a point in time: "June 2014", not "one year"
-        return _POINT_IN_TIME.search(entity.text) is not None
+    if entity.label == "DATE" and when:  # "when?" asks for a point in time: "June 2014", not "at least 5 years"
+        return _POINT_IN_TIME.search(entity.text) is not None and not is_duration(entity.text)
     if entity.label not in _NAMES:
         return True  # a date, a number
     if not any(c.isupper() for c in entity.text):

@@ -89,24 +89,39 @@ def blocks(text: str, boundaries: Iterable[int] = ()) -> list[tuple[int, int]]:
 
 
 # What a question asks for, by its first words, and the entity labels that answer it.
+_LEAD = r"^\s*((in|on|at|by|from|since|during|for|to|of|through|under|with)\s+)?"
+# Where a thing is kept on a computer (a path, an address), not a place on a map.
+_WHERE_ON_DISK = re.compile(
+    r"\b(stored|store|kept|keep|keeps|configured|configure|located|saved|save|installed|install|lives?|put|placed|"
+    r"found|defined|developed|hosted|maintained|downloaded|cached|written|logged|listed)\b",
+    re.IGNORECASE,
+)
 _QUESTION_TYPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     # the author of a text is a person; who else acts may be an organisation too (a nationality never answers)
     (re.compile(r"^\s*(who|whom|whose)\b.*\b(wrote|written|writes|authors?|authored)\b", re.I), ("PERSON",)),
     (re.compile(r"^\s*(who|whom|whose)\b", re.I), ("PERSON", "ORG")),
-    (re.compile(r"^\s*(when|what (year|date|day|month|time)|which (year|date|day|month))\b", re.I),
-     ("DATE", "TIME")),
-    (re.compile(r"^\s*(where|what (country|city|place)|which (country|city|place))\b", re.I),
-     ("GPE", "LOC", "FAC")),
+    (re.compile(_LEAD + r"(when|(what|which) (year|date|day|month|time))\b", re.I), ("DATE", "TIME")),
+    # a port, the most of something: a number written in digits
+    (re.compile(_LEAD + r"(what|which) (tcp |udp |network )?port\b", re.I), ("NUMBER", "CARDINAL")),
+    (re.compile(r"^\s*(what|which) is the (largest|smallest|highest|lowest|maximum|minimum|greatest) number\b", re.I),
+     ("CARDINAL", "QUANTITY", "NUMBER")),
+    (re.compile(_LEAD + r"(where|(what|which) (country|city|place|town|state))\b", re.I), ("GPE", "LOC", "FAC")),
     (re.compile(r"^\s*how (many|often)\b", re.I), ("CARDINAL", "QUANTITY")),
     (re.compile(r"^\s*how (much|long|far|big|large|old)\b", re.I),
      ("MONEY", "QUANTITY", "PERCENT", "CARDINAL", "DATE", "TIME")),
-    (re.compile(r"^\s*(what|which) (company|organi[sz]ation|firm|group)\b", re.I), ("ORG",)),
+    (re.compile(_LEAD + r"(what|which)( \w+)? (company|organi[sz]ation|firm|group|publisher|university|institution|"
+                r"foundation|society|project|team)\b", re.I), ("ORG",)),
+    (re.compile(_LEAD + r"(what|which) (\w+ )?(command|macro|option|environment)\b", re.I), ("COMMAND",)),
 ]  # fmt: skip
 
 
 def expected_labels(question: str) -> tuple[str, ...]:
-    """The entity labels that would answer ``question``; empty when the answer is a sentence, not a name."""
+    """The entity labels that would answer ``question``, in order of preference; empty when the answer is a
+    sentence, not a name. Besides the tagger's labels: NUMBER (digits), PATH (a file's path or a web address) and
+    COMMAND (a TeX macro, or a command with an option), which patterns find (engine.reader.sentence)."""
     for pattern, labels in _QUESTION_TYPES:
         if pattern.search(question):
+            if labels[0] == "GPE" and _WHERE_ON_DISK.search(question):
+                return ("PATH", *labels)
             return labels
     return ()

@@ -92,7 +92,7 @@ def kept(spans: list[EntitySpan], text: str) -> list[EntitySpan]:
     """
     if not spans:
         return []
-    if not _english(text):
+    if not english(text):
         return [s for s in spans if s.label not in NAME_LABELS]
     small_words = Counter(m.group(0) for m in _SMALL_WORD.finditer(text))
     lowered: dict[str, bool] = {}
@@ -174,7 +174,8 @@ _NOT_AN_ORGANISATION = re.compile(
 _CODE_SIGNS = re.compile(r"[\\{}@#_=<>|()\[\]]")
 _COUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|several|few|many)"
 _DURATION = re.compile(
-    rf"^(about |some |over |under |up to |the |last |past |next |first |another |almost |nearly )*{_COUNT}"
+    rf"^(about |some |over |under |up to |the |last |past |next |first |another |almost |nearly |at least |at most |"
+    rf"more than |less than |fewer than |only |just |around |roughly )*{_COUNT}"
     r"(\s*-?\s*(or|to|and|\d+|more))*\s*(full |whole |more |calendar |business |working )?"
     r"(seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centuries)( long| old| later| ago)?$",
     re.IGNORECASE,
@@ -189,6 +190,11 @@ _TIME_WORD = re.compile(
     r"quarter|semester|term)\b",
     re.IGNORECASE,
 )
+
+
+def is_duration(text: str) -> bool:
+    """Whether a date's text is a stretch of time, not a point in it: "three months", "at least 5 years"."""
+    return bool(_DURATION.match(" ".join(text.split())))
 
 
 def _line_number(span: EntitySpan, text: str) -> bool:
@@ -219,7 +225,7 @@ def _a_person(span: EntitySpan, others: set[str], full: set[str]) -> bool:
     return True
 
 
-def _english(text: str) -> bool:
+def english(text: str) -> bool:
     """Whether ``text`` reads as English: at least 1 in 25 of its first 2,000 words is "the", "of", "and" or the
     like (English prose has about 1 in 5; German, French and TeX code next to none)."""
     words = _WORDS.findall(text[:20_000])[:2000]

@@ -89,6 +89,12 @@ def test_long_runs_are_cut() -> None:
         ("How many pages?", ("CARDINAL", "QUANTITY")),
         ("How do I load it?", ()),
         ("Why is it so?", ()),
+        ("In what year was Debian created?", ("DATE", "TIME")),  # a preposition before the question word
+        ("On which port does the CUPS web interface listen?", ("NUMBER", "CARDINAL")),
+        ("Where is the GRUB 2 configuration file stored?", ("PATH", "GPE", "LOC", "FAC")),  # on a disk
+        ("Where was the book published?", ("GPE", "LOC", "FAC")),
+        ("Which French publisher brought it out?", ("ORG",)),
+        ("Which command of the xr package refers to another document?", ("COMMAND",)),
     ],
 )
 def test_expected_labels(question: str, labels: tuple[str, ...]) -> None:
@@ -120,6 +126,44 @@ def test_sentence_reader_narrows_to_a_person_or_a_date(sentence_reader) -> None:
     assert when is not None
     assert TEXT[when.start : when.end] == "10 May 2020"
     assert TEXT[when.sentence_start : when.sentence_end] == "The package was last revised on 10 May 2020."
+
+
+def test_the_reader_finds_numbers_paths_and_commands_itself(sentence_reader) -> None:
+    text = (
+        "Printing is administered through a web interface at http://localhost:631/ on every machine. "
+        "APT keeps a copy of each downloaded .deb file in the directory /var/cache/apt/archives/ until it is "
+        "cleaned. To refer to another document, give \\externaldocument{aaa} in the preamble of the main file."
+    )
+    for question, answer in [
+        ("On which port does the printing web interface listen?", "631"),
+        ("Where does APT keep the .deb files it downloads?", "/var/cache/apt/archives/"),
+        ("Which command refers to another document?", "\\externaldocument"),
+    ]:
+        found = sentence_reader.locate(question, text)
+        assert found is not None, question
+        assert text[found.start : found.end] == answer
+
+
+def test_when_asks_for_a_point_in_time_not_a_duration(sentence_reader) -> None:
+    text = "The long term support project started in June 2014. Each release is supported for at least 5 years."
+    found = sentence_reader.locate("When did the long term support project start?", text)
+    assert found is not None
+    assert text[found.start : found.end] == "June 2014"
+
+
+def test_a_named_documents_byline_says_who_wrote_it(sentence_reader, real_encoder) -> None:
+    """ "Who wrote the url package?": url.pdf's opening names its author on a line of its own, though another
+    document's sentences talk more about URLs."""
+    opening = "url.sty version 3.4\nDonald Arseneau\n2013-09-16\nThe package defines a form of \\verb command."
+    babel = "Babel\nVersion 3.84\nJavier Bezos\nCurrent maintainer\nJohannes L. Braams\nOriginal author\nContents"
+    other = "URLs in sources.list name the mirror that APT fetches packages from, as Raphael Hertzog wrote."
+    passages = [Passage("apt.html", other, 0), Passage("url.pdf", opening, 0, rank=1, named=True)]
+    (found,) = sentence_reader.read("Who wrote the url package?", passages, limit=1)
+    assert (found.doc, opening[found.start : found.end]) == ("url.pdf", "Donald Arseneau")
+    unnamed = [Passage("apt.html", other, 0), Passage("url.pdf", opening, 0, rank=1)]
+    assert sentence_reader.read("Who wrote the url package?", unnamed, limit=1)[0].doc == "apt.html"
+    (found,) = sentence_reader.read("Who was the original author of babel?", [Passage("b", babel, 0, named=True)])
+    assert babel[found.start : found.end] == "Johannes L. Braams"
 
 
 def test_sentence_reader_says_no_answer(sentence_reader) -> None:
