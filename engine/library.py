@@ -183,7 +183,7 @@ class Library:
         labels = set(expected_labels(question))
         openings = OPENING_DOCUMENTS if {"PERSON", "DATE"} & labels else 0
         read = self._passages(hits, openings)
-        if {"PERSON", "ORG"} & labels:
+        if {"PERSON", "ORG", "PATH"} & labels:
             # "Who wrote the url package?": the document the question names (url.pdf) says so in its byline,
             # though the search found pages about URLs first.
             where, params = Filters(path, tuple(types), entity, author, after, before).sql()

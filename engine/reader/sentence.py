@@ -22,7 +22,7 @@ import numpy as np
 from engine.encoder import Encoder
 from engine.fts import content_words
 from engine.reader import Candidate, Passage
-from engine.reader.text import blocks, expected_labels, sentences
+from engine.reader.text import asked_kind, blocks, expected_labels, sentences
 from engine.tagger import NAME_LABELS, EntitySpan, Tagger, english, is_duration
 from engine.words import english_words, first_names
 
@@ -122,7 +122,8 @@ class SentenceReader:
             return []
         q = self.encoder.embed_texts([question])[0]
         labels = expected_labels(question)
-        asked = set(content_words(question))
+        # The kind of thing asked for is no name the question gives: "university" in "At which university ...?"
+        asked = set(content_words(question)) - set(asked_kind(question))
         found: list[Candidate] = []
         named_found: list[Candidate] = []
         bylines: list[Candidate] = []
@@ -173,6 +174,8 @@ class SentenceReader:
         best = order[0]
         reach = [i for i in range(best + 1, best + 1 + ENTITY_REACH) if i < len(analysis.sentences)]
         close = [i for i in order[1:ENTITY_TOP] if ranked[i] >= ranked[best] - ENTITY_MARGIN]
+        if set(labels) <= set(_PATTERNS):  # a number after "port", a path: rare enough to look further for
+            close = order[1:ENTITY_TOP]
         answers: list[Candidate] = []
         # A title that leads to its answer on the next line is not penalised as a title.
         lead = float(ranked[best] + W_TITLE * analysis.title_like[best])
@@ -203,6 +206,12 @@ class SentenceReader:
                 for e in self.tagger.tag([head])[0]
             ]
         for wanted in labels:
+            if wanted == "PATH":  # "Where is it developed?": the address under its title
+                if (address := _PATTERNS["PATH"].search(head)) is not None:
+                    return passage.offset + address.start(), passage.offset + address.start() + len(
+                        address.group(0).rstrip(".,;:")
+                    )
+                continue
             if wanted not in ("PERSON", "ORG"):
                 continue
             spans = {
@@ -254,9 +263,11 @@ class SentenceReader:
                 found.append(EntitySpan(start + m.start(), start + m.start() + len(text), label, text, text.lower()))
         found.sort(key=lambda e: e.start)
         for wanted in labels:  # labels are in order of preference
-            for e in found:
-                if e.label == wanted and _answers(e, asked, when=labels[0] == "DATE"):
-                    return _whole(e, passage)
+            fitting = [e for e in found if e.label == wanted and _answers(e, asked, when=labels[0] == "DATE")]
+            if wanted == "NUMBER":  # a port's number stands after "port" or a colon: "port 4949", "localhost:631"
+                fitting = [e for e in fitting if _PORT_BEFORE.search(passage.text, 0, e.start - passage.offset)]
+            if fitting:
+                return _whole(fitting[0], passage)
         return None
 
     def locate(self, question: str, text: str, sections: tuple[int, ...] = ()) -> Candidate | None:
@@ -276,12 +287,13 @@ _DAY_BEFORE = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+$")
 # What the reader finds itself, without the tagger: a number in digits, a file's path or a web address, a TeX macro
 # or a command with an option.
 _PATTERNS = {
-    "NUMBER": re.compile(r"(?<![\w.,/-])\d{1,6}(?![\w,-]|\.\d)"),
+    "NUMBER": re.compile(r"(?<![\w.,/\\^-])\d{1,6}(?![\w,\\-]|\.\d)"),
     "PATH": re.compile(r"(?<![\w/~])(?:~?/[\w.+-]+(?:/[\w.+-]*)+|(?:https?://)?[a-z][\w-]*(?:\.[\w-]+)+/[\w./~-]+)"),
-    "COMMAND": re.compile(r"\\[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]*(?: [a-z][\w.+-]*)? -{1,2}[A-Za-z][\w-]*"),
+    "COMMAND": re.compile(r"\\[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]* -{1,2}[A-Za-z][\w-]*"),
 }
 
 
+_PORT_BEFORE = re.compile(r"(\bports?\s+(number\s+)?|:)$", re.IGNORECASE)
 _ABSTRACT = re.compile(r"^\s*(abstract|contents|introduction|1\.?\s+introduction)\b", re.IGNORECASE | re.MULTILINE)
 # A line that is a name alone: two to four capitalised words (initials, "van", "von", "de" between), a mark after.
 _BYLINE = re.compile(

@@ -102,7 +102,7 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(r"^\s*(who|whom|whose)\b", re.I), ("PERSON", "ORG")),
     (re.compile(_LEAD + r"(when|(what|which) (year|date|day|month|time))\b", re.I), ("DATE", "TIME")),
     # a port, the most of something: a number written in digits
-    (re.compile(_LEAD + r"(what|which) (tcp |udp |network )?port\b", re.I), ("NUMBER", "CARDINAL")),
+    (re.compile(_LEAD + r"(what|which) (tcp |udp |network )?port\b", re.I), ("NUMBER",)),
     (re.compile(r"^\s*(what|which) is the (largest|smallest|highest|lowest|maximum|minimum|greatest) number\b", re.I),
      ("CARDINAL", "QUANTITY", "NUMBER")),
     (re.compile(_LEAD + r"(where|(what|which) (country|city|place|town|state))\b", re.I), ("GPE", "LOC", "FAC")),
@@ -113,6 +113,28 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
                 r"foundation|society|project|team)\b", re.I), ("ORG",)),
     (re.compile(_LEAD + r"(what|which) (\w+ )?(command|macro|option|environment)\b", re.I), ("COMMAND",)),
 ]  # fmt: skip
+
+
+_KIND = re.compile(_LEAD + r"(what|which)\s+(\w+)(\s+\w+)?", re.IGNORECASE)
+_KIND_NOUNS = frozenset(
+    [
+        "university", "publisher", "company", "organization", "organisation", "firm", "group", "institution",
+        "foundation", "society", "project", "team", "port", "year", "date", "month", "day", "time", "city",
+        "country", "town", "state", "place", "command", "macro", "option", "environment", "number",
+    ]
+)  # fmt: skip
+
+
+def asked_kind(question: str) -> tuple[str, ...]:
+    """The words that say what kind of thing ``question`` asks for ("french", "publisher" in "Which French publisher
+    ...?"), in small letters: they name no thing the answer must differ from."""
+    m = _KIND.search(question)
+    if m is None:
+        return ()
+    first, second = m.group(4).lower(), (m.group(5) or "").strip().lower()
+    if second in _KIND_NOUNS:
+        return (first, second)
+    return (first,) if first in _KIND_NOUNS else ()
 
 
 def expected_labels(question: str) -> tuple[str, ...]:
