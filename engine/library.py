@@ -26,7 +26,7 @@ MAX_LISTED_PROBLEMS = 50
 # A question for a name or a date also reads the opening (title, author and date lines) of the first documents found.
 OPENING_DOCUMENTS = 3
 OPENING_CHARS = 1500
-NAMED_DOCUMENTS = 2  # the documents a question names by their file's name whose openings are read first
+NAMED_DOCUMENTS = 2  # the documents a question names (by file name or title) whose openings are read first
 MERGE_SLACK = 50  # entities read beyond the limit, so short forms of a name listed can be counted in it
 FACET_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "LAW", "PRODUCT", "DATE")
 
@@ -184,10 +184,12 @@ class Library:
         openings = OPENING_DOCUMENTS if {"PERSON", "DATE"} & labels else 0
         read = self._passages(hits, openings)
         if {"PERSON", "ORG", "PATH"} & labels:
-            # "Who wrote the url package?": the document the question names (url.pdf) says so in its byline,
-            # though the search found pages about URLs first.
+            # "Who wrote the url package?": the document the question names, by its file's name (url.pdf) or its
+            # title, says so in its byline, though the search found pages about URLs first.
             where, params = Filters(path, tuple(types), entity, author, after, before).sql()
-            named = self.index.store.documents_named(content_words(question), where, params)
+            store = self.index.store
+            named = store.documents_named(content_words(question), where, params)
+            named += [d for d in store.documents_titled(question, where, params) if d not in named]
             found_first = {h.path: rank for rank, h in reversed(list(enumerate(hits)))}
             named = sorted(named, key=lambda d: found_first.get(d, len(hits)))[:NAMED_DOCUMENTS]
             read = self._passages([], 0, named) + read

@@ -643,6 +643,24 @@ class Store:
             found += [p for (p,) in rows if os.path.splitext(os.path.basename(p))[0].lower() == word]
         return list(dict.fromkeys(found))
 
+    def documents_titled(self, text: str, where: str = "1", params: Sequence[object] = ()) -> list[str]:
+        """The documents ``d`` matching ``where`` whose title, of two words or more, ``text`` holds (any case, a
+        leading "the" and edge punctuation aside): "Who wrote the Debian Administrator's Handbook?" names the
+        document titled "The Debian Administrator's Handbook"; in path order."""
+        said = " " + " ".join(text.lower().split()) + " "
+        rows = self.conn.execute(
+            f"SELECT d.path, d.title FROM documents d WHERE d.title IS NOT NULL AND instr(d.title, ' ') > 0 "
+            f"AND {where} ORDER BY d.path",
+            list(params),
+        )
+        found = []
+        for path, title in rows:
+            words = " ".join(str(title).lower().split()).strip(" .,:;!?\"'")
+            words = words[4:] if words.startswith("the ") else words
+            if " " in words and f" {words}" in said:
+                found.append(str(path))
+        return found
+
     def chunk_at(self, path: str, start: int) -> tuple[int, str, str | None] | None:
         """The window of document ``path`` that starts at ``start``: (id, text, view spans as JSON), or None."""
         row = self.conn.execute(

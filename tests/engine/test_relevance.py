@@ -93,3 +93,18 @@ def test_a_words_pull_adds_up_to_the_cosine(fake_encoder) -> None:
     vectors = fake_encoder.token_vectors(window)
     shares = (vectors @ q) / (len(vectors) * np.linalg.norm(vectors.mean(axis=0)))
     assert float(shares.sum()) == pytest.approx(float(fake_encoder.embed_ids([window])[0] @ q), abs=1e-5)
+
+
+def test_documents_named_by_a_file_name_or_a_title(make_indexer, docs, fake_encoder) -> None:
+    (docs / "url.txt").write_text("url.sty version 3.4\nDonald Arseneau\n\nThe package typesets addresses.")
+    (docs / "urls.txt").write_text("URLs and more URLs.")
+    (docs / "guide.md").write_text("# The Debian Administrator's Handbook\n\nRaphael Hertzog\n\nA book.")
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        store = lib.index.store
+        assert [Path(p).name for p in store.documents_named(["who", "url", "package"])] == ["url.txt"]
+        titled = store.documents_titled("Who wrote the Debian Administrator's Handbook?")
+        assert [Path(p).name for p in titled] == ["guide.md"]
+        assert store.documents_titled("Who wrote the Debian manual?") == []
+        (answer,) = lib.ask("Who wrote the url package?", limit=1)
+    assert (Path(answer.path).name, answer.answer) == ("url.txt", "Donald Arseneau")
