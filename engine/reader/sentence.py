@@ -41,6 +41,10 @@ TITLE_WORDS = 6
 ENTITY_TOP = 5
 ENTITY_MARGIN = 0.15
 ENTITY_REACH = 2
+# A heading or a sentence that asks the question itself (cosine at least this) leads to its answer, the sentence
+# after it, which then outranks the passage's best by W_ASKED.
+ASKED_HEADING = 0.85
+W_ASKED = 0.5
 # A document's byline: its first lines, before the abstract.
 BYLINE_CHARS = 400
 
@@ -55,6 +59,7 @@ class _Analysis:
     block_of: np.ndarray
     first_in_block: np.ndarray
     title_like: np.ndarray
+    asks: np.ndarray  # the sentence is a question
 
 
 def _normalise_rows(x: np.ndarray) -> np.ndarray:
@@ -98,7 +103,8 @@ class SentenceReader:
         title = np.array(
             [len(text[a:b].split()) <= TITLE_WORDS and text[b - 1] not in ".!?:;," for a, b in sents], dtype=np.float32
         )
-        analysis = _Analysis(sents, sv, _window_sums(sv, 3), _window_sums(sv, 2), bv, block_of, first, title)
+        asks = np.array([text[a:b].rstrip().endswith("?") for a, b in sents], dtype=bool)
+        analysis = _Analysis(sents, sv, _window_sums(sv, 3), _window_sums(sv, 2), bv, block_of, first, title, asks)
         self._cache[key] = analysis
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -141,6 +147,13 @@ class SentenceReader:
                 continue
             if raw[order[0]] < NO_ANSWER:
                 continue  # the best this passage has is not about the question
+            asking = self._asked_heading(analysis, q)
+            if asking is not None and not labels:
+                # The text asks the question itself, as a heading (a FAQ, a manual's "How do I ...?"): its answer is
+                # what follows, ranked as the best sentence here.
+                a, b = analysis.sentences[asking]
+                start, end = passage.offset + a, passage.offset + b
+                found.append(Candidate(passage.doc, start, end, float(ranked[order[0]]) + W_ASKED, start, end))
             if labels:
                 named = self._entity_answers(passage, analysis, order, ranked, labels, asked)
                 if named:
@@ -188,6 +201,20 @@ class SentenceReader:
                 score = lead - 1e-3 * len(answers)
                 answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
         return answers
+
+    def _asked_heading(self, analysis: _Analysis, q: np.ndarray) -> int | None:
+        """The sentence after a heading that asks what the question asks (cosine at least ASKED_HEADING), when it
+        is no heading itself: there the text answers it."""
+        cosines = analysis.sentence_vecs @ q
+        best = int(np.argmax(cosines))
+        if cosines[best] < ASKED_HEADING or (not analysis.title_like[best] and not self._asks(analysis, best)):
+            return None
+        following = [i for i in range(best + 1, min(best + 4, len(cosines))) if not analysis.title_like[i]]
+        return following[0] if following else None
+
+    @staticmethod
+    def _asks(analysis: _Analysis, i: int) -> bool:
+        return bool(analysis.asks[i])
 
     def _byline(
         self, passage: Passage, labels: tuple[str, ...], asked: set[str], q: np.ndarray

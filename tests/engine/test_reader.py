@@ -239,3 +239,15 @@ def test_a_name_or_date_cut_short_by_the_tagger_is_made_whole() -> None:
     date = EntitySpan(100 + month, 100 + month + len("August 2021"), "DATE", "August 2021", "august 2021")
     whole = _whole(date, passage)
     assert (whole.text, text[whole.start - 100 : whole.end - 100]) == ("5 August 2021", "5 August 2021")
+
+
+def test_a_heading_that_asks_the_question_leads_to_its_answer(sentence_reader) -> None:
+    text = (
+        "How do I copy a file?\n\n"
+        "The shutil module contains a copyfile() function.\n\n"
+        "How do I read a file?\n\n"
+        "Files are copied and read with functions that copy and read file objects, and copying a file is common."
+    )
+    found = sentence_reader.locate("How do I copy a file?", text)
+    assert found is not None
+    assert text[found.start : found.end] == "The shutil module contains a copyfile() function."
