@@ -324,7 +324,10 @@ def search(
     for rank, hit in enumerate(hits, start=1):
         name = hit_name(hit.path, hit.doc_type, hit.title)
         where = f"{name}:{hit.page}" if hit.page else name
-        click.echo(f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.score:.4f}  [{hit.matched}]")
+        click.echo(
+            f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.strength} match  {hit.score:.4f}  "
+            f"[{hit.matched}]"
+        )
         if hit.heading:
             echo(f"    § {hit.heading}")
         echo(f"    {hit.snippet}")

@@ -29,9 +29,9 @@ def bold_terms(text: str, terms: list[str]) -> str:
 
 
 class ResultsModel(QAbstractTableModel):
-    """Search hits as rows: file, folder, page, score, matched, snippet."""
+    """Search hits as rows: file, page, which side matched, how well (strong, good, weak), snippet, folder."""
 
-    COLUMNS = ("File", "Page", "Matched", "Score", "Snippet", "Folder")
+    COLUMNS = ("File", "Page", "Matched", "Match", "Snippet", "Folder")
     SNIPPET_COLUMN = 4
 
     def __init__(self, parent: Any = None) -> None:
@@ -78,18 +78,20 @@ class ResultsModel(QAbstractTableModel):
                 name,
                 "" if hit.page is None else str(hit.page),
                 hit.matched,
-                f"{hit.score:.4f}",
+                hit.strength,
                 hit.snippet,
                 folder,
             )[column]
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 3:
+                return f"A {hit.strength} match (score {hit.score:.4f}, comparable within this search only)"
             where = f"{full_name}, page {hit.page}" if hit.page else full_name
             return f"{where}\n{hit.heading}" if hit.heading else where
         if role == HitRole:
             return hit
         if role == SnippetHtmlRole:
             return bold_terms(hit.snippet, self._terms)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (1, 3):
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

@@ -340,7 +340,29 @@ def search(
     fused = _relevant(index, query, fused, cosines, tuning)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
-    return _hits(index, query, _spread(fused, doc_of, tuning.per_document, limit), best_views)
+    shown = _spread(fused, doc_of, tuning.per_document, limit)
+    calibrated = index.encoder.name == DEFAULT_ENCODER
+    strengths = _strengths(index, query, shown, cosines if calibrated else {}, tuning)
+    return _hits(index, query, shown, best_views, strengths)
+
+
+def _strengths(
+    index: Index, query: str, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning
+) -> dict[int, str]:
+    """How well each hit matches, in words a person reads across queries (the floors' scales, engine.tuning):
+    "strong" when its best view is very close in meaning or it holds nearly all the query's word weight, "good"
+    when close or holding most of it, "weak" otherwise. ``cosines`` is empty for an uncalibrated encoder."""
+    coverage = keyword_coverage(index, term_weights(index, query), [f.id for f in fused]) if fused else {}
+    out = {}
+    for f in fused:
+        cosine, held = cosines.get(f.id, -1.0), coverage.get(f.id, 0.0)
+        if cosine >= tuning.strong_cosine or held >= tuning.strong_coverage:
+            out[f.id] = "strong"
+        elif cosine >= tuning.good_cosine or held >= tuning.good_coverage:
+            out[f.id] = "good"
+        else:
+            out[f.id] = "weak"
+    return out
 
 
 def _relevant(
@@ -422,7 +444,9 @@ def _rerank(index: Index, reranker: CrossEncoderReranker, query: str, fused: lis
     return [Fused(present[i].id, float(scores[i]), present[i].sources) for i in order]
 
 
-def _hits(index: Index, query: str, fused: list[Fused], best_views: dict[int, int]) -> list[SearchHit]:
+def _hits(
+    index: Index, query: str, fused: list[Fused], best_views: dict[int, int], strengths: dict[int, str]
+) -> list[SearchHit]:
     if not fused:
         return []
     by_id = index.store.hit_rows([f.id for f in fused])
@@ -455,6 +479,7 @@ def _hits(index: Index, query: str, fused: list[Fused], best_views: dict[int, in
                 best_start=best[0] if best else None,
                 best_end=best[1] if best else None,
                 title=r["title"],
+                strength=strengths.get(f.id, "weak"),
             )
         )
     return hits

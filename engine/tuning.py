@@ -33,6 +33,8 @@ class SearchTuning:
             keyword_coverage): not a window that shares only the query's commonest word.
         known_share: when less than this share of the query's word weight is in words some window holds ...
         unknown_meaning_floor: ... a meaning hit needs a cosine of at least this (random letters embed near code).
+        strong_cosine, strong_coverage, good_cosine, good_coverage: a hit whose best view's cosine or share of the
+            query's word weight reaches these is a strong, or a good, match (SearchHit.strength).
     """
 
     candidates: int = 500
@@ -50,6 +52,11 @@ class SearchTuning:
     keyword_floor: float = 0.40
     known_share: float = 0.5
     unknown_meaning_floor: float = 0.50
+
+    strong_cosine: float = 0.60
+    strong_coverage: float = 0.85
+    good_cosine: float = 0.48
+    good_coverage: float = 0.60
 
     def without_floors(self) -> SearchTuning:
         """The same tuning with every relevance floor off (for a caller that judges the candidates itself)."""

@@ -47,6 +47,8 @@ class SearchHit:
             tokens) starts in the document's extracted text; None when the meaning side did not find the chunk.
         best_end: where that part ends.
         title: the document's own title (a mail's subject, a PDF's title), if it has one.
+        strength: how well it matches, comparable across queries: "strong", "good" or "weak" (engine.search
+            _strengths: its best view's cosine and its share of the query's word weight).
     """
 
     path: str
@@ -62,6 +64,7 @@ class SearchHit:
     best_start: int | None = None
     best_end: int | None = None
     title: str | None = None
+    strength: str = "weak"
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,10 @@ def test_search_text_shows_path_page_score_snippet(runner: CliRunner, indexed: P
     assert hits[0]["path"].endswith("lamport-manual.pdf")
     assert hits[0]["page"] >= 1
     lines = result.stdout.splitlines()
-    assert lines[0] == f" 1. {hits[0]['path']}:{hits[0]['page']}  {hits[0]['score']:.4f}  [{hits[0]['matched']}]"
+    assert lines[0] == (
+        f" 1. {hits[0]['path']}:{hits[0]['page']}  {hits[0]['strength']} match  {hits[0]['score']:.4f}  "
+        f"[{hits[0]['matched']}]"
+    )
     assert hits[0]["heading"] is None  # a PDF without an outline: no heading line
     assert lines[1] == f"    {hits[0]['snippet']}"
     assert "Errata to the Second Edition" in lines[1]

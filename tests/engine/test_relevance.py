@@ -108,3 +108,16 @@ def test_documents_named_by_a_file_name_or_a_title(make_indexer, docs, fake_enco
         assert store.documents_titled("Who wrote the Debian manual?") == []
         (answer,) = lib.ask("Who wrote the url package?", limit=1)
     assert (Path(answer.path).name, answer.answer) == ("url.txt", "Donald Arseneau")
+
+
+def test_a_hit_says_how_well_it_matches(library) -> None:
+    """With an encoder whose cosines were never calibrated, only the share of the query's word weight counts."""
+
+    def strength(query: str) -> str:
+        hit = library.search(query, limit=1, modes=("keyword",))[0]
+        assert Path(hit.path).name == "kettle.txt"
+        return hit.strength
+
+    assert strength("kettle whistle") == "strong"  # all its words
+    assert strength("kettle budget") == "good"  # its rarer word, 0.61 of the weight
+    assert strength("kettle system budget") == "weak"  # 0.56 of it
