@@ -175,7 +175,7 @@ _CODE_SIGNS = re.compile(r"[\\{}@#_=<>|()\[\]]")
 _COUNT = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|several|few|many)"
 _DURATION = re.compile(
     rf"^(about |some |over |under |up to |the |last |past |next |first |another |almost |nearly |at least |at most |"
-    rf"more than |less than |fewer than |only |just |around |roughly )*{_COUNT}"
+    rf"more than |less than |fewer than |only |just |around |roughly |every |each )*{_COUNT}"
     r"(\s*-?\s*(or|to|and|\d+|more))*\s*(full |whole |more |calendar |business |working )?"
     r"(seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|centuries)( long| old| later| ago)?$",
     re.IGNORECASE,

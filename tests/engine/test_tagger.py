@@ -118,6 +118,7 @@ Content-Type: text/plain
 Leslie Lamport wrote the manual, and Lamport answers its mail. \\Football is a macro; so is \\cs_new:Npn.
 FolderChange is a command. The Copyright Holder may change the license; copyright and holder are words.
 The Falcot Corp office runs Linux and IP; Rosemary Bailey works there, in Texas, for three months of 2002.
+Backups run every six months.
 Version 2021.06.15-1 was built in spring. Kali Linux ships Linux, and Linux is a kernel.
 1567 \\def\\XR@list{}
 """
@@ -140,6 +141,7 @@ Version 2021.06.15-1 was built in spring. Kali Linux ships Linux, and Linux is a
         ("Texas", "GPE", True),
         ("Rosemary Bailey", "PERSON", True),  # a first name, though "bailey" is a word
         ("three months", "DATE", False),  # a duration
+        ("every six months", "DATE", False),  # a period
         ("2002", "DATE", True),
         ("2021.06.15-1", "DATE", False),  # a version
         ("spring", "DATE", True),
