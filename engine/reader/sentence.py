@@ -303,6 +303,7 @@ class SentenceReader:
         return found[0] if found else None
 
 
+_OF_THE_NAME = re.compile(r"\s+(?:in|of|for)(?:\s+the)?(?:\s+[A-Z][\w'-]+)+")
 _INITIAL_THEN_NAME = re.compile(r"\s?[A-Z][a-z]+\b")
 _POINT_IN_TIME = re.compile(
     r"\d|\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b|\b(Christmas|Easter|spring|summer|autumn|winter)\b"
@@ -316,7 +317,7 @@ _DAY_BEFORE = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+$")
 _PATTERNS = {
     "NUMBER": re.compile(r"(?<![\w.,/\\^-])\d{1,6}(?![\w,\\-]|\.\d)"),
     "PATH": re.compile(r"(?<![\w/~])(?:~?/[\w.+-]+(?:/[\w.+-]*)+|(?:https?://)?[a-z][\w-]*(?:\.[\w-]+)+/[\w./~-]+)"),
-    "COMMAND": re.compile(r"\\[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]* -{1,2}[A-Za-z][\w-]*"),
+    "COMMAND": re.compile(r"\\begin\{[\w*]+\}|\\[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]* -{1,2}[A-Za-z][\w-]*"),
 }
 
 
@@ -362,13 +363,16 @@ def _answers(entity: EntitySpan, asked: set[str], when: bool = False) -> bool:
 
 def _whole(entity: EntitySpan, passage: Passage) -> EntitySpan:
     """An entity as a reader would quote it, where the tagger cut it short: a person's name after an initial
-    ("Johannes L." of "Johannes L. Braams"), a date without its day ("August 2021" of "5 August 2021")."""
+    ("Johannes L." of "Johannes L. Braams"), a date without its day ("August 2021" of "5 August 2021"), an
+    organisation before its "in the ..." ("Software" of "Software in the Public Interest")."""
     at, start, end = entity.end - passage.offset, entity.start, entity.end
     if entity.label == "PERSON" and entity.text.rstrip().endswith("."):
         if more := _INITIAL_THEN_NAME.match(passage.text, at):
             end = entity.end + more.end() - at
     elif entity.label == "DATE" and (day := _DAY_BEFORE.search(passage.text, 0, entity.start - passage.offset)):
         start = passage.offset + day.start()
+    elif entity.label == "ORG" and (more := _OF_THE_NAME.match(passage.text, at)):
+        end = entity.end + more.end() - at
     if (start, end) == (entity.start, entity.end):
         return entity
     text = passage.text[start - passage.offset : end - passage.offset]

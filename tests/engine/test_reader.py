@@ -132,12 +132,14 @@ def test_the_reader_finds_numbers_paths_and_commands_itself(sentence_reader) -> 
     text = (
         "Printing is administered through a web interface at http://localhost:631/ on every machine. "
         "APT keeps a copy of each downloaded .deb file in the directory /var/cache/apt/archives/ until it is "
-        "cleaned. To refer to another document, give \\externaldocument{aaa} in the preamble of the main file."
+        "cleaned. To refer to another document, give \\externaldocument{aaa} in the preamble of the main file. "
+        "A block of text is skipped from \\begin{comment} to the next \\end{comment}."
     )
     for question, answer in [
         ("On which port does the printing web interface listen?", "631"),
         ("Where does APT keep the .deb files it downloads?", "/var/cache/apt/archives/"),
         ("Which command refers to another document?", "\\externaldocument"),
+        ("Which environment skips a block of text?", "\\begin{comment}"),
     ]:
         found = sentence_reader.locate(question, text)
         assert found is not None, question
@@ -239,6 +241,10 @@ def test_a_name_or_date_cut_short_by_the_tagger_is_made_whole() -> None:
     date = EntitySpan(100 + month, 100 + month + len("August 2021"), "DATE", "August 2021", "august 2021")
     whole = _whole(date, passage)
     assert (whole.text, text[whole.start - 100 : whole.end - 100]) == ("5 August 2021", "5 August 2021")
+    spi = "Debian's assets are managed by Software in the Public Interest, a non-profit."
+    at = spi.index("Software")
+    org = EntitySpan(at, at + len("Software"), "ORG", "Software", "software")
+    assert _whole(org, Passage("doc", spi, 0)).text == "Software in the Public Interest"
 
 
 def test_a_heading_that_asks_the_question_leads_to_its_answer(sentence_reader) -> None:
