@@ -24,7 +24,7 @@ from engine.fts import content_words
 from engine.reader import Candidate, Passage
 from engine.reader.text import asked_kind, blocks, expected_labels, sentences
 from engine.tagger import NAME_LABELS, EntitySpan, Tagger, english, is_duration
-from engine.words import english_words, first_names
+from engine.words import english_words, first_names, is_place
 
 W_SENTENCE, W_WINDOW3, W_WINDOW2, W_BLOCK, W_FIRST = 1.0, 1.0, 0.5, 2.0, 0.1
 W_RANK = 0.05  # per search rank of the passage: later passages must be clearly better to win
@@ -41,6 +41,7 @@ TITLE_WORDS = 6
 ENTITY_TOP = 5
 ENTITY_MARGIN = 0.15
 ENTITY_REACH = 2
+ENTITY_FAR = 0.75  # when none is within ENTITY_MARGIN, the sentences within this of the best are looked at too
 # A heading or a sentence that asks the question itself (cosine at least this) leads to its answer, the sentence
 # after it, which then outranks the passage's best by W_ASKED.
 ASKED_HEADING = 0.85
@@ -200,6 +201,14 @@ class SentenceReader:
                 # Later finds rank just below earlier ones: the order of looking is the order of belief.
                 score = lead - 1e-3 * len(answers)
                 answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
+        if not answers:  # none close to the best: the next best sentences not far behind, believed less, and
+            # only the kind most asked for (a place for "where", not a facility)
+            for i in [i for i in order[1:ENTITY_TOP] if ranked[i] >= ranked[best] - ENTITY_FAR]:
+                a, b = analysis.sentences[i]
+                start, end = passage.offset + a, passage.offset + b
+                entity = self._entity(passage, start, end, labels[:1], asked)
+                if entity is not None:
+                    answers.append(Candidate(passage.doc, entity.start, entity.end, float(ranked[i]), start, end))
         return answers
 
     def _asked_heading(self, analysis: _Analysis, q: np.ndarray) -> int | None:
@@ -351,6 +360,8 @@ def _answers(entity: EntitySpan, asked: set[str], when: bool = False) -> bool:
     if entity.label in _PATTERNS:  # a path or a command holds the question's words ("apt" in /var/cache/apt)
         return entity.text.lower() not in asked and entity.text.strip("\\").lower() not in asked
     if set(content_words(entity.text)) & asked:
+        return False
+    if entity.label == "GPE" and not is_place(entity.norm):  # "Red Hat" is no place the gazetteer knows
         return False
     if entity.label == "DATE" and when:  # "when?" asks for a point in time: "June 2014", not "at least 5 years"
         return _POINT_IN_TIME.search(entity.text) is not None and not is_duration(entity.text)

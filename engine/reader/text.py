@@ -96,6 +96,7 @@ _WHERE_ON_DISK = re.compile(
     r"found|defined|developed|hosted|maintained|downloaded|cached|written|logged|listed)\b",
     re.IGNORECASE,
 )
+_IN_THE_WORLD = re.compile(r"\bin the world\b|\bon earth\b", re.IGNORECASE)  # a place on a map after all
 _QUESTION_TYPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     # the author of a text is a person; who else acts may be an organisation too (a nationality never answers)
     (re.compile(r"^\s*(who|whom|whose)\b.*\b(wrote|written|writes|authors?|authored)\b", re.I), ("PERSON",)),
@@ -143,7 +144,7 @@ def expected_labels(question: str) -> tuple[str, ...]:
     COMMAND (a TeX macro, or a command with an option), which patterns find (engine.reader.sentence)."""
     for pattern, labels in _QUESTION_TYPES:
         if pattern.search(question):
-            if labels[0] == "GPE" and _WHERE_ON_DISK.search(question):
+            if labels[0] == "GPE" and _WHERE_ON_DISK.search(question) and not _IN_THE_WORLD.search(question):
                 return ("PATH", *labels)
             return labels
     return ()

@@ -93,6 +93,7 @@ def test_long_runs_are_cut() -> None:
         ("On which port does the CUPS web interface listen?", ("NUMBER",)),
         ("Where is the GRUB 2 configuration file stored?", ("PATH", "GPE", "LOC", "FAC")),  # on a disk
         ("Where was the book published?", ("GPE", "LOC", "FAC")),
+        ("Where in the world is the site located?", ("GPE", "LOC", "FAC")),
         ("Which French publisher brought it out?", ("ORG",)),
         ("Which command of the xr package refers to another document?", ("COMMAND",)),
     ],
@@ -257,3 +258,20 @@ def test_a_heading_that_asks_the_question_leads_to_its_answer(sentence_reader) -
     found = sentence_reader.locate("How do I copy a file?", text)
     assert found is not None
     assert text[found.start : found.end] == "The shutil module contains a copyfile() function."
+
+
+def test_a_date_further_from_the_best_sentence_still_answers_when(sentence_reader, monkeypatch) -> None:
+    import engine.reader.sentence as sentence
+
+    text = (
+        "What Is Debian?\n\nDebian is a free operating system, and the Debian project creates it. "
+        "The project was created by volunteers who share its goals and make every release together. "
+        "When he created Debian, in 1993, Ian Murdock had clear objectives, which he expressed in the manifesto."
+    )
+    found = sentence_reader.locate("In what year was Debian created?", text)
+    assert found is not None
+    assert text[found.start : found.end] == "1993"
+    monkeypatch.setattr(sentence, "ENTITY_FAR", 0.0)  # only the sentences close to the best: the heading wins
+    found = sentence_reader.locate("In what year was Debian created?", text)
+    assert found is not None
+    assert text[found.start : found.end] == "What Is Debian?"
