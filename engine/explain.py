@@ -17,8 +17,8 @@ import numpy as np
 
 from engine.errors import QueryError
 from engine.fts import STOPWORDS, content_words
-from engine.search import clean_query, term_weights
-from engine.spelling import corrected, corrections
+from engine.search import QueryTerms, clean_query
+from engine.spelling import spelled
 from engine.types import Explanation, SearchHit
 
 if TYPE_CHECKING:
@@ -37,21 +37,21 @@ def explain(index: Index, query: str, hit: SearchHit) -> Explanation:
         QueryError: the query is empty or not text.
         QueryError: the hit's window is no longer in the index (its file changed since the search).
     """
-    query = clean_query(query)
-    query = corrected(query, corrections(index, query))
+    query = spelled(index, clean_query(query))[0]
     store = index.store
     chunk = store.chunk_at(hit.path, hit.start)
     if chunk is None:
         raise QueryError(f"{hit.path}: this hit's window is no longer indexed (the file changed): search again")
     chunk_id, text, views = chunk
     # The keyword side: which of the query's words the window holds, by their weight.
-    weights = term_weights(index, query)
+    terms = QueryTerms.of(index, query)
+    weights = terms.weights
     words = {}
     for word in content_words(query):
         stems = store.stems(word)
         if stems:
             words[word] = stems[0]
-    holds = {term for term in weights if chunk_id in store.windows_with(term)}
+    holds = {term for term in weights if chunk_id in terms.windows(term)}
     total = sum(weights.values()) or 1.0
     matched = tuple((w, round(weights[t] / total, 3)) for w, t in words.items() if t in holds)
     missing = tuple(w for w, t in words.items() if t in weights and t not in holds)

@@ -17,7 +17,7 @@ from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
 from engine.search import Filters, clean_query, first_of_each, search, unknown_words
 from engine.settings import Settings
-from engine.spelling import corrected, corrections
+from engine.spelling import spelled
 from engine.tagger import DEFAULT_TAGGER, NO_TAGGER, EntitySpan, Tagger, load_tagger, short_forms
 from engine.tuning import SearchTuning
 from engine.types import Answer, Entity, Explanation, FailedFile, SearchHit, Status, Verification
@@ -101,9 +101,7 @@ class Library:
     def spelled(self, query: str) -> tuple[str, dict[str, str]]:
         """What search searches for ``query`` (its misspelt words put right, engine.spelling) and {misspelt word:
         the word searched for instead}, for a front end to say what it did."""
-        query = clean_query(query)
-        fixes = corrections(self.index, query)
-        return corrected(query, fixes), fixes
+        return spelled(self.index, clean_query(query))
 
     def unknown_words(self, query: str) -> list[str]:
         """The words of ``query`` that no document holds (after spelling), for a front end to say why nothing
@@ -168,10 +166,10 @@ class Library:
                 the reader reads the first ``passages`` of them instead of searching again.
         """
         question = clean_query(question)
+        filters = Filters(path, tuple(types), entity, author, after, before)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
             # named document's passages for "Who wrote it?", whose words are in no document.
-            filters = Filters(path, tuple(types), entity, author, after, before)
             hits = search(
                 self.index, question, limit=passages, filters=filters, reranker=self.reranker,
                 tuning=self.tuning.without_floors(),
@@ -186,7 +184,7 @@ class Library:
         if {"PERSON", "ORG", "PATH"} & labels:
             # "Who wrote the url package?": the document the question names, by its file's name (url.pdf) or its
             # title, says so in its byline, though the search found pages about URLs first.
-            where, params = Filters(path, tuple(types), entity, author, after, before).sql()
+            where, params = filters.sql()
             store = self.index.store
             named = store.documents_named(content_words(question), where, params)
             named += [d for d in store.documents_titled(question, where, params) if d not in named]

@@ -8,7 +8,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -21,7 +21,7 @@ from engine.index import Index
 from engine.pages import page_of
 from engine.rerank import CrossEncoderReranker
 from engine.snippet import make_snippet
-from engine.spelling import corrected, corrections
+from engine.spelling import spelled
 from engine.tagger import normalise, short_forms
 from engine.tuning import DEFAULT_TUNING, SearchTuning
 from engine.types import DOC_TYPES, Matched, SearchHit
@@ -178,30 +178,53 @@ def keyword_evidence(
     return rescored
 
 
-def term_weights(index: Index, query: str) -> dict[str, float]:
-    """Each word of ``query`` the keyword side looks for (stemmed as the keyword index stems it), with its inverse
-    document frequency over the index's windows: a word in few windows weighs much, one in most weighs little, one
-    in none the most of all."""
-    store = index.store
-    stems = list(dict.fromkeys(store.stems(" ".join(content_words(query)))))
-    if not stems:
-        return {}
-    n = store.window_count()
-    counts = store.term_counts(stems)
-    return {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
+@dataclass
+class QueryTerms:
+    """The words of a query the keyword side looks for, stemmed as the keyword index stems them, as the index knows
+    them: how many windows hold each, its weight (its inverse document frequency over the windows: a word in few
+    windows weighs much, one in most little, one in none the most of all), and, read once when first asked, the
+    windows that hold it. One is made per search; the floors, the match strengths and explain read it."""
 
+    index: Index
+    counts: dict[str, int]
+    weights: dict[str, float]
+    _windows: dict[str, set[int]] = field(default_factory=dict)
 
-def keyword_coverage(index: Index, weights: dict[str, float], chunks: Sequence[int]) -> dict[int, float]:
-    """For each of ``chunks``, the share of the query's word weight (``weights``, from term_weights) that it holds:
-    1.0 when it has every word of the query, near 0 when it has only its commonest one."""
-    total = sum(weights.values())
-    covered = dict.fromkeys(chunks, 0.0)
-    if not total:
+    @classmethod
+    def of(cls, index: Index, query: str) -> QueryTerms:
+        store = index.store
+        stems = list(dict.fromkeys(store.stems(" ".join(content_words(query)))))
+        if not stems:
+            return cls(index, {}, {})
+        n = store.window_count()
+        counts = store.term_counts(stems)
+        return cls(index, counts, {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()})
+
+    def windows(self, term: str) -> set[int]:
+        """The ids of the windows that hold ``term``."""
+        if term not in self._windows:
+            self._windows[term] = self.index.store.windows_with(term)
+        return self._windows[term]
+
+    def coverage(self, chunks: Sequence[int]) -> dict[int, float]:
+        """For each of ``chunks``, the share of the query's word weight that it holds: 1.0 when it has every word of
+        the query, near 0 when it has only its commonest one."""
+        total = sum(self.weights.values())
+        covered = dict.fromkeys(chunks, 0.0)
+        if not total:
+            return covered
+        for term, weight in self.weights.items():
+            for chunk in self.windows(term).intersection(covered):
+                covered[chunk] += weight / total
         return covered
-    for term, weight in weights.items():
-        for chunk in index.store.windows_with(term).intersection(covered):
-            covered[chunk] += weight / total
-    return covered
+
+    @property
+    def known_share(self) -> float:
+        """The share of the query's word weight in words that some window holds."""
+        total = sum(self.weights.values())
+        if not total:
+            return 1.0  # no word to judge by (a query of stopwords)
+        return sum(w for t, w in self.weights.items() if self.counts[t]) / total
 
 
 def _dense_ids(
@@ -310,7 +333,7 @@ def search(
     """
     query = clean_query(query)
     if spelling:
-        query = corrected(query, corrections(index, query))
+        query = spelled(index, query)[0]
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}")
     filters = filters or Filters()
@@ -337,22 +360,23 @@ def search(
             documents=doc_of,
             document_weight=tuning.document_weight,
         )
-    fused = _relevant(index, query, fused, cosines, tuning)
+    terms = QueryTerms.of(index, query)
+    fused = _relevant(terms, fused, cosines, tuning)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
     shown = _spread(fused, doc_of, tuning.per_document, limit)
     calibrated = index.encoder.name == DEFAULT_ENCODER
-    strengths = _strengths(index, query, shown, cosines if calibrated else {}, tuning)
+    strengths = _strengths(terms, shown, cosines if calibrated else {}, tuning)
     return _hits(index, query, shown, best_views, strengths)
 
 
 def _strengths(
-    index: Index, query: str, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning
+    terms: QueryTerms, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning
 ) -> dict[int, str]:
     """How well each hit matches, in words a person reads across queries (the floors' scales, engine.tuning):
     "strong" when its best view is very close in meaning or it holds nearly all the query's word weight, "good"
     when close or holding most of it, "weak" otherwise. ``cosines`` is empty for an uncalibrated encoder."""
-    coverage = keyword_coverage(index, term_weights(index, query), [f.id for f in fused]) if fused else {}
+    coverage = terms.coverage([f.id for f in fused])
     out = {}
     for f in fused:
         cosine, held = cosines.get(f.id, -1.0), coverage.get(f.id, 0.0)
@@ -365,9 +389,7 @@ def _strengths(
     return out
 
 
-def _relevant(
-    index: Index, query: str, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning
-) -> list[Fused]:
+def _relevant(terms: QueryTerms, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning) -> list[Fused]:
     """The candidates that are hits, however they rank: close in meaning to the query (their best view's cosine at
     least the meaning floor), or holding enough of its words (their keyword coverage at least the keyword floor).
     So a query nothing answers gets no hits: not the windows that share its commonest word, nor those the encoder
@@ -379,14 +401,13 @@ def _relevant(
     """
     if not fused:
         return fused
-    weights = term_weights(index, query)
     floor = -math.inf
-    if index.encoder.name == DEFAULT_ENCODER:
+    if terms.index.encoder.name == DEFAULT_ENCODER:
         floor = tuning.meaning_floor
-        if known_share(index, weights) < tuning.known_share:
+        if terms.known_share < tuning.known_share:
             floor = max(floor, tuning.unknown_meaning_floor)
     keyword = [f.id for f in fused if "keyword" in f.sources]
-    coverage = keyword_coverage(index, weights, keyword) if tuning.keyword_floor > 0 else dict.fromkeys(keyword, 1.0)
+    coverage = terms.coverage(keyword) if tuning.keyword_floor > 0 else dict.fromkeys(keyword, 1.0)
     return [
         f for f in fused
         if ("meaning" in f.sources and cosines.get(f.id, math.inf) >= floor)
@@ -394,24 +415,9 @@ def _relevant(
     ]  # fmt: skip
 
 
-def known_share(index: Index, weights: dict[str, float]) -> float:
-    """The share of the query's word weight (from term_weights) in words that some window holds."""
-    total = sum(weights.values())
-    if not total:
-        return 1.0  # no word to judge by (a query of stopwords)
-    counts = index.store.term_counts(list(weights))
-    return sum(w for t, w in weights.items() if counts[t]) / total
-
-
 def unknown_words(index: Index, query: str) -> list[str]:
     """The words of ``query`` that no window holds (in any form the keyword index stems to the same term)."""
-    store = index.store
-    unknown = []
-    for word in content_words(clean_query(query)):
-        stems = store.stems(word)
-        if stems and not any(store.term_counts(stems).values()):
-            unknown.append(word)
-    return unknown
+    return [word for word in content_words(clean_query(query)) if not index.store.holds(word)]
 
 
 def _spread(fused: list[Fused], doc_of: dict[int, int], per_document: int, limit: int) -> list[Fused]:

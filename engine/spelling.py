@@ -55,8 +55,7 @@ def corrections(index: Index, query: str) -> dict[str, str]:
     for word in content_words(_QUOTED.sub(" ", query)):
         if len(word) < MIN_LENGTH or not (word.isascii() and word.isalpha()):
             continue
-        stems = store.stems(word)
-        if not stems or any(store.term_counts(stems).values()) or word in english_words():
+        if store.holds(word) or word in english_words():
             continue
         candidates = [(rank, c) for rank, c in _edits(word) if c in english_words()]
         stem_of = {c: s[0] for _rank, c in candidates if len(s := store.stems(c)) == 1}
@@ -83,3 +82,10 @@ def corrected(query: str, fixes: dict[str, str]) -> str:
     return "".join(
         part if part.startswith('"') else pattern.sub(lambda m: fixes[m.group(0).lower()], part) for part in parts
     )
+
+
+def spelled(index: Index, query: str) -> tuple[str, dict[str, str]]:
+    """What search searches for ``query`` (cleaned already): its misspelt words put right, and {misspelt word: the
+    word searched for instead}."""
+    fixes = corrections(index, query)
+    return corrected(query, fixes), fixes

@@ -30,7 +30,7 @@ class SearchTuning:
             bench/relevance_floor.py; other encoders have no floor until one is set for them).
         keyword_floor: a window found by keyword is a hit (whatever its meaning) when it holds at least this share
             of the query's word weight (each word weighs its inverse document frequency; engine.search
-            keyword_coverage): not a window that shares only the query's commonest word.
+            QueryTerms.coverage): not a window that shares only the query's commonest word.
         known_share: when less than this share of the query's word weight is in words some window holds ...
         unknown_meaning_floor: ... a meaning hit needs a cosine of at least this (random letters embed near code).
         strong_cosine, strong_coverage, good_cosine, good_coverage: a hit whose best view's cosine or share of the

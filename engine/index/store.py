@@ -623,6 +623,12 @@ class Store:
         counts.update((r[0], int(r[1])) for r in self.conn.execute(sql, list(counts)))
         return counts
 
+    def holds(self, word: str) -> bool:
+        """Whether some window holds ``word`` in a form the keyword index stems as it does (True for a word that
+        stems to no term at all: there is nothing to look for)."""
+        stems = self.stems(word)
+        return not stems or any(self.term_counts(stems).values())
+
     def window_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
 

@@ -42,10 +42,11 @@ def test_a_keyword_hit_holds_most_of_what_the_query_weighs(library) -> None:
 
 
 def test_the_weights_are_inverse_document_frequencies(library) -> None:
-    weights = search_module.term_weights(library.index, "the system kettle zeppelins")
+    terms = search_module.QueryTerms.of(library.index, "the system kettle zeppelins")
+    weights = terms.weights
     assert list(weights) == ["system", "kettl", "zeppelin"]  # stemmed as the keyword index stems, stopwords out
     assert weights["system"] < weights["kettl"] < weights["zeppelin"]
-    coverage = search_module.keyword_coverage(library.index, weights, library.index.store.chunk_ids().tolist())
+    coverage = terms.coverage(library.index.store.chunk_ids().tolist())
     assert max(coverage.values()) == pytest.approx(weights["kettl"] / sum(weights.values()))
     assert library.unknown_words("the system kettle zeppelins") == ["zeppelins"]
 
