@@ -61,6 +61,18 @@ class _Bridge(QObject):
     watched = Signal(object)
 
 
+def _card(name: str, background: str) -> QLabel:
+    """A panel of rich text, hidden until it has something to say (the answer card, the explanation of a hit)."""
+    card = QLabel()
+    card.setObjectName(name)
+    card.setWordWrap(True)
+    card.setTextFormat(Qt.TextFormat.RichText)
+    card.setFrameShape(QFrame.Shape.StyledPanel)
+    card.setStyleSheet(f"#{name} {{ background: {background}; padding: 8px; }}")
+    card.setVisible(False)
+    return card
+
+
 class MainWindow(QMainWindow):
     """The main window.
 
@@ -126,14 +138,8 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.go)
         bar.addWidget(self.filter_chip)
 
-        self.answer_card = QLabel()
-        self.answer_card.setObjectName("answerCard")
-        self.answer_card.setWordWrap(True)
-        self.answer_card.setTextFormat(Qt.TextFormat.RichText)
-        self.answer_card.setFrameShape(QFrame.Shape.StyledPanel)
-        self.answer_card.setStyleSheet("#answerCard { background: #fff7e6; padding: 8px; }")
+        self.answer_card = _card("answerCard", "#fff7e6")
         self.answer_card.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.answer_card.setVisible(False)
         self.answer_card.mousePressEvent = lambda _event: self.show_answer(0)  # type: ignore[method-assign]
 
         self.model = ResultsModel(self)
@@ -158,13 +164,7 @@ class MainWindow(QMainWindow):
                                    "query (Ctrl+E)")  # fmt: skip
         self.why_button.setEnabled(False)
         self.why_button.clicked.connect(self.explain_current)
-        self.why_card = QLabel()
-        self.why_card.setObjectName("whyCard")
-        self.why_card.setWordWrap(True)
-        self.why_card.setTextFormat(Qt.TextFormat.RichText)
-        self.why_card.setFrameShape(QFrame.Shape.StyledPanel)
-        self.why_card.setStyleSheet("#whyCard { background: #eef4ff; padding: 8px; }")
-        self.why_card.setVisible(False)
+        self.why_card = _card("whyCard", "#eef4ff")
         self._query_shown = ""
 
         middle = QWidget()
