@@ -216,14 +216,26 @@ class SentenceReader:
         is no heading itself: there the text answers it."""
         cosines = analysis.sentence_vecs @ q
         best = int(np.argmax(cosines))
-        if cosines[best] < ASKED_HEADING or (not analysis.title_like[best] and not self._asks(analysis, best)):
+        if cosines[best] < ASKED_HEADING or (not analysis.title_like[best] and not analysis.asks[best]):
             return None
         following = [i for i in range(best + 1, min(best + 4, len(cosines))) if not analysis.title_like[i]]
         return following[0] if following else None
 
-    @staticmethod
-    def _asks(analysis: _Analysis, i: int) -> bool:
-        return bool(analysis.asks[i])
+    def _entities(self, passage: Passage, start: int, end: int, english_names: bool = False) -> list[EntitySpan]:
+        """The entities of [start, end) (document offsets) of ``passage``: those stored, else the tagger's now; with
+        ``english_names``, the tagger's names only when the passage is English (in another language the English
+        model's names are its nouns)."""
+        found = [e for e in passage.entities if start <= e.start and e.end <= end]
+        if found or self.tagger is None:
+            return found
+        a = start - passage.offset
+        found = [
+            EntitySpan(e.start + start, e.end + start, e.label, e.text, e.norm)
+            for e in self.tagger.tag([passage.text[a : end - passage.offset]])[0]
+        ]
+        if english_names and not english(passage.text):
+            found = [e for e in found if e.label not in NAME_LABELS]
+        return found
 
     def _byline(
         self, passage: Passage, labels: tuple[str, ...], asked: set[str], q: np.ndarray
@@ -235,12 +247,7 @@ class SentenceReader:
         head = passage.text[:BYLINE_CHARS]
         if (cut := _ABSTRACT.search(head)) is not None:
             head = head[: cut.start()]
-        tagged = [e for e in passage.entities if e.end - passage.offset <= len(head)]
-        if not tagged and self.tagger is not None:
-            tagged = [
-                EntitySpan(e.start + passage.offset, e.end + passage.offset, e.label, e.text, e.norm)
-                for e in self.tagger.tag([head])[0]
-            ]
+        tagged: list[EntitySpan] | None = None  # tagged when a name is asked for, once
         for wanted in labels:
             if wanted == "PATH":  # "Where is it developed?": the address under its title
                 if (address := _PATTERNS["PATH"].search(head)) is not None:
@@ -250,6 +257,8 @@ class SentenceReader:
                 continue
             if wanted not in ("PERSON", "ORG"):
                 continue
+            if tagged is None:
+                tagged = self._entities(passage, passage.offset, passage.offset + len(head))
             spans = {
                 (w.start, w.end)
                 for e in tagged
@@ -283,15 +292,8 @@ class SentenceReader:
         self, passage: Passage, start: int, end: int, labels: tuple[str, ...], asked: set[str]
     ) -> EntitySpan | None:
         """The first entity of a wanted kind in [start, end) that the question does not already name."""
-        found = [e for e in passage.entities if start <= e.start and e.end <= end]
         a = start - passage.offset
-        if not found and self.tagger is not None and set(labels) - set(_PATTERNS):
-            found = [
-                EntitySpan(e.start + start, e.end + start, e.label, e.text, e.norm)
-                for e in self.tagger.tag([passage.text[a : end - passage.offset]])[0]
-            ]
-            if not english(passage.text):  # the English model's names in another language are its nouns
-                found = [e for e in found if e.label not in NAME_LABELS]
+        found = self._entities(passage, start, end, english_names=True) if set(labels) - set(_PATTERNS) else []
         sentence = passage.text[a : end - passage.offset]
         for label in set(labels) & set(_PATTERNS):
             for m in _PATTERNS[label].finditer(sentence):
