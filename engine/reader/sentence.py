@@ -42,6 +42,7 @@ ENTITY_TOP = 5
 ENTITY_MARGIN = 0.15
 ENTITY_REACH = 2
 ENTITY_FAR = 0.75  # when none is within ENTITY_MARGIN, the sentences within this of the best are looked at too
+PATTERN_TOP = 12  # and for what a pattern finds (a port's number, a path, a macro), the best this many
 # A heading or a sentence that asks the question itself (cosine at least this) leads to its answer, the sentence
 # after it, which then outranks the passage's best by W_ASKED.
 ASKED_HEADING = 0.85
@@ -156,7 +157,7 @@ class SentenceReader:
                 start, end = passage.offset + a, passage.offset + b
                 found.append(Candidate(passage.doc, start, end, float(ranked[order[0]]) + W_ASKED, start, end))
             if labels:
-                named = self._entity_answers(passage, analysis, order, ranked, labels, asked)
+                named = self._entity_answers(passage, analysis, order, ranked, labels, asked, q)
                 if named:
                     named_found += named[:limit]
                     continue
@@ -178,6 +179,7 @@ class SentenceReader:
         ranked: np.ndarray,
         labels: tuple[str, ...],
         asked: set[str],
+        q: np.ndarray,
     ) -> list[Candidate]:
         """Entities of a wanted kind, looked for in the best sentence, then in the ENTITY_REACH sentences after it,
         then in the other sentences scored within ENTITY_MARGIN of it; in that order, each scored as the best.
@@ -190,6 +192,11 @@ class SentenceReader:
         close = [i for i in order[1:ENTITY_TOP] if ranked[i] >= ranked[best] - ENTITY_MARGIN]
         if set(labels) <= set(_PATTERNS):  # a number after "port", a path: rare enough to look further for
             close = order[1:ENTITY_TOP]
+        # The name must stand in the sentence itself: of those close, the sentence nearest the question comes
+        # first, not the one whose neighbours are ("dpkg -L lists a package's files", then "To find the package a
+        # file belongs to, use dpkg -S")
+        own = analysis.sentence_vecs @ q
+        close.sort(key=lambda i: -float(own[i]))
         answers: list[Candidate] = []
         # A title that leads to its answer on the next line is not penalised as a title.
         lead = float(ranked[best] + W_TITLE * analysis.title_like[best])
@@ -203,7 +210,10 @@ class SentenceReader:
                 answers.append(Candidate(passage.doc, entity.start, entity.end, score, start, end))
         if not answers:  # none close to the best: the next best sentences not far behind, believed less, and
             # only the kind most asked for (a place for "where", not a facility)
-            for i in [i for i in order[1:ENTITY_TOP] if ranked[i] >= ranked[best] - ENTITY_FAR]:
+            far = [i for i in order[1:ENTITY_TOP] if ranked[i] >= ranked[best] - ENTITY_FAR]
+            if set(labels) <= set(_PATTERNS):  # a port's number, a path, a macro: found by pattern, rarely wrong
+                far = order[1:PATTERN_TOP]
+            for i in far:
                 a, b = analysis.sentences[i]
                 start, end = passage.offset + a, passage.offset + b
                 entity = self._entity(passage, start, end, labels[:1], asked)
@@ -298,7 +308,8 @@ class SentenceReader:
         for label in set(labels) & set(_PATTERNS):
             for m in _PATTERNS[label].finditer(sentence):
                 text = m.group(0).rstrip(".,;:")  # a sentence's stop is not part of a path
-                found.append(EntitySpan(start + m.start(), start + m.start() + len(text), label, text, text.lower()))
+                norm = (m.groupdict().get("env") or m.groupdict().get("named") or text).lower()
+                found.append(EntitySpan(start + m.start(), start + m.start() + len(text), label, text, norm))
         found.sort(key=lambda e: e.start)
         for wanted in labels:  # labels are in order of preference
             fitting = [e for e in found if e.label == wanted and _answers(e, asked, when=labels[0] == "DATE")]
@@ -328,10 +339,39 @@ _DAY_BEFORE = re.compile(r"\b\d{1,2}(st|nd|rd|th)?\s+$")
 _PATTERNS = {
     "NUMBER": re.compile(r"(?<![\w.,/\\^-])\d{1,6}(?![\w,\\-]|\.\d)"),
     "PATH": re.compile(r"(?<![\w/~])(?:~?/[\w.+-]+(?:/[\w.+-]*)+|(?:https?://)?[a-z][\w-]*(?:\.[\w-]+)+/[\w./~-]+)"),
-    "COMMAND": re.compile(r"\\begin\{[\w*]+\}|\\[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]* -{1,2}[A-Za-z][\w-]*"),
+    # \end closes what \begin opened: it is never the command asked for
+    "COMMAND": re.compile(r"\\begin\{[\w*]+\}|\\(?!end\b)[A-Za-z@]{2,}\*?|\b[a-z][\w.+-]* -{1,2}[A-Za-z][\w-]*"),
+    # an environment by its \begin, or by name: "a comment environment"
+    "ENVIRONMENT": re.compile(r"\\begin\{(?P<env>[\w*]+)\}|\b(?P<named>[a-z][a-z*]*) environment\b"),
 }
 
 
+# words before "environment" that name none: "the environment", "a new environment"
+_NOT_ENVIRONMENTS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "new",
+        "same",
+        "whole",
+        "own",
+        "an",
+        "each",
+        "any",
+        "every",
+        "given",
+        "current",
+        "following",
+        "standard",
+        "other",
+        "such",
+        "one",
+        "its",
+    ]
+)
 _PORT_BEFORE = re.compile(r"(\bports?\s+(number\s+)?|:)$", re.IGNORECASE)
 _ABSTRACT = re.compile(r"^\s*(abstract|contents|introduction|1\.?\s+introduction)\b", re.IGNORECASE | re.MULTILINE)
 # A line that is a name alone: two to four capitalised words (initials, "van", "von", "de" between), a mark after.
@@ -359,6 +399,8 @@ def _answers(entity: EntitySpan, asked: set[str], when: bool = False) -> bool:
     Developers" for a question about Debian), and a name looks like one: a capital letter in it; for a person or an
     organisation, not one word in capitals (a tagger takes "LATEX" for a person); for ``when``, a date with a year, a
     day or a month in it."""
+    if entity.label == "ENVIRONMENT":  # named by its name: not "the verbatim environment" when verbatim is asked
+        return entity.norm.rstrip("*") not in asked and entity.norm not in _NOT_ENVIRONMENTS
     if entity.label in _PATTERNS:  # a path or a command holds the question's words ("apt" in /var/cache/apt)
         return entity.text.lower() not in asked and entity.text.strip("\\").lower() not in asked
     if set(content_words(entity.text)) & asked:

@@ -112,7 +112,8 @@ _QUESTION_TYPES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
      ("MONEY", "QUANTITY", "PERCENT", "CARDINAL", "DATE", "TIME")),
     (re.compile(_LEAD + r"(what|which)( \w+)? (company|organi[sz]ation|firm|group|publisher|university|institution|"
                 r"foundation|society|project|team)\b", re.I), ("ORG",)),
-    (re.compile(_LEAD + r"(what|which) (\w+ )?(command|macro|option|environment)\b", re.I), ("COMMAND",)),
+    (re.compile(_LEAD + r"(what|which) (\w+ )?environment\b", re.I), ("ENVIRONMENT",)),
+    (re.compile(_LEAD + r"(what|which) (\w+ )?(command|macro|option)\b", re.I), ("COMMAND",)),
 ]  # fmt: skip
 
 
@@ -140,8 +141,9 @@ def asked_kind(question: str) -> tuple[str, ...]:
 
 def expected_labels(question: str) -> tuple[str, ...]:
     """The entity labels that would answer ``question``, in order of preference; empty when the answer is a
-    sentence, not a name. Besides the tagger's labels: NUMBER (digits), PATH (a file's path or a web address) and
-    COMMAND (a TeX macro, or a command with an option), which patterns find (engine.reader.sentence)."""
+    sentence, not a name. Besides the tagger's labels: NUMBER (digits), PATH (a file's path or a web address),
+    COMMAND (a TeX macro, or a command with an option) and ENVIRONMENT (a TeX environment), which patterns find
+    (engine.reader.sentence)."""
     for pattern, labels in _QUESTION_TYPES:
         if pattern.search(question):
             if labels[0] == "GPE" and _WHERE_ON_DISK.search(question) and not _IN_THE_WORLD.search(question):

@@ -96,6 +96,7 @@ def test_long_runs_are_cut() -> None:
         ("Where in the world is the site located?", ("GPE", "LOC", "FAC")),
         ("Which French publisher brought it out?", ("ORG",)),
         ("Which command of the xr package refers to another document?", ("COMMAND",)),
+        ("Which environment does the verbatim package provide?", ("ENVIRONMENT",)),
     ],
 )
 def test_expected_labels(question: str, labels: tuple[str, ...]) -> None:
@@ -145,6 +146,69 @@ def test_the_reader_finds_numbers_paths_and_commands_itself(sentence_reader) -> 
         found = sentence_reader.locate(question, text)
         assert found is not None, question
         assert text[found.start : found.end] == answer
+
+
+# From the Debian Administrator's Handbook (sections 12.4.1 and 6.4) and verbatim.pdf (texlive-latex-base-doc).
+MUNIN = (
+    "12.4.1. Setting Up Munin\nThe purpose of Munin is to monitor many machines; therefore, it quite naturally uses "
+    "a client/server architecture. The central host \u2014 the grapher \u2014 collects data from all the monitored "
+    "hosts, and generates historical graphs.\n12.4.1.1. Configuring Hosts To Monitor\nThe first step is to install "
+    "the munin-node package. The daemon installed by this package listens on port 4949 and sends back the data "
+    "collected by all the active plugins. Each plugin is a simple program returning a description of the collected "
+    "data as well as the latest measured value. Plugins are stored in /usr/share/munin/plugins/, but only those "
+    "with a symbolic link in /etc/munin/plugins/ are really used. When the package is installed, a set of active "
+    "plugins is determined based on the available software and the current configuration of the host. However, "
+    "this autoconfiguration depends on a feature that each plugin must provide, and it is usually a good idea to "
+    "review and tweak the results by hand. Browsing /etc/munin/plugins/ is therefore a good way of getting an idea "
+    "of what each plugin is about. The munin-node daemon must be told which hosts may query it. This involves "
+    "allow directives in the /etc/munin/munin-node.conf file. An administrator will usually add a similar line "
+    "containing the IP address of the grapher host, then restart the daemon with systemctl restart munin-node."
+)
+APT_FILE = (
+    "6.4. The apt-file Command\nSometimes we refer to a file or a command and you might wonder, in which package "
+    "it will be found. Fortunately the Debian repositories not only contain information about all the binary "
+    "packages provided, but also all the files shipped with them. This information is stored in files named "
+    "Contents-arch.gz and Contents-udeb-arch.gz. This information is not automatically downloaded by APT. Instead "
+    "it needs the apt-file update command (from the similar named package) to retrieve the contents of all package "
+    "sources mentioned in /etc/apt/sources.list. By default it downloads Contents*.pdiff files as described in "
+    "sidebar TIP Incremental updates to reduce the amount of data necessary to be downloaded. To update the "
+    "database on a weekly base, the following entry can be added to /etc/crontab if convenient. \n@weekly root "
+    "test -x /usr/bin/apt-file && /usr/bin/apt-file update >> /dev/null 2>&1\nAfter the database has been "
+    "updated, the command apt-file search pattern will list all packages, which contain a filename or path "
+    "containing the pattern. \n$ apt-file search bin/axi-cache\napt-xapian-index: /usr/bin/axi-cache\nThe "
+    "command apt-file list package will list all files shipped with the package instead. \nTIP Listing a package "
+    "contents and finding a file's package\nSimilar to apt-file list the command dpkg -L package lists all files, "
+    "but only for an installed package. To find the package, a local file belongs to, use dpkg -S file (see "
+    "Section 5.4.3). To list all local files not belonging to any installed package, you might want to take a "
+    "look at the cruft or the cruft-ng package. \n"
+)
+VERBATIM = (
+    "This package reimplements the LaTeX verbatim and verbatim* environments. In addition it provides a comment "
+    "environment that skips any commands or text between \\begin{comment} and the next \\end{comment}. "
+    "LaTeX's verbatim and verbatim* environments have a few features that may give rise to problems. Since TeX "
+    "has to read all the text between the \\begin{verbatim} and the \\end{verbatim} before it can output "
+    "anything, long verbatim listings may overflow TeX's memory."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "answer"),
+    [
+        ("Which port does the munin-node daemon listen on?", MUNIN, "4949"),
+        ("Which command tells me which installed package a file belongs to?", APT_FILE, "dpkg -S"),
+        ("Which environment does the verbatim package provide for skipping a block of text?", VERBATIM,
+         "comment environment"),
+    ],
+)  # fmt: skip
+def test_what_a_pattern_finds_is_looked_for_further_down_and_in_the_sentence_itself(
+    sentence_reader, question: str, text: str, answer: str
+) -> None:
+    """A port's number eight sentences below the best one; of two close commands, the one in the sentence nearest the
+    question ("dpkg -L" stands in the one whose neighbours are nearer); an environment by its name, neither the
+    one the question names nor an \\end."""
+    found = sentence_reader.locate(question, text)
+    assert found is not None, question
+    assert text[found.start : found.end] == answer
 
 
 def test_when_asks_for_a_point_in_time_not_a_duration(sentence_reader) -> None:
