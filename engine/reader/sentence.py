@@ -47,6 +47,8 @@ PATTERN_TOP = 12  # and for what a pattern finds (a port's number, a path, a mac
 # after it, which then outranks the passage's best by W_ASKED.
 ASKED_HEADING = 0.85
 W_ASKED = 0.5
+# A sentence that goes on from the answer ("It just needs ...") is part of it when this close to the question.
+SEQUEL_MARGIN = 0.15
 # A document's byline: its first lines, before the abstract.
 BYLINE_CHARS = 400
 
@@ -162,7 +164,7 @@ class SentenceReader:
                     named_found += named[:limit]
                     continue
             for i in order[:limit]:
-                a, b = analysis.sentences[i]
+                a, b = self._with_sequel(passage.text, analysis, i, q)
                 start, end = passage.offset + a, passage.offset + b
                 found.append(Candidate(passage.doc, start, end, float(ranked[i]), start, end))
         # A name or a date the question asks for comes before any sentence that merely talks about it.
@@ -220,6 +222,25 @@ class SentenceReader:
                 if entity is not None:
                     answers.append(Candidate(passage.doc, entity.start, entity.end, float(ranked[i]), start, end))
         return answers
+
+    @staticmethod
+    def _with_sequel(text: str, analysis: _Analysis, i: int, q: np.ndarray) -> tuple[int, int]:
+        """Sentence ``i``, and the next when it goes on from it ("Apache includes the SSL module." / "It just needs
+        to be enabled with a2enmod ssl"): in the same block, starting with a word that points back, and about the
+        question nearly as much (within SEQUEL_MARGIN: not "They are rich in potassium" for "What colour are
+        bananas?")."""
+        a, b = analysis.sentences[i]
+        j = i + 1
+        if (
+            j < len(analysis.sentences)
+            and float(analysis.sentence_vecs[j] @ q) >= float(analysis.sentence_vecs[i] @ q) - SEQUEL_MARGIN
+            and analysis.block_of[j] == analysis.block_of[i]
+            and not analysis.title_like[i]
+            and not analysis.title_like[j]
+            and _SEQUEL.match(text, analysis.sentences[j][0])
+        ):
+            return a, analysis.sentences[j][1]
+        return a, b
 
     def _asked_heading(self, analysis: _Analysis, q: np.ndarray) -> int | None:
         """The sentence after a heading that asks what the question asks (cosine at least ASKED_HEADING), when it
@@ -325,6 +346,8 @@ class SentenceReader:
         return found[0] if found else None
 
 
+# The first words of a sentence that goes on from the one before.
+_SEQUEL = re.compile(r"(It|Its|This|These|They|Then|Such|Doing so|To do so|In that case)\b")
 _OF_THE_NAME = re.compile(r"\s+(?:in|of|for)(?:\s+the)?(?:\s+[A-Z][\w'-]+)+")
 _INITIAL_THEN_NAME = re.compile(r"\s?[A-Z][a-z]+\b")
 _POINT_IN_TIME = re.compile(

@@ -211,6 +211,23 @@ def test_what_a_pattern_finds_is_looked_for_further_down_and_in_the_sentence_its
     assert text[found.start : found.end] == answer
 
 
+def test_an_answer_goes_on_into_the_sentence_that_continues_it(sentence_reader) -> None:
+    """The sentence that matches the question best, and the next one when it points back to it ("It just needs
+    ..."), where the answer stands; a next sentence that does not point back is left out."""
+    text = (
+        "11.2.2. Adding support for SSL\nApache 2.4 includes the SSL module (mod_ssl) required for secure HTTP "
+        "(HTTPS) out of the box. It just needs to be enabled with a2enmod ssl, then the required directives have "
+        "to be added to the configuration files. A configuration example is provided in "
+        "/etc/apache2/sites-available/default-ssl.conf."
+    )
+    found = sentence_reader.locate("How do I enable HTTPS support (mod_ssl) in Apache?", text)
+    assert found is not None
+    assert text[found.start : found.end] == (
+        "Apache 2.4 includes the SSL module (mod_ssl) required for secure HTTP (HTTPS) out of the box. It just needs "
+        "to be enabled with a2enmod ssl, then the required directives have to be added to the configuration files."
+    )
+
+
 def test_when_asks_for_a_point_in_time_not_a_duration(sentence_reader) -> None:
     text = "The long term support project started in June 2014. Each release is supported for at least 5 years."
     found = sentence_reader.locate("When did the long term support project start?", text)
