@@ -18,7 +18,15 @@ from typing import Any, TypeVar
 
 import click
 
-from desktop.format import explanation_lines, hit_name, human_time, no_match, shown_path, spelled, unsupported_line
+from desktop.format import (
+    explanation_lines,
+    hit_name,
+    no_match,
+    progress_line,
+    shown_path,
+    spelled,
+    unsupported_line,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -130,29 +138,26 @@ class ProgressPrinter:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.last = 0.0
+        self.phase = "scan"
 
     def __call__(self, p: Any) -> None:
         if p.phase == "scan":
             self._line("Looking for files…", final=not self.tty)
             return
-        if p.phase not in ("index", "save"):
+        if p.phase not in ("index", "embed", "save"):
             if self.tty:
                 click.echo("\r\033[K", err=True, nl=False)
             return
         now = time.monotonic()
-        if not self.tty and now - self.last < 5 and p.phase == "index":
+        if p.phase == "embed" and self.phase == "index" and not self.tty:
+            self.last = 0.0  # the first line of the second phase says the first is done
+        if not self.tty and now - self.last < 5 and p.phase in ("index", "embed"):
             return
+        if p.phase == "embed" and self.phase == "index" and self.tty:
+            click.echo("", err=True)  # the first phase's last line stays
+        self.phase = p.phase
         self.last = now
-        share = 100.0 * p.files_done / p.files_total if p.files_total else 100.0
-        text = (
-            f"[{p.files_done}/{p.files_total}] {share:5.1f}%  {p.chunks_done} chunks  "
-            f"{p.chunks_per_s:.1f} chunks/s  {p.tokens_per_s:,.0f} tokens/s  ETA {human_time(p.eta_s)}"
-        )
-        if p.failed:
-            text += f"  {p.failed} failed"
-        if p.phase == "save":
-            text = "Saving the vector index…"
-        self._line(text, final=not self.tty)
+        self._line(progress_line(p), final=not self.tty)
 
     def _line(self, text: str, final: bool) -> None:
         if self.tty:
@@ -326,7 +331,7 @@ def search(
         where = f"{name}:{hit.page}" if hit.page else name
         click.echo(
             f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.strength} match  {hit.score:.4f}  "
-            f"[{hit.matched}]"
+            f"[{hit.matched if hit.embedded else 'keyword; not embedded yet'}]"
         )
         if hit.heading:
             echo(f"    § {hit.heading}")
@@ -477,6 +482,12 @@ def status(index_path: str | None, as_json: bool) -> None:
     echo(f"Folders:   {', '.join(st.folders) or 'none'}")
     echo(f"Documents: {st.documents}")
     echo(f"Chunks:    {st.chunks}")
+    if st.pending_chunks:
+        echo(
+            f"Meaning:   search by meaning covers {st.chunks - st.pending_chunks:,} of {st.chunks:,} windows; "
+            f"{st.pending_documents:,} documents are found by keyword only until they are embedded (`docsense "
+            "index` goes on with it)"
+        )
     echo(f"Encoder:   {st.encoder} on {st.device}")
     if st.backend_note:
         echo(f"           {st.backend_note}")

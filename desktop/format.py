@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from engine.types import Explanation
+    from engine.types import Explanation, Progress
 
 # What a search that found nothing says (a query no document matches by its words, or comes close to in meaning)
 NO_MATCH = "No close match: no document has enough of these words, and none is close in meaning."
@@ -114,3 +114,24 @@ def hit_name(path: str, doc_type: str, title: str | None, folder: bool = True) -
     if not folder:
         shown = os.path.basename(holder) + shown[len(holder) :]
     return f"{shown}: {title}" if doc_type == "eml" and title and holder != path else shown
+
+
+def progress_line(p: Progress) -> str:
+    """One line on where an indexing run stands, for the CLI and the window."""
+    if p.phase == "save":
+        return "Saving the vector index…"
+    if p.phase == "embed":
+        share = 100.0 * p.embedded / p.to_embed if p.to_embed else 100.0
+        text = (
+            f"Keyword search covers every file. Embedding for meaning search: {p.embedded:,} of {p.to_embed:,} "
+            f"windows ({share:.0f}%)  {p.chunks_per_s:.1f} windows/s  ETA {human_time(p.eta_s)}"
+        )
+    else:
+        share = 100.0 * p.files_done / p.files_total if p.files_total else 100.0
+        text = (
+            f"[{p.files_done}/{p.files_total}] {share:5.1f}%  {p.chunks_done} windows stored  "
+            f"{p.chunks_per_s:.1f} windows/s  ETA {human_time(p.eta_s)}"
+        )
+    if p.failed:
+        text += f"  {p.failed} failed"
+    return text

@@ -77,7 +77,7 @@ class ResultsModel(QAbstractTableModel):
             return (
                 name,
                 "" if hit.page is None else str(hit.page),
-                hit.matched,
+                hit.matched if hit.embedded else "keyword (not embedded yet)",
                 hit.strength,
                 hit.snippet,
                 folder,
@@ -85,6 +85,8 @@ class ResultsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 3:
                 return f"A {hit.strength} match (score {hit.score:.4f}, comparable within this search only)"
+            if column == 2 and not hit.embedded:
+                return "Found by keyword: meaning search covers this window once indexing has embedded it"
             where = f"{full_name}, page {hit.page}" if hit.page else full_name
             return f"{where}\n{hit.heading}" if hit.heading else where
         if role == HitRole:

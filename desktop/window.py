@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.type_filter: str | None = None
         self.entity_filter: str | None = None
         self.last_summary: RunSummary | None = None
+        self.last_progress: Progress | None = None  # the running (or last) indexing run's latest
         self._bridge = _Bridge()
         self._bridge.watched.connect(self._on_watch_event)
         self.setWindowTitle("DocSense")
@@ -344,9 +345,18 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, status: Status) -> None:
         outdated = f" · {status.outdated:,} to re-index (Index now)" if status.outdated else ""
-        self.status_label.setText(
-            f"{status.documents:,} documents · {status.chunks:,} chunks{outdated} · {status.device} · {status.encoder}"
+        waiting = (
+            f" · meaning search covers {status.chunks - status.pending_chunks:,} of {status.chunks:,} windows"
+            f" (Resume embedding)"
+            if status.pending_chunks
+            else ""
         )
+        self.status_label.setText(
+            f"{status.documents:,} documents · {status.chunks:,} chunks{outdated}{waiting} · {status.device} · "
+            f"{status.encoder}"
+        )
+        if self.index_worker is None or self.index_worker.done.is_set():
+            self.index_button.setText("Resume embedding" if status.pending_chunks else "Index now")
         self.status_label.setToolTip(
             f"{status.outdated:,} documents' vectors were made by an older DocSense; searches use them until "
             "Index now makes them again."
@@ -666,6 +676,7 @@ class MainWindow(QMainWindow):
             return last.summary if last else None
 
         self.pages.setCurrentWidget(self.main_page)
+        self.last_progress = None
         self.progress.setRange(0, 0)
         self.progress_label.setText("Looking for files…")
         self.cancel_button.setEnabled(True)
@@ -675,12 +686,25 @@ class MainWindow(QMainWindow):
         )
 
     def _indexing_progress(self, p: Progress) -> None:
+        self.last_progress = p
         if p.phase == "index" and p.files_total:
+            self.progress.setFormat("%v / %m files")
             self.progress.setRange(0, p.files_total)
             self.progress.setValue(p.files_done)
             self.progress_label.setText(
-                f"{p.files_done} of {p.files_total} files · {p.chunks_done} chunks · {p.chunks_per_s:.1f} chunks/s"
+                f"Reading files: {p.files_done} of {p.files_total} · {p.chunks_done} windows stored"
                 f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
+            )
+        elif p.phase == "embed" and p.to_embed:
+            # Every file is searchable by keyword now: what is left can wait, and goes on where it stopped.
+            self.cancel_button.setText("Pause")
+            self.cancel_button.setToolTip("Stop embedding after this batch; Resume embedding goes on from there")
+            self.progress.setFormat("%v / %m windows")
+            self.progress.setRange(0, p.to_embed)
+            self.progress.setValue(p.embedded)
+            self.progress_label.setText(
+                f"Keyword search covers every file · embedding for meaning search: {p.embedded:,} of {p.to_embed:,}"
+                f" windows · {p.chunks_per_s:.1f}/s · ETA {human_time(p.eta_s)}"
             )
         elif p.phase == "save":
             self.progress_label.setText("Saving…")
@@ -688,7 +712,14 @@ class MainWindow(QMainWindow):
     def _indexing_done(self, summary: RunSummary | None) -> None:
         self._indexing_ended()
         self.last_summary = summary
-        if summary is not None:
+        paused = self.last_progress is not None and self.last_progress.phase == "embed"
+        if summary is not None and summary.cancelled and paused and self.last_progress is not None:
+            p = self.last_progress
+            self.progress_label.setText(
+                f"Paused: every file is searchable by keyword; meaning search covers {p.embedded:,} of "
+                f"{p.to_embed:,} windows of this run. Resume embedding goes on from there."
+            )
+        elif summary is not None:
             verb = "Cancelled after indexing" if summary.cancelled else "Indexed"
             self.progress_label.setText(
                 f"{verb} {summary.indexed} files ({summary.chunks} chunks) in {summary.elapsed_s:.1f} s; "
@@ -706,12 +737,17 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(1, self.progress.maximum()))
         self.progress.setValue(self.progress.maximum())
         self.cancel_button.setEnabled(False)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("")
         self.index_button.setEnabled(True)
 
     def cancel_indexing(self) -> None:
         if self.index_worker is not None:
             self.index_worker.cancel()
-            self.progress_label.setText("Cancelling: finishing the current file…")
+            embedding = self.last_progress is not None and self.last_progress.phase == "embed"
+            self.progress_label.setText(
+                "Pausing: finishing the current batch…" if embedding else "Cancelling: finishing the current file…"
+            )
 
     # -- watching -----------------------------------------------------------------------------------------
 

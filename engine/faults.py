@@ -1,8 +1,9 @@
 """Fault injection for the crash tests: die by SIGKILL at a named point, the n-th time it is reached.
 
 Inert unless DOCSENSE_FAULT is set (``point`` or ``point:n``), which only the reliability tests do. The points are
-the moments a crash is most likely to hurt: between extraction and embedding, between embedding and the SQLite
-commit, inside the transaction, and halfway through writing the FAISS file and its sidecar.
+the moments a crash is most likely to hurt: after extraction and inside the transaction that stores a group of
+documents (the first phase), after embedding a batch and inside the transaction that stores its vectors (the
+second), and halfway through writing the FAISS file and its sidecar.
 """
 
 from __future__ import annotations

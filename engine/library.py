@@ -314,6 +314,7 @@ class Library:
 
         store = self.index.store
         documents, chunks = store.counts()
+        pending = store.pending_count()
         encoder = self.index.encoder
         backend = getattr(encoder, "backend", "none")
         return Status(
@@ -335,6 +336,8 @@ class Library:
             warnings=tuple(FailedFile(p, w) for p, w in store.warnings()),
             unsupported=store.unsupported(),
             ocr_pages=store.ocr_pages(),
+            pending_chunks=pending[0],
+            pending_documents=pending[1],
         )
 
     def _backend_note(self, encoder: Encoder, backend: str) -> str:

@@ -486,6 +486,7 @@ def _hits(
                 best_end=best[1] if best else None,
                 title=r["title"],
                 strength=strengths.get(f.id, "weak"),
+                embedded=not r["waiting"],
             )
         )
     return hits

@@ -49,6 +49,8 @@ class SearchHit:
         title: the document's own title (a mail's subject, a PDF's title), if it has one.
         strength: how well it matches, comparable across queries: "strong", "good" or "weak" (engine.search
             _strengths: its best view's cosine and its share of the query's word weight).
+        embedded: False while the window waits for an indexing run's second phase: found by keyword only, since
+            meaning search cannot see it yet.
     """
 
     path: str
@@ -65,6 +67,7 @@ class SearchHit:
     best_end: int | None = None
     title: str | None = None
     strength: str = "weak"
+    embedded: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,10 @@ class Status:
     warnings: tuple[FailedFile, ...] = ()  # indexed documents and what extraction noticed about them
     unsupported: tuple[tuple[str, int], ...] = ()  # the last whole run's files of types DocSense does not read
     ocr_pages: int = 0  # pages of the indexed documents that were read by OCR
+    # windows (and documents) stored and found by keyword, not embedded yet: meaning search does not cover them
+    # until an indexing run's second phase embeds them
+    pending_chunks: int = 0
+    pending_documents: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,18 +145,23 @@ class Progress:
     """Where a long indexing run stands; the last one has phase "done" and carries the summary.
 
     Attributes:
-        phase: "scan" (finding files), "index" (extract, embed, store), "save", "done".
+        phase: "scan" (finding files), "index" (extract and store: searchable by keyword), "embed" (the second
+            phase: stored chunks embedded, searchable by meaning), "save", "done".
         files_done: files finished (indexed, unchanged or failed) of ``files_total`` to look at.
-        chunks_done: chunks embedded and stored so far.
-        chunks_per_s: embedding speed so far.
-        eta_s: estimated seconds left, from the bytes done so far; None until there is a basis for it.
+        chunks_done: chunks stored so far.
+        embedded: chunks the second phase embedded so far, of ``to_embed`` it had to.
+        chunks_per_s: the phase's speed so far (stored, or embedded, chunks a second).
+        eta_s: estimated seconds left in the phase, from the bytes (or chunks) done so far; None until there is a
+            basis for it.
         current: the file last finished.
     """
 
-    phase: Literal["scan", "index", "save", "done"]
+    phase: Literal["scan", "index", "embed", "save", "done"]
     files_done: int = 0
     files_total: int = 0
     chunks_done: int = 0
+    embedded: int = 0
+    to_embed: int = 0
     failed: int = 0
     elapsed_s: float = 0.0
     chunks_per_s: float = 0.0

@@ -2,9 +2,11 @@
 
 A run: take the writer lock; walk the folders; compare each file with what the index holds (size and mtime, then
 content hash); forget files that are gone; send new and changed files to a process pool that extracts, tokenizes and
-chunks them; embed the chunks in length-sorted batches; store each group of documents in one SQLite transaction;
-then update FAISS. SQLite commits first and is the source of truth, so a crash at any point leaves documents either
-fully stored or absent, and the next run redoes only what is missing.
+chunks them; store each group of documents in one SQLite transaction, with its chunks' text (searchable by keyword
+from then on) and their views' token ids. Then the second phase embeds the stored chunks that have no vectors yet,
+oldest first, in length-sorted batches, each batch's vectors stored in one transaction and added to FAISS. SQLite
+commits first and is the source of truth, so a crash at any point leaves documents either fully stored or absent,
+and chunks either embedded or waiting: the next run redoes only what is missing, and embeds what waits.
 """
 
 from __future__ import annotations
@@ -51,8 +53,8 @@ PROGRESS_EVERY_S = 0.1
 
 
 def default_workers() -> int:
-    """Extraction processes: one core is left to the main process, which embeds."""
-    return max(1, min(8, (os.cpu_count() or 2) - 1))
+    """Extraction processes: one a core, since the main process only stores while they run (it embeds after)."""
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 def _skipped(rel: str, exclude: Sequence[str]) -> bool:
@@ -324,8 +326,9 @@ class _Run:
         self.indexed = self.unchanged = self.removed = self.renamed = self.chunks = self.tokens = self.pages = 0
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
-        self.embed_chunks = 0
+        self.embed_chunks = self.embed_total = 0  # the second phase's windows embedded, of those it had to
         self.embed_s = 0.0
+        self.embed_started = time.monotonic()
         self.last_save = time.monotonic()
         self.current: str | None = None
         self.tagger = owner.tagger
@@ -409,6 +412,8 @@ class _Run:
         if self.scope is None and not cancelled:  # what a whole walk found that DocSense does not read
             with self.index.write() as change:
                 change.set_meta("unsupported", json.dumps(dict(self._unsupported())))
+        if not cancelled:
+            cancelled = yield from self._embed_pending(encoder, group)
         yield self._progress("save")
         self.index.save_vectors()
         summary = RunSummary(
@@ -712,20 +717,42 @@ class _Run:
         prefix = len(task.path) + 1
         return [p for p in self.store.members_of(task.path) if in_part(p[prefix:], task.part)]
 
+    def _embed_pending(self, encoder: Encoder, group: int) -> Generator[Progress, None, bool]:
+        """The second phase: embed the chunks stored without vectors (this run's, and any an earlier run left),
+        ``group`` windows a transaction; returns whether the run was stopped."""
+        self.embed_total = self.store.pending_count()[0]
+        if not self.embed_total:
+            return False
+        self.store.checkpoint()
+        yield self._progress("embed")
+        last_progress = time.monotonic()
+        self.embed_started = time.monotonic()
+        while batch := self.store.pending_chunks(group):
+            started = time.monotonic()
+            flat = encoder.embed_ids([v for _id, views in batch for v in views])
+            crash_point("embedded")
+            self.embed_s += time.monotonic() - started
+            bounds = np.cumsum([0, *(len(views) for _id, views in batch)])
+            with self.index.write() as change:
+                change.set_vectors({chunk_id: flat[bounds[i] : bounds[i + 1]] for i, (chunk_id, _) in enumerate(batch)})
+                crash_point("vectors-stored")
+            self.embed_chunks += len(batch)
+            if time.monotonic() - self.last_save >= SAVE_EVERY_S:
+                self.index.save_vectors()
+                self.last_save = time.monotonic()
+            if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                last_progress = time.monotonic()
+                yield self._progress("embed")
+            if self.stop():
+                return True
+        return False
+
     def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
+        """Store the documents of ``results``, their chunks without vectors (the second phase embeds them)."""
         if not results:
             return
         documents = [(r, path, container, d) for r in results for path, container, d in _documents(r)]
         windows = [c.token_ids for *_rest, d in documents for c in d.chunks]
-        views = [c.views for *_rest, d in documents for c in d.chunks]
-        started = time.monotonic()
-        flat = encoder.embed_ids([v for chunk_views in views for v in chunk_views])
-        crash_point("embedded")
-        self.embed_s += time.monotonic() - started
-        self.embed_chunks += len(windows)
-        bounds = np.cumsum([0, *(len(v) for v in views)])
-        embedded = [flat[bounds[i] : bounds[i + 1]] for i in range(len(views))]
-        row = 0
         with self.index.write() as change:
             for r in results:
                 change.delete_documents(self._members_of(r.task))  # what it holds now replaces what it held
@@ -746,11 +773,11 @@ class _Run:
                             heading=c.heading,
                             text=d.text[c.start : c.end],
                             n_tokens=len(c.token_ids),
-                            vector=embedded[row],
+                            vector=None,
                             view_spans=tuple(c.view_spans),
+                            pending=c.views,
                         )
                     )
-                    row += 1
                 t = r.task
                 change.put_document(
                     NewDocument(
@@ -782,23 +809,28 @@ class _Run:
         self.chunks += len(windows)
         self.tokens += sum(len(w) for w in windows)
         self.pages += sum(len(d.page_starts or ()) for *_rest, d in documents)
-        if time.monotonic() - self.last_save >= SAVE_EVERY_S:
-            self.index.save_vectors()
-            self.last_save = time.monotonic()
 
     def _progress(self, phase: str) -> Progress:
         elapsed = time.monotonic() - self.started
         eta = None
         if self.bytes_done and phase == "index":
             eta = elapsed * (self.bytes_total - self.bytes_done) / self.bytes_done
+        rate = self.chunks / elapsed if elapsed > 0 else 0.0
+        if phase == "embed":
+            embedding = time.monotonic() - self.embed_started
+            rate = self.embed_chunks / embedding if embedding > 0 else 0.0
+            if self.embed_chunks:
+                eta = embedding * (self.embed_total - self.embed_chunks) / self.embed_chunks
         return Progress(
             phase=phase,  # type: ignore[arg-type]
             files_done=self.files_done,
             files_total=self.files_total,
             chunks_done=self.chunks,
+            embedded=self.embed_chunks,
+            to_embed=self.embed_total,
             failed=len(self.failed),
             elapsed_s=elapsed,
-            chunks_per_s=self.chunks / elapsed if elapsed > 0 else 0.0,
+            chunks_per_s=rate,
             tokens_per_s=self.tokens / elapsed if elapsed > 0 else 0.0,
             eta_s=eta,
             current=self.current,

@@ -58,8 +58,16 @@ class Change:
         """Store ``doc`` (its chunks' vectors included) in place of whatever ``doc.path`` held."""
         removed, added = self._store.put_document(doc)
         self.removed += removed
-        self.added_ids += added
-        self.added_vectors += [c.vector for c in doc.chunks]
+        for chunk_id, c in zip(added, doc.chunks, strict=True):
+            if c.vector is not None:  # the others wait for the second phase (set_vectors)
+                self.added_ids.append(chunk_id)
+                self.added_vectors.append(c.vector)
+
+    def set_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        """The second phase: the vectors of chunks stored without them (a chunk deleted meanwhile is skipped)."""
+        for chunk_id in self._store.set_vectors(vectors):
+            self.added_ids.append(chunk_id)
+            self.added_vectors.append(vectors[chunk_id])
 
     def delete_documents(self, paths: Iterable[str]) -> None:
         self.removed += self._store.delete_documents(paths)

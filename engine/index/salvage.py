@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from engine.index.schema import SCHEMA_VERSION
-from engine.index.store import DB_NAME, Store
+from engine.index.store import DB_NAME, Store, unpack_views
 
 DAMAGED_NAME = DB_NAME + ".damaged"
 _WORK = ".salvage"  # the new database is built in this subfolder, then moved into place
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_TOKEN_ID = 1 << 20  # no vocabulary is larger: a bigger id is a flipped bit
 
 
 def empty_database(path: Path) -> bool:
@@ -285,14 +286,24 @@ def _intact(
             if chunk["ord"] != number or not (0 <= start < end <= len(text)) or chunk["text"] != text[start:end]:
                 return False
             blob = chunk["vector"]
-            if not isinstance(blob, bytes) or len(blob) == 0 or len(blob) % (dim * 4):
-                return False
-            vectors = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
-            norms = np.linalg.norm(vectors, axis=1)
-            if not np.all(np.isfinite(norms)) or not all(n == 0 or math.isclose(n, 1, abs_tol=1e-3) for n in norms):
-                return False
+            pending = chunk["pending"] if "pending" in chunk.keys() else None  # noqa: SIM118 (a Row's `in` is values)
+            if pending is not None:  # not embedded yet: no vector, and its views' token ids to embed
+                if blob != b"" or not isinstance(pending, bytes) or len(pending) % 2:
+                    return False
+                views = unpack_views(pending)
+                if not views or any(not v or max(v) > _MAX_TOKEN_ID for v in views):
+                    return False
+                count = len(views)
+            else:
+                if not isinstance(blob, bytes) or len(blob) == 0 or len(blob) % (dim * 4):
+                    return False
+                vectors = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
+                norms = np.linalg.norm(vectors, axis=1)
+                if not np.all(np.isfinite(norms)) or not all(n == 0 or math.isclose(n, 1, abs_tol=1e-3) for n in norms):
+                    return False
+                count = len(vectors)
             for spans in _json(chunk["views"]):
-                if len(spans) != len(vectors) or any(not (start <= a < b <= end) for a, b in spans):
+                if len(spans) != count or any(not (start <= a < b <= end) for a, b in spans):
                     return False
         for entity in entities:
             if not (0 <= entity["start"] < entity["end"] <= len(text)):

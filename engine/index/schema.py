@@ -190,6 +190,14 @@ def m011_entities_in_context(conn: sqlite3.Connection, _db: sqlite_utils.Databas
         conn.executemany("DELETE FROM entities WHERE id = ?", gone)
 
 
+def m012_chunks_pending(conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """Indexing runs in two phases: a chunk is stored with its text (searchable by keyword at once) and the token
+    ids of its views in ``pending``, and an empty ``vector``; the second phase embeds it, stores its vectors and
+    sets ``pending`` to NULL. The partial index finds what is left to embed."""
+    db["chunks"].add_column("pending", bytes)  # type: ignore[union-attr]
+    conn.execute("CREATE INDEX chunks_pending ON chunks(id) WHERE pending IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -202,5 +210,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m009_document_author_and_date,
     m010_document_ocr_pages,
     m011_entities_in_context,
+    m012_chunks_pending,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

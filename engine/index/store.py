@@ -143,7 +143,8 @@ class FailureRow:
 
 @dataclass(frozen=True)
 class NewChunk:
-    """A chunk ready to store: its place in the document and its vectors, one per view ((views, dim))."""
+    """A chunk ready to store: its place in the document and its vectors, one per view ((views, dim)); or, for the
+    second phase to embed (``vector`` None), the token ids of its views in ``pending``."""
 
     ord: int
     start: int
@@ -153,8 +154,30 @@ class NewChunk:
     heading: str | None
     text: str
     n_tokens: int
-    vector: np.ndarray
+    vector: np.ndarray | None
     view_spans: tuple[tuple[int, int], ...] = ()
+    pending: Sequence[Sequence[int]] = ()
+
+
+def pack_views(views: Sequence[Sequence[int]]) -> bytes:
+    """The token ids of a chunk's views as one blob: the number of views and each one's length (uint32), then the
+    ids, two bytes each where every id fits (a BERT vocabulary's do), else four; the count's top bit says which."""
+    ids = [i for v in views for i in v]
+    wide = bool(ids) and max(ids) >= 1 << 16
+    head = np.asarray([len(views) | (wide << 31), *(len(v) for v in views)], dtype="<u4").tobytes()
+    return head + np.asarray(ids, dtype="<u4" if wide else "<u2").tobytes()
+
+
+def unpack_views(blob: bytes) -> list[list[int]]:
+    """The views ``pack_views`` packed."""
+    first = int(np.frombuffer(blob, dtype="<u4", count=1)[0])
+    n, wide = first & 0x7FFFFFFF, bool(first >> 31)
+    lengths = np.frombuffer(blob, dtype="<u4", count=n, offset=4)
+    flat = np.frombuffer(blob, dtype="<u4" if wide else "<u2", offset=4 * (1 + n))
+    bounds = np.cumsum([0, *lengths])
+    if bounds[-1] != len(flat):
+        raise ValueError("the views' lengths do not add up to the ids stored")
+    return [flat[bounds[i] : bounds[i + 1]].tolist() for i in range(n)]
 
 
 @dataclass(frozen=True)
@@ -335,7 +358,7 @@ class Store:
         for c in doc.chunks:
             cur = self.conn.execute(
                 'INSERT INTO chunks(doc_id, ord, start, "end", page_start, page_end, heading, text, n_tokens, vector, '
-                "views) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "views, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     doc_id,
                     c.ord,
@@ -346,8 +369,9 @@ class Store:
                     c.heading,
                     c.text,
                     c.n_tokens,
-                    np.ascontiguousarray(c.vector, dtype=np.float32).tobytes(),
+                    b"" if c.vector is None else np.ascontiguousarray(c.vector, dtype=np.float32).tobytes(),
                     json.dumps(c.view_spans) if c.view_spans else None,
+                    pack_views(c.pending) if c.vector is None else None,
                 ),
             )
             added.append(int(cur.lastrowid or 0))
@@ -700,7 +724,8 @@ class Store:
         page starts and title, by chunk id (chunks deleted meanwhile are missing)."""
         rows = self.conn.execute(
             'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, d.title, '
-            "t.page_starts FROM chunks c JOIN documents d ON d.id = c.doc_id JOIN texts t ON t.doc_id = d.id "
+            "t.page_starts, c.pending IS NOT NULL AS waiting FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            "JOIN texts t ON t.doc_id = d.id "
             f"WHERE c.id IN ({','.join('?' * len(ids))})",
             list(ids),
         )
@@ -719,22 +744,68 @@ class Store:
     def failures(self) -> list[tuple[str, str]]:
         return [(r[0], r[1]) for r in self.conn.execute("SELECT path, reason FROM failures ORDER BY path")]
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database (as far as readers allow), so that the next writes reuse it
+        from its start: between the two phases, the log would otherwise hold both."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def pending_chunks(self, limit: int) -> list[tuple[int, list[list[int]]]]:
+        """Up to ``limit`` chunks the second phase has still to embed, oldest first: (id, its views' token ids)."""
+        rows = self.conn.execute(
+            "SELECT id, pending FROM chunks WHERE pending IS NOT NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        return [(r[0], unpack_views(r[1])) for r in rows]
+
+    def pending_count(self) -> tuple[int, int]:
+        """(chunks, documents) not embedded yet: found by keyword, not yet by meaning."""
+        chunks = self.conn.execute("SELECT count(*) FROM chunks WHERE pending IS NOT NULL").fetchone()[0]
+        docs = self.conn.execute("SELECT count(DISTINCT doc_id) FROM chunks WHERE pending IS NOT NULL").fetchone()[0]
+        return int(chunks), int(docs)
+
+    def pending_of(self, ids: Sequence[int]) -> set[int]:
+        """Those of these chunks not embedded yet."""
+        if not ids:
+            return set()
+        rows = self.conn.execute(
+            f"SELECT id FROM chunks WHERE pending IS NOT NULL AND id IN ({','.join('?' * len(ids))})", list(ids)
+        )
+        return {r[0] for r in rows}
+
+    def set_vectors(self, vectors: dict[int, np.ndarray]) -> list[int]:
+        """Store the second phase's vectors of these chunks ((views, dim) each); returns the ids still there (a
+        chunk deleted meanwhile is skipped). Call inside ``transaction()``."""
+        stored = []
+        for chunk_id, vecs in vectors.items():
+            cur = self.conn.execute(
+                "UPDATE chunks SET vector = ?, pending = NULL WHERE id = ? AND pending IS NOT NULL",
+                (np.ascontiguousarray(vecs, dtype=np.float32).tobytes(), chunk_id),
+            )
+            if cur.rowcount:
+                stored.append(chunk_id)
+        if stored:
+            self._bump_vectors_version()
+        return stored
+
     def all_vectors(self, dim: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Every chunk id and its vectors (a (views, dim) matrix), for rebuilding the FAISS index."""
+        """Every embedded chunk's id and its vectors (a (views, dim) matrix), for rebuilding the FAISS index."""
         ids: list[int] = []
         mats: list[np.ndarray] = []
-        for r in self.conn.execute("SELECT id, vector FROM chunks ORDER BY id"):
+        for r in self.conn.execute("SELECT id, vector FROM chunks WHERE pending IS NULL ORDER BY id"):
             ids.append(r[0])
             mats.append(np.frombuffer(r[1], dtype=np.float32).reshape(-1, dim))
         return np.asarray(ids, dtype=np.int64), mats
 
     def vectors_of(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
         """The stored vectors ((views, dim)) of these chunks, by id."""
-        rows = self.conn.execute(f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids))
+        rows = self.conn.execute(
+            f"SELECT id, vector FROM chunks WHERE pending IS NULL AND id IN ({','.join('?' * len(ids))})", list(ids)
+        )
         return {r[0]: np.frombuffer(r[1], dtype=np.float32).reshape(-1, dim) for r in rows}
 
     def chunk_ids(self) -> np.ndarray:
-        return np.asarray([r[0] for r in self.conn.execute("SELECT id FROM chunks")], dtype=np.int64)
+        """The ids of the embedded chunks: those the vector store holds."""
+        rows = self.conn.execute("SELECT id FROM chunks WHERE pending IS NULL")
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
 
     def document_paths(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM documents ORDER BY path")]

@@ -262,17 +262,66 @@ def test_indexing_progress_advances(qtbot, empty_window: MainWindow, tmp_path: P
     folder = make_folder(tmp_path / "notes", 300, words=200)
     seen: list[int] = []
     bar: list[int] = []
+    labels: list[str] = []
     empty_window.progress.valueChanged.connect(bar.append)
+
+    def progressed(p: object) -> None:
+        seen.append(p.files_done)  # type: ignore[attr-defined]
+        labels.append(empty_window.progress_label.text())
+
     with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
         empty_window.start_indexing([str(folder)])
-        empty_window.index_worker.signals.progress.connect(lambda p: seen.append(p.files_done))
-    assert blocker.args[0].indexed == 300
+        empty_window.index_worker.signals.progress.connect(progressed)
+    summary = blocker.args[0]
+    assert summary.indexed == 300
     assert seen == sorted(seen)
     assert seen[-1] == 300
     assert len(set(seen)) >= 3, f"progress did not advance in steps: {seen}"
     assert len({v for v in bar if 0 < v < 300}) >= 2  # the bar moved while indexing ran
-    assert empty_window.progress.value() == empty_window.progress.maximum() == 300
+    # the files are read first, then their windows embedded: the bar's last run is over the windows
+    reading = [i for i, text in enumerate(labels) if text.startswith("Reading files")]
+    embedding = [i for i, text in enumerate(labels) if text.startswith("Keyword search covers every file")]
+    assert reading, labels
+    assert embedding, labels
+    assert max(reading) < min(embedding), labels
+    assert empty_window.progress.value() == empty_window.progress.maximum() == summary.chunks
     assert "Indexed 300 files" in empty_window.progress_label.text()
+
+
+def test_embedding_can_be_paused_and_resumed(qtbot, tmp_path: Path, fake_encoder, monkeypatch) -> None:
+    """While windows are embedded the Cancel button pauses; an index whose embedding was stopped (paused, or a
+    crash) says how much meaning search covers, and Resume embedding finishes it."""
+    monkeypatch.setenv("DOCSENSE_ENCODER", fake_encoder.name)
+    index = tmp_path / "index"
+    folder = make_folder(tmp_path / "notes", 60, words=200)
+    seen: list[str] = []
+    for p in Indexer(index, encoder=fake_encoder, workers=0, tagger="none").iter_run(
+        [folder], should_stop=lambda: "embed" in seen
+    ):
+        seen.append(p.phase)  # stopped after the first batch embedded
+    with Library(index, encoder=fake_encoder) as library:
+        status = library.status()
+    assert 0 < status.pending_chunks < status.chunks
+    win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.status_done, timeout=WAIT):
+        win.show()
+    covered = status.chunks - status.pending_chunks
+    assert f"meaning search covers {covered:,} of {status.chunks:,} windows" in win.status_label.text()
+    assert win.index_button.text() == "Resume embedding"
+    buttons: list[str] = []
+    with qtbot.waitSignal(win.index_done, timeout=120000) as blocker:
+        qtbot.mouseClick(win.index_button, Qt.MouseButton.LeftButton)
+        win.index_worker.signals.progress.connect(
+            lambda p: buttons.append(win.cancel_button.text()) if p.phase == "embed" else None
+        )
+    assert blocker.args[0].indexed == 0  # nothing read again: the windows that waited were embedded
+    assert buttons
+    assert set(buttons) == {"Pause"}
+    qtbot.waitUntil(lambda: win.index_button.text() == "Index now", timeout=WAIT)
+    assert "meaning search covers" not in win.status_label.text()
+    assert win.cancel_button.text() == "Cancel"
+    assert db_rows(index, "SELECT count(*) FROM chunks WHERE pending IS NOT NULL") == [(0,)]
 
 
 def test_cancel_stops_indexing(qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch) -> None:

@@ -44,7 +44,7 @@ def test_a_person_written_shorter_is_counted_and_found_with_the_full_name(
 
 
 def test_an_index_tagged_before_its_entities_were_judged_is_judged_when_opened(tmp_path: Path) -> None:
-    from engine.index.schema import MIGRATIONS
+    from engine.index.schema import MIGRATIONS, m011_entities_in_context
     from engine.index.store import Store
 
     store = Store(tmp_path)
@@ -59,7 +59,9 @@ def test_an_index_tagged_before_its_entities_were_judged_is_judged_when_opened(t
                 'INSERT INTO entities(doc_id, start, "end", label, text, norm) VALUES (1, ?, ?, "PERSON", ?, ?)',
                 (start, start + len(surface), surface, surface.lower()),
             )
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) - 1}")  # as an index made before m011
+        conn.execute("DROP INDEX chunks_pending")  # as an index made before m011 (m012 added the column)
+        conn.execute("ALTER TABLE chunks DROP COLUMN pending")
+        conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(m011_entities_in_context)}")
     store.close()
     store = Store(tmp_path)
     assert [r[0] for r in store.conn.execute("SELECT text FROM entities")] == ["Leslie Lamport"]

@@ -235,16 +235,56 @@ def test_cancel_stops_early_and_keeps_what_was_stored(make_indexer, docs: Path, 
 
     summary = make_indexer().run([docs], should_stop=stop)
     assert summary.cancelled
-    # the three files read before the cancel are kept (extracted, not yet embedded: they are embedded first), and
+    # the three files read before the cancel are kept, searchable by keyword and waiting to be embedded, and
     # nothing after them is read
     assert db_rows(tmp_path / "index", "SELECT path FROM documents ORDER BY path") == [
         (str(docs / f"{i:02d}.txt"),) for i in range(3)
     ]
-    assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")
+    waiting = db_rows(tmp_path / "index", "SELECT id FROM chunks WHERE pending IS NOT NULL ORDER BY id")
+    assert [r[0] for r in waiting] == chunk_ids(tmp_path / "index")
+    assert faiss_ids(tmp_path / "index") == []
     resumed = make_indexer().run([docs])
     assert resumed.indexed == 37
     assert db_rows(tmp_path / "index", "SELECT count(*) FROM documents") == [(40,)]
-    assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")
+    assert faiss_ids(tmp_path / "index") == chunk_ids(tmp_path / "index")  # those that waited embedded too
+    assert db_rows(tmp_path / "index", "SELECT count(*) FROM chunks WHERE pending IS NOT NULL") == [(0,)]
+
+
+def test_every_file_is_found_by_keyword_before_any_is_embedded(
+    make_indexer, fake_encoder, docs: Path, tmp_path: Path
+) -> None:
+    """Two phases: every file is stored (and found by keyword) first, then the windows are embedded. A run stopped
+    in the second phase keeps its files searchable by keyword, marks their hits, and the next run embeds the rest."""
+    for i in range(40):
+        write(docs / f"{i:02d}.txt", f"document number {i} about walrus{i} " * 60)
+    phases: list[tuple[str, int, int]] = []
+    for p in make_indexer().iter_run([docs], should_stop=lambda: any(ph == "embed" for ph, *_rest in phases)):
+        phases.append((p.phase, p.files_done, p.embedded))  # the run stops after the first batch it embeds
+    embedding = [i for i, (phase, *_rest) in enumerate(phases) if phase == "embed"]
+    assert embedding, phases
+    # the first embed event comes after the last file was read and nothing was embedded before
+    assert phases[embedding[0]][1] == 40
+    assert phases[embedding[0]][2] == 0
+    assert all(phase != "index" for phase, *_rest in phases[embedding[0] :])
+    index = tmp_path / "index"
+    waiting = db_rows(index, "SELECT count(*) FROM chunks WHERE pending IS NOT NULL")[0][0]
+    assert 0 < waiting < len(chunk_ids(index))
+    with Library(index, encoder=fake_encoder) as library:
+        status = library.status()
+        assert (status.pending_chunks, status.pending_documents) == (waiting, 40 - 32)  # 32 windows a batch
+        (hit,) = [h for h in library.search("walrus39", limit=50) if h.path == str(docs / "39.txt")]
+        assert hit.matched == "keyword"
+        assert not hit.embedded
+    resumed = make_indexer().run([docs])
+    assert resumed.indexed == 0
+    assert not resumed.cancelled
+    assert db_rows(index, "SELECT count(*) FROM chunks WHERE pending IS NOT NULL") == [(0,)]
+    assert faiss_ids(index) == chunk_ids(index)
+    with Library(index, encoder=fake_encoder) as library:
+        assert library.status().pending_chunks == 0
+        (hit,) = [h for h in library.search("walrus39", limit=50) if h.path == str(docs / "39.txt")]
+        assert hit.matched == "both"
+        assert hit.embedded
 
 
 def test_excludes_given_once_are_remembered_per_folder(make_indexer, docs: Path, tmp_path: Path) -> None:

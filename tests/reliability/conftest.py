@@ -35,6 +35,9 @@ def snapshot(index: Path) -> dict[str, object]:
             ),
             "failures": sorted(conn.execute("SELECT path, reason FROM failures")),
             "fts": conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0],
+            "waiting to be embedded": conn.execute("SELECT count(*) FROM chunks WHERE pending IS NOT NULL").fetchone()[
+                0
+            ],
         }
     finally:
         conn.close()

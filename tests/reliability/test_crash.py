@@ -30,7 +30,8 @@ def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 @pytest.mark.parametrize(
     "point",
-    ["extracted:3", "embedded:2", "in-transaction:5", "faiss-written:1", "faiss-renamed:1"],
+    # in the first phase (extracted, in-transaction), in the second (embedded, vectors-stored), saving FAISS
+    ["extracted:3", "in-transaction:5", "embedded:2", "vectors-stored:1", "faiss-written:1", "faiss-renamed:1"],
 )
 def test_killed_run_resumes_to_the_same_index(point: str, corpus: Path, reference, tmp_path: Path) -> None:
     index = tmp_path / "index"

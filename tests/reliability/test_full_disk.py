@@ -15,11 +15,11 @@ from tests.reliability.test_concurrency import make_notes
 
 @pytest.fixture
 def small_disk(tmp_path: Path):
-    """A 3 MB file system of its own, unmounted afterwards."""
+    """A 4 MB file system of its own, unmounted afterwards."""
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m,mode=0700", "tmpfs", str(disk)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(disk)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small file system here: {mounted.stderr.decode().strip()}")
