@@ -488,6 +488,8 @@ def status(index_path: str | None, as_json: bool) -> None:
             f"{st.pending_documents:,} documents are found by keyword only until they are embedded (`docsense "
             "index` goes on with it)"
         )
+    if st.untagged_documents:
+        echo(f"Entities:  {st.untagged_documents:,} documents wait to be tagged (`docsense index` goes on with it)")
     echo(f"Encoder:   {st.encoder} on {st.device}")
     if st.backend_note:
         echo(f"           {st.backend_note}")

@@ -124,7 +124,9 @@ def progress_line(p: Progress) -> str:
         share = 100.0 * p.embedded / p.to_embed if p.to_embed else 100.0
         text = (
             f"Keyword search covers every file. Embedding for meaning search: {p.embedded:,} of {p.to_embed:,} "
-            f"windows ({share:.0f}%)  {p.chunks_per_s:.1f} windows/s  ETA {human_time(p.eta_s)}"
+            f"windows ({share:.0f}%)"
+            + (f", entities: {p.tagged:,} of {p.to_tag:,} documents" if p.to_tag else "")
+            + f"  {p.chunks_per_s:.1f} windows/s  ETA {human_time(p.eta_s)}"
         )
     else:
         share = 100.0 * p.files_done / p.files_total if p.files_total else 100.0

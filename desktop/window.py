@@ -695,16 +695,23 @@ class MainWindow(QMainWindow):
                 f"Reading files: {p.files_done} of {p.files_total} · {p.chunks_done} windows stored"
                 f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
             )
-        elif p.phase == "embed" and p.to_embed:
+        elif p.phase == "embed" and (p.to_embed or p.to_tag):
             # Every file is searchable by keyword now: what is left can wait, and goes on where it stopped.
             self.cancel_button.setText("Pause")
             self.cancel_button.setToolTip("Stop embedding after this batch; Resume embedding goes on from there")
-            self.progress.setFormat("%v / %m windows")
-            self.progress.setRange(0, p.to_embed)
-            self.progress.setValue(p.embedded)
+            if p.to_embed:
+                self.progress.setFormat("%v / %m windows")
+                self.progress.setRange(0, p.to_embed)
+                self.progress.setValue(p.embedded)
+            else:
+                self.progress.setFormat("%v / %m documents")
+                self.progress.setRange(0, p.to_tag)
+                self.progress.setValue(p.tagged)
             self.progress_label.setText(
                 f"Keyword search covers every file · embedding for meaning search: {p.embedded:,} of {p.to_embed:,}"
-                f" windows · {p.chunks_per_s:.1f}/s · ETA {human_time(p.eta_s)}"
+                f" windows"
+                + (f" · entities: {p.tagged:,} of {p.to_tag:,} documents" if p.to_tag else "")
+                + f" · ETA {human_time(p.eta_s)}"
             )
         elif p.phase == "save":
             self.progress_label.setText("Saving…")

@@ -338,6 +338,7 @@ class Library:
             ocr_pages=store.ocr_pages(),
             pending_chunks=pending[0],
             pending_documents=pending[1],
+            untagged_documents=store.untagged_count(),
         )
 
     def _backend_note(self, encoder: Encoder, backend: str) -> str:

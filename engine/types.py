@@ -130,6 +130,7 @@ class Status:
     # until an indexing run's second phase embeds them
     pending_chunks: int = 0
     pending_documents: int = 0
+    untagged_documents: int = 0  # documents whose entities the second phase has still to look for
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Progress:
         files_done: files finished (indexed, unchanged or failed) of ``files_total`` to look at.
         chunks_done: chunks stored so far.
         embedded: chunks the second phase embedded so far, of ``to_embed`` it had to.
+        tagged: documents whose entities the second phase looked for so far, of ``to_tag``.
         chunks_per_s: the phase's speed so far (stored, or embedded, chunks a second).
         eta_s: estimated seconds left in the phase, from the bytes (or chunks) done so far; None until there is a
             basis for it.
@@ -162,6 +164,8 @@ class Progress:
     chunks_done: int = 0
     embedded: int = 0
     to_embed: int = 0
+    tagged: int = 0
+    to_tag: int = 0
     failed: int = 0
     elapsed_s: float = 0.0
     chunks_per_s: float = 0.0

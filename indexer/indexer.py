@@ -35,6 +35,7 @@ from engine.index import Index, check_index_folder
 from engine.index.store import DB_NAME, STALE_MTIME_NS, DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.lock import WriterLock
 from engine.settings import Settings
+from engine.tagger import NO_TAGGER
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import (
     FoundFile,
@@ -46,7 +47,18 @@ from indexer.discover import (
     link_refused,
 )
 from indexer.extract.containers import in_part
-from indexer.work import DocumentParts, FileResult, FileTask, Part, process_file, worker_context, worker_init
+from indexer.work import (
+    DocumentParts,
+    FileResult,
+    FileTask,
+    Part,
+    TagJob,
+    TagResult,
+    process_file,
+    tag_document,
+    worker_context,
+    worker_init,
+)
 
 SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
@@ -327,6 +339,7 @@ class _Run:
         self.files_done = self.files_total = self.files_seen = 0
         self.bytes_done = self.bytes_total = 0
         self.embed_chunks = self.embed_total = 0  # the second phase's windows embedded, of those it had to
+        self.tagged = self.tag_total = 0  # and its documents tagged
         self.embed_s = 0.0
         self.embed_started = time.monotonic()
         self.last_save = time.monotonic()
@@ -413,7 +426,7 @@ class _Run:
             with self.index.write() as change:
                 change.set_meta("unsupported", json.dumps(dict(self._unsupported())))
         if not cancelled:
-            cancelled = yield from self._embed_pending(encoder, group)
+            cancelled = yield from self._second_phase(encoder, group)
         yield self._progress("save")
         self.index.save_vectors()
         summary = RunSummary(
@@ -533,13 +546,11 @@ class _Run:
                     tokenizer_json=str(encoder.tokenizer.path),
                     max_tokens=self.owner.max_tokens,
                     overlap=self.owner.overlap,
-                    tagger=self.tagger,
                     pdf_reader=self.owner.settings.pdf_reader,
                     max_file_mb=self.owner.settings.max_file_mb,
                     max_text_mb=self.owner.settings.max_text_mb,
                     allow_downloads=self.owner.settings.allow_downloads,
                     timeout_s=self.owner.settings.extract_timeout_s,
-                    max_tag_chars=self.owner.settings.max_tag_chars,
                     ocr=self.owner.settings.ocr,
                     ocr_cache=str(self.owner.settings.cache / "ocr"),
                 )
@@ -717,35 +728,51 @@ class _Run:
         prefix = len(task.path) + 1
         return [p for p in self.store.members_of(task.path) if in_part(p[prefix:], task.part)]
 
-    def _embed_pending(self, encoder: Encoder, group: int) -> Generator[Progress, None, bool]:
-        """The second phase: embed the chunks stored without vectors (this run's, and any an earlier run left),
-        ``group`` windows a transaction; returns whether the run was stopped."""
+    def _second_phase(self, encoder: Encoder, group: int) -> Generator[Progress, None, bool]:
+        """Embed the chunks stored without vectors and look for the entities of the documents stored without them
+        (this run's, and any an earlier run left), oldest first: ``group`` windows at a time are embedded here
+        while a pool tags documents, and each batch's vectors, and each document's entities, are stored in a
+        transaction of their own. Returns whether the run was stopped."""
         self.embed_total = self.store.pending_count()[0]
-        if not self.embed_total:
+        untagged = self.store.untagged_documents() if self.tagger != NO_TAGGER else []
+        self.tag_total = len(untagged)
+        if not self.embed_total and not untagged:
             return False
         self.store.checkpoint()
         yield self._progress("embed")
-        last_progress = time.monotonic()
-        self.embed_started = time.monotonic()
-        while batch := self.store.pending_chunks(group):
-            started = time.monotonic()
-            flat = encoder.embed_ids([v for _id, views in batch for v in views])
-            crash_point("embedded")
-            self.embed_s += time.monotonic() - started
-            bounds = np.cumsum([0, *(len(views) for _id, views in batch)])
-            with self.index.write() as change:
-                change.set_vectors({chunk_id: flat[bounds[i] : bounds[i + 1]] for i, (chunk_id, _) in enumerate(batch)})
-                crash_point("vectors-stored")
-            self.embed_chunks += len(batch)
-            if time.monotonic() - self.last_save >= SAVE_EVERY_S:
-                self.index.save_vectors()
-                self.last_save = time.monotonic()
-            if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
-                last_progress = time.monotonic()
-                yield self._progress("embed")
-            if self.stop():
-                return True
-        return False
+        last_progress = self.embed_started = time.monotonic()
+        with _Tagging(self, untagged) as tagging:
+            while True:
+                batch = self.store.pending_chunks(group)
+                if batch:
+                    self._embed(batch, encoder)
+                elif tagging.done:
+                    return False
+                for result in tagging.poll(block=not batch):
+                    with self.index.write() as change:
+                        change.put_entities(result.doc_id, result.entities, result.warnings)
+                        crash_point("entities-stored")
+                    self.tagged += 1
+                if time.monotonic() - self.last_save >= SAVE_EVERY_S:
+                    self.index.save_vectors()
+                    self.last_save = time.monotonic()
+                if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                    last_progress = time.monotonic()
+                    yield self._progress("embed")
+                if self.stop():
+                    return True
+
+    def _embed(self, batch: list[tuple[int, list[list[int]]]], encoder: Encoder) -> None:
+        """Embed a batch of waiting chunks ((id, views' token ids)) and store their vectors."""
+        started = time.monotonic()
+        flat = encoder.embed_ids([v for _id, views in batch for v in views])
+        crash_point("embedded")
+        self.embed_s += time.monotonic() - started
+        bounds = np.cumsum([0, *(len(views) for _id, views in batch)])
+        with self.index.write() as change:
+            change.set_vectors({chunk_id: flat[bounds[i] : bounds[i + 1]] for i, (chunk_id, _) in enumerate(batch)})
+            crash_point("vectors-stored")
+        self.embed_chunks += len(batch)
 
     def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
         """Store the documents of ``results``, their chunks without vectors (the second phase embeds them)."""
@@ -795,7 +822,7 @@ class _Run:
                         page_starts=d.page_starts,
                         sections=d.sections,
                         chunks=new_chunks,
-                        entities=d.entities,
+                        untagged=self.tagger != NO_TAGGER,  # the second phase looks for its entities
                         warnings=d.warnings,
                         container=container,
                         author=d.author,
@@ -819,8 +846,13 @@ class _Run:
         if phase == "embed":
             embedding = time.monotonic() - self.embed_started
             rate = self.embed_chunks / embedding if embedding > 0 else 0.0
-            if self.embed_chunks:
-                eta = embedding * (self.embed_total - self.embed_chunks) / self.embed_chunks
+            left = [
+                embedding * (total - done) / done
+                for done, total in ((self.embed_chunks, self.embed_total), (self.tagged, self.tag_total))
+                if done and total > done
+            ]
+            if self.embed_chunks or self.tagged:
+                eta = max(left, default=0.0)
         return Progress(
             phase=phase,  # type: ignore[arg-type]
             files_done=self.files_done,
@@ -828,6 +860,8 @@ class _Run:
             chunks_done=self.chunks,
             embedded=self.embed_chunks,
             to_embed=self.embed_total,
+            tagged=self.tagged,
+            to_tag=self.tag_total,
             failed=len(self.failed),
             elapsed_s=elapsed,
             chunks_per_s=rate,
@@ -835,3 +869,107 @@ class _Run:
             eta_s=eta,
             current=self.current,
         )
+
+
+class _Tagging:
+    """The second phase's tagging: the documents ``doc_ids`` sent to a pool of taggers, a few at a time, their
+    entities handed back by ``poll``; with no workers (tests), one document tagged here per poll.
+
+    A tagger that kills its worker (a crash in a library, out of memory) takes the documents in flight with it:
+    each is tried again alone, and the one that kills its worker alone too gets no entities and a warning.
+    """
+
+    def __init__(self, run: _Run, doc_ids: Sequence[int]) -> None:
+        self.run = run
+        self.queue = collections.deque(doc_ids)
+        self.suspects: collections.deque[int] = collections.deque()
+        self.running: dict[cf.Future[TagResult], int] = {}
+        self.workers = max(1, run.owner.workers - 1) if run.owner.workers > 0 else 0  # a core embeds
+        self.pool: cf.ProcessPoolExecutor | None = None
+        self.log: str | None = None
+        self.alone = False  # a suspect runs alone in the pool
+
+    def __enter__(self) -> _Tagging:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop_pool()
+        if self.log is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.log)
+
+    @property
+    def done(self) -> bool:
+        return not self.queue and not self.suspects and not self.running
+
+    def _job(self, doc_id: int) -> TagJob | None:
+        found = self.run.store.path_and_text(doc_id)
+        if found is None:  # deleted since (a watcher's run, a removed folder)
+            return None
+        s = self.run.owner.settings
+        return TagJob(doc_id, *found, self.run.tagger, s.max_tag_chars, s.allow_downloads, s.extract_timeout_s)
+
+    def poll(self, block: bool) -> list[TagResult]:
+        """The documents tagged since the last poll; with ``block``, wait for at least one (unless none is left)."""
+        if self.workers == 0:
+            while self.queue:
+                job = self._job(self.queue.popleft())
+                if job is not None:
+                    return [tag_document(job)]
+            return []
+        self._submit()
+        if not self.running:
+            return []
+        done, _ = cf.wait(self.running, timeout=None if block else 0, return_when=cf.FIRST_COMPLETED)
+        results = []
+        for future in done:
+            doc_id = self.running.pop(future)
+            try:
+                results.append(future.result())  # a ModelError (the tagger is missing) ends the run here
+            except cf.process.BrokenProcessPool:
+                results += self._broken(doc_id)
+                break
+        return results
+
+    def _broken(self, doc_id: int) -> list[TagResult]:
+        """The pool died with ``doc_id`` (and whatever else was running) in it."""
+        in_flight = [doc_id, *self.running.values()]
+        self.running.clear()
+        self._stop_pool()
+        if self.alone:  # it killed its worker alone: the culprit
+            return [TagResult(doc_id, warnings=["entities were not looked for: the tagger crashed on it"])]
+        self.suspects.extend(in_flight)
+        return []
+
+    def _submit(self) -> None:
+        if self.pool is None:
+            if self.log is None:
+                fd, self.log = tempfile.mkstemp(prefix="docsense-tagger-", suffix=".log")
+                os.close(fd)
+            memory_mb = self.run.owner.settings.worker_memory_mb
+            self.pool = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=worker_context(),
+                initializer=worker_init,
+                initargs=(os.getpid(), memory_mb, None if self.run.owner.settings.debug else self.log),
+            )
+        # Suspects go one at a time, alone in the pool, before anything else.
+        if self.suspects and not self.running:
+            self.alone = True
+            while self.suspects and not self.running:
+                job = self._job(self.suspects.popleft())
+                if job is not None:
+                    self.running[self.pool.submit(tag_document, job)] = job.doc_id
+            return
+        if self.alone and self.running:
+            return  # a suspect still runs alone
+        self.alone = False
+        while self.queue and len(self.running) < self.workers * 2:
+            job = self._job(self.queue.popleft())
+            if job is not None:
+                self.running[self.pool.submit(tag_document, job)] = job.doc_id
+
+    def _stop_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None

@@ -1,7 +1,8 @@
-"""The per-file work done in the extraction pool: read, hash, extract, tokenize and cut into windows.
+"""The work done in the pools: per file, read, hash, extract, tokenize and cut into windows (the first phase); per
+stored document, look for its entities (the second).
 
-Everything here is CPU-bound and independent per file, so it runs in worker processes; the main process only
-embeds and stores. Functions are top-level so that ``spawn`` workers can pickle them.
+Everything here is CPU-bound and independent per file or document, so it runs in worker processes; the main process
+stores, and in the second phase embeds. Functions are top-level so that ``spawn`` workers can pickle them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from engine.errors import ModelError
 from engine.faults import crash_point
 from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_TEXT_MB
-from engine.tagger import NO_TAGGER, EntitySpan, Tagger, kept, load_tagger, pieces
+from engine.tagger import EntitySpan, Tagger, kept, load_tagger, pieces
 from engine.tokenizer import Tokenizer
 from indexer.chunk import Chunk, chunk_text, view_title
 from indexer.extract import CONTAINERS, Extracted, ExtractionError, extract, ocr
@@ -38,13 +39,11 @@ class FileTask:
     tokenizer_json: str
     max_tokens: int
     overlap: int
-    tagger: str = NO_TAGGER
     pdf_reader: str = "pdfium"
     max_file_mb: int = MAX_FILE_MB
     max_text_mb: int = MAX_TEXT_MB
     allow_downloads: bool = False
     timeout_s: int = EXTRACT_TIMEOUT_S  # in a worker process: the most one file may take (0: no limit)
-    max_tag_chars: int = MAX_TAG_CHARS  # entities are looked for in this many characters at most (0: all)
     ocr: str = "eng"  # the languages scanned pages are read in ("none": not read)
     ocr_cache: str | None = None  # where what OCR read is kept, by page image
     part: tuple[int, int] = (0, 1)  # of a big mailbox or archive: the i-th of n workers' share of its members
@@ -94,7 +93,7 @@ class Part(DocumentParts):
 
 
 def _cut(extracted: Extracted, task: FileTask, into: DocumentParts, path: str | None = None) -> None:
-    """Check the text's size, cut it into windows and tag it, into ``into``."""
+    """Check the text's size and cut it into windows, into ``into``."""
     text_limit = task.max_text_mb
     if len(extracted.text) > text_limit * 1024 * 1024:
         raise ExtractionError(
@@ -116,16 +115,63 @@ def _cut(extracted: Extracted, task: FileTask, into: DocumentParts, path: str | 
         overlap=task.overlap,
         title=view_title(extracted.title, path or task.path),
     )
-    tagger = _tagger(task.tagger, task.allow_downloads)
-    if tagger is not None and into.chunks:
-        text = extracted.text
-        if 0 < task.max_tag_chars < len(text):
-            text = text[: pieces(text, task.max_tag_chars)[0][1]]  # cut at a paragraph, line or word break
-            into.warnings.append(
+
+
+@dataclass(frozen=True)
+class TagJob:
+    """One stored document whose entities the second phase looks for."""
+
+    doc_id: int
+    path: str
+    text: str
+    tagger: str
+    max_tag_chars: int = MAX_TAG_CHARS  # entities are looked for in this many characters at most (0: all)
+    allow_downloads: bool = False
+    timeout_s: int = EXTRACT_TIMEOUT_S  # in a worker process: the most one document may take (0: no limit)
+
+
+@dataclass
+class TagResult:
+    doc_id: int
+    entities: list[EntitySpan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def tag_document(job: TagJob) -> TagResult:
+    """The entities of one document (judged in context: engine.tagger.kept), in its first ``max_tag_chars``
+    characters; never raises but for a missing model: a failure is a warning on the document."""
+    result = TagResult(job.doc_id)
+    crash_point("tagger", os.path.basename(job.path))
+    limited = _IN_WORKER and job.timeout_s > 0
+    if limited:
+        signal.alarm(job.timeout_s)
+    try:
+        tagger = _tagger(job.tagger, job.allow_downloads)
+        if tagger is None:
+            return result
+        text = job.text
+        if 0 < job.max_tag_chars < len(text):
+            text = text[: pieces(text, job.max_tag_chars)[0][1]]  # cut at a paragraph, line or word break
+            result.warnings.append(
                 f"entities were looked for in its first {len(text):,} characters only, of "
-                f"{len(extracted.text):,} (setting max_tag_chars)"
+                f"{len(job.text):,} (setting max_tag_chars)"
             )
-        into.entities = kept(tagger.tag([text])[0], text)
+        result.entities = kept(tagger.tag([text])[0], text)
+    except ModelError:
+        raise  # a missing or broken model is not this document's fault: stop the run and say so
+    except _TooSlow:
+        result.entities = []
+        result.warnings.append(f"entities were not looked for: it took longer than {job.timeout_s} s")
+    except MemoryError:
+        result.entities = []
+        result.warnings.append("entities were not looked for: it needs more memory than a worker may use")
+    except Exception as exc:  # one document's tagging must never stop the run
+        result.entities = []
+        result.warnings.append(f"entities were not looked for: unexpected error: {type(exc).__name__}: {exc}")
+    finally:
+        if limited:
+            signal.alarm(0)
+    return result
 
 
 @lru_cache(maxsize=4)

@@ -25,6 +25,7 @@ from engine.index.vectors import (
     backend,
 )
 from engine.settings import Settings
+from engine.tagger import EntitySpan
 
 
 def check_index_folder(folder: Path) -> None:
@@ -95,6 +96,10 @@ class Change:
         self.removed += self._store.remove_folder(folder)
 
     # -- rows only (no vectors change) ---------------------------------------------------------------------
+
+    def put_entities(self, doc_id: int, entities: Sequence[EntitySpan], warnings: Sequence[str] = ()) -> None:
+        """The second phase: a document's entities, stored without them."""
+        self._store.put_entities(doc_id, entities, warnings)
 
     def rename_document(self, old: str, new: str, folder: str, size: int, mtime_ns: int) -> None:
         self._store.rename_document(old, new, folder, size, mtime_ns)

@@ -198,6 +198,13 @@ def m012_chunks_pending(conn: sqlite3.Connection, db: sqlite_utils.Database) -> 
     conn.execute("CREATE INDEX chunks_pending ON chunks(id) WHERE pending IS NOT NULL")
 
 
+def m013_documents_untagged(conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """The second phase tags documents too: ``untagged`` is 1 for a document stored before its entities were looked
+    for, NULL once they were (or when no tagger runs). The partial index finds what is left to tag."""
+    db["documents"].add_column("untagged", int)  # type: ignore[union-attr]
+    conn.execute("CREATE INDEX documents_untagged ON documents(id) WHERE untagged IS NOT NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -211,5 +218,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m010_document_ocr_pages,
     m011_entities_in_context,
     m012_chunks_pending,
+    m013_documents_untagged,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

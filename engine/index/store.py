@@ -200,6 +200,7 @@ class NewDocument:
     author: str | None = None  # who wrote it, where the format says (a mail's From)
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
     ocr_pages: int = 0  # how many of its pages OCR read
+    untagged: bool = False  # its entities are to be looked for by the second phase (``entities`` is empty)
 
 
 _DOCUMENT_ROW = "id, path, folder, type, size, mtime_ns, sha256, container"
@@ -326,7 +327,7 @@ class Store:
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
             "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings, "
-            "container, author, date, ocr_pages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "container, author, date, ocr_pages, untagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -342,6 +343,7 @@ class Store:
                 doc.author,
                 doc.date,
                 doc.ocr_pages or None,
+                1 if doc.untagged else None,
             ),
         )
         doc_id = int(cur.lastrowid or 0)
@@ -375,18 +377,57 @@ class Store:
                 ),
             )
             added.append(int(cur.lastrowid or 0))
-        # Each entity belongs to the first chunk whose span holds its start (chunks overlap; one is enough).
-        starts = [c.start for c in doc.chunks]
+        self._insert_entities(
+            doc_id, [(i, c.start, c.end) for i, c in zip(added, doc.chunks, strict=True)], doc.entities
+        )
+        self._bump_vectors_version()
+        return removed, added
+
+    def _insert_entities(
+        self, doc_id: int, chunks: Sequence[tuple[int, int, int]], entities: Sequence[EntitySpan]
+    ) -> None:
+        """Store a document's entities; ``chunks``: its (id, start, end) in order. Each entity belongs to the first
+        chunk whose span holds its start (chunks overlap; one is enough)."""
+        starts = [start for _id, start, _end in chunks]
         rows = []
-        for e in doc.entities:
+        for e in entities:
             i = bisect.bisect_right(starts, e.start) - 1
-            chunk_id = added[i] if i >= 0 and e.start < doc.chunks[i].end else None
+            chunk_id = chunks[i][0] if i >= 0 and e.start < chunks[i][2] else None
             rows.append((doc_id, chunk_id, e.start, e.end, e.label, e.text, e.norm))
         self.conn.executemany(
             'INSERT INTO entities(doc_id, chunk_id, start, "end", label, text, norm) VALUES (?, ?, ?, ?, ?, ?, ?)', rows
         )
-        self._bump_vectors_version()
-        return removed, added
+
+    def untagged_documents(self) -> list[int]:
+        """The ids of the documents whose entities the second phase has still to look for, oldest first."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM documents WHERE untagged IS NOT NULL ORDER BY id")]
+
+    def untagged_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM documents WHERE untagged IS NOT NULL").fetchone()[0])
+
+    def path_and_text(self, doc_id: int) -> tuple[str, str] | None:
+        """The path and the text of the document with this id."""
+        row = self.conn.execute(
+            "SELECT d.path, t.text FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.id = ?", (doc_id,)
+        ).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def put_entities(self, doc_id: int, entities: Sequence[EntitySpan], warnings: Sequence[str] = ()) -> bool:
+        """Store the second phase's entities of a document (and what tagging noticed, with its warnings); False when
+        the document is gone or was tagged meanwhile. Call inside ``transaction()``."""
+        row = self.conn.execute(
+            "SELECT warnings FROM documents WHERE id = ? AND untagged IS NOT NULL", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return False
+        chunks = self.conn.execute('SELECT id, start, "end" FROM chunks WHERE doc_id = ? ORDER BY ord', (doc_id,))
+        self._insert_entities(doc_id, [tuple(r) for r in chunks], entities)
+        noted = [*(json.loads(row[0]) if row[0] else []), *warnings]
+        self.conn.execute(
+            "UPDATE documents SET untagged = NULL, warnings = ? WHERE id = ?",
+            (json.dumps(noted) if noted else None, doc_id),
+        )
+        return True
 
     def chunk_ids_of(self, path: str) -> list[int]:
         return [

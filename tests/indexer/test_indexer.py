@@ -256,9 +256,10 @@ def test_every_file_is_found_by_keyword_before_any_is_embedded(
     """Two phases: every file is stored (and found by keyword) first, then the windows are embedded. A run stopped
     in the second phase keeps its files searchable by keyword, marks their hits, and the next run embeds the rest."""
     for i in range(40):
-        write(docs / f"{i:02d}.txt", f"document number {i} about walrus{i} " * 60)
+        write(docs / f"{i:02d}.txt", f"This is note {i} about walrus{i}. Leslie Lamport wrote it in California. " * 40)
     phases: list[tuple[str, int, int]] = []
-    for p in make_indexer().iter_run([docs], should_stop=lambda: any(ph == "embed" for ph, *_rest in phases)):
+    tagged = make_indexer(tagger="en_core_web_sm")
+    for p in tagged.iter_run([docs], should_stop=lambda: any(ph == "embed" for ph, *_rest in phases)):
         phases.append((p.phase, p.files_done, p.embedded))  # the run stops after the first batch it embeds
     embedding = [i for i, (phase, *_rest) in enumerate(phases) if phase == "embed"]
     assert embedding, phases
@@ -271,18 +272,22 @@ def test_every_file_is_found_by_keyword_before_any_is_embedded(
     assert 0 < waiting < len(chunk_ids(index))
     with Library(index, encoder=fake_encoder) as library:
         status = library.status()
-        assert (status.pending_chunks, status.pending_documents) == (waiting, 40 - 32)  # 32 windows a batch
-        (hit,) = [h for h in library.search("walrus39", limit=50) if h.path == str(docs / "39.txt")]
+        waiting_docs = db_rows(index, "SELECT count(DISTINCT doc_id) FROM chunks WHERE pending IS NOT NULL")[0][0]
+        assert (status.pending_chunks, status.pending_documents) == (waiting, waiting_docs)
+        assert status.untagged_documents == 40 - 1  # one document tagged a batch, in this process
+        hit = next(h for h in library.search("walrus39", limit=50) if h.path == str(docs / "39.txt"))
         assert hit.matched == "keyword"
         assert not hit.embedded
-    resumed = make_indexer().run([docs])
+    resumed = make_indexer(tagger="en_core_web_sm").run([docs])
     assert resumed.indexed == 0
     assert not resumed.cancelled
     assert db_rows(index, "SELECT count(*) FROM chunks WHERE pending IS NOT NULL") == [(0,)]
     assert faiss_ids(index) == chunk_ids(index)
     with Library(index, encoder=fake_encoder) as library:
         assert library.status().pending_chunks == 0
-        (hit,) = [h for h in library.search("walrus39", limit=50) if h.path == str(docs / "39.txt")]
+        assert library.status().untagged_documents == 0
+        assert [e.text for e in library.entities(label="PERSON")] == ["Leslie Lamport"]
+        hit = next(h for h in library.search("walrus39", limit=50) if h.path == str(docs / "39.txt"))
         assert hit.matched == "both"
         assert hit.embedded
 

@@ -88,6 +88,57 @@ def test_a_file_that_kills_its_worker_is_skipped_and_named(corpus: Path, referen
     assert verify(index) == {"ok": True, "problems": []}
 
 
+TAGGING = {"DOCSENSE_TAGGER": "en_core_web_sm"}
+
+
+def _entities(index: Path) -> list[tuple[str, str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(index / "docsense.db") as conn:
+        return sorted(
+            conn.execute("SELECT d.path, e.label, e.text FROM entities e JOIN documents d ON d.id = e.doc_id")
+        )
+
+
+def test_killed_while_tagging_resumes_to_the_same_entities(corpus: Path, tmp_path: Path) -> None:
+    """The second phase looks for each document's entities in a pool: killed after storing a few, the next run
+    tags the rest, and the index holds what an uninterrupted run's does."""
+    whole = tmp_path / "whole"
+    assert docsense("index", str(corpus), "--index", str(whole), "--workers", "2", "-q", env=TAGGING).returncode == 0
+    index = tmp_path / "index"
+    killed = docsense("index", str(corpus), "--index", str(index), "--workers", "2", "-q",
+                      env={**TAGGING, "DOCSENSE_FAULT": "entities-stored:3"})  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    status = json.loads(docsense("status", "--index", str(index), "--json", env=TAGGING).stdout)
+    assert status["untagged_documents"] > 0
+    resumed = docsense("index", "--index", str(index), "-q", env=TAGGING)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        json.loads(docsense("status", "--index", str(index), "--json", env=TAGGING).stdout)["untagged_documents"] == 0
+    )
+    expected = _entities(whole)
+    assert expected
+    assert _entities(index) == expected
+    assert verify(index) == {"ok": True, "problems": []}
+
+
+def test_a_document_that_kills_its_tagger_keeps_its_place_without_entities(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    shutil.copytree(corpus, folder)
+    (folder / "text" / "poison.txt").write_text("Leslie Lamport wrote a text that the tagger dies reading.")
+    index = tmp_path / "index"
+    result = docsense("index", str(folder), "--index", str(index), "--workers", "2",
+                      env={**TAGGING, "DOCSENSE_FAULT": "tagger:poison.txt"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    poison = str(folder / "text" / "poison.txt")
+    status = json.loads(docsense("status", "--index", str(index), "--json", env=TAGGING).stdout)
+    assert {"path": poison, "reason": "entities were not looked for: the tagger crashed on it"} in status["warnings"]
+    assert status["untagged_documents"] == 0
+    found = _entities(index)
+    assert not [e for e in found if e[0] == poison]
+    assert len({path for path, *_rest in found}) >= 5  # the other documents have theirs
+
+
 def _flip(path: Path, offset: int, mask: int = 0x40) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= mask
