@@ -748,11 +748,14 @@ class _Run:
                     self._embed(batch, encoder)
                 elif tagging.done:
                     return False
+                else:
+                    tagging.widen()  # nothing left to embed: every core tags
                 for result in tagging.poll(block=not batch):
                     with self.index.write() as change:
                         change.put_entities(result.doc_id, result.entities, result.warnings)
                         crash_point("entities-stored")
                     self.tagged += 1
+                    self.warned += [FailedFile(result.path, w) for w in result.warnings]
                 if time.monotonic() - self.last_save >= SAVE_EVERY_S:
                     self.index.save_vectors()
                     self.last_save = time.monotonic()
@@ -888,6 +891,7 @@ class _Tagging:
         self.pool: cf.ProcessPoolExecutor | None = None
         self.log: str | None = None
         self.alone = False  # a suspect runs alone in the pool
+        self.retired: list[cf.ProcessPoolExecutor] = []  # narrower pools finishing what they have (widen)
 
     def __enter__(self) -> _Tagging:
         return self
@@ -937,7 +941,9 @@ class _Tagging:
         self.running.clear()
         self._stop_pool()
         if self.alone:  # it killed its worker alone: the culprit
-            return [TagResult(doc_id, warnings=["entities were not looked for: the tagger crashed on it"])]
+            found = self.run.store.path_and_text(doc_id)
+            path = found[0] if found else ""
+            return [TagResult(doc_id, path, warnings=["entities were not looked for: the tagger crashed on it"])]
         self.suspects.extend(in_flight)
         return []
 
@@ -969,7 +975,19 @@ class _Tagging:
             if job is not None:
                 self.running[self.pool.submit(tag_document, job)] = job.doc_id
 
-    def _stop_pool(self) -> None:
+    def widen(self) -> None:
+        """Tag on every core from now on (the encoder is done): new documents go to a pool as wide as the
+        extraction's, while the narrow one finishes those it has."""
+        wide = max(1, self.run.owner.workers)
+        if self.workers == 0 or self.workers >= wide or self.suspects or self.alone:
+            return
+        self.workers = wide
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.retired.append(self.pool)
             self.pool = None
+
+    def _stop_pool(self) -> None:
+        for pool in [*self.retired, *([self.pool] if self.pool is not None else [])]:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.retired.clear()
+        self.pool = None

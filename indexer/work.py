@@ -133,6 +133,7 @@ class TagJob:
 @dataclass
 class TagResult:
     doc_id: int
+    path: str
     entities: list[EntitySpan] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -140,7 +141,7 @@ class TagResult:
 def tag_document(job: TagJob) -> TagResult:
     """The entities of one document (judged in context: engine.tagger.kept), in its first ``max_tag_chars``
     characters; never raises but for a missing model: a failure is a warning on the document."""
-    result = TagResult(job.doc_id)
+    result = TagResult(job.doc_id, job.path)
     crash_point("tagger", os.path.basename(job.path))
     limited = _IN_WORKER and job.timeout_s > 0
     if limited:

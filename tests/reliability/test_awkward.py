@@ -136,6 +136,8 @@ def test_entities_are_looked_for_in_the_first_characters_of_a_huge_text(
     monkeypatch.setenv("DOCSENSE_MAX_TAG_CHARS", "5000")
     summary = Indexer(tmp_path / "index", encoder=fake_encoder, workers=0, tagger="en_core_web_sm").run([folder])
     assert summary.indexed == 1
+    [told] = summary.warnings  # the run says so too, though the second phase found it
+    assert told.reason.endswith("(setting max_tag_chars)")
     with Library(tmp_path / "index", encoder=fake_encoder) as lib:
         people = {e.text for e in lib.entities(label="PERSON")}
         [warning] = lib.status().warnings
