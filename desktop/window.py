@@ -345,9 +345,10 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, status: Status) -> None:
         outdated = f" · {status.outdated:,} to re-index (Index now)" if status.outdated else ""
+        running = self.index_worker is not None and not self.index_worker.done.is_set()
         waiting = (
             f" · meaning search covers {status.chunks - status.pending_chunks:,} of {status.chunks:,} windows"
-            f" (Resume embedding)"
+            + ("" if running else " (Resume embedding)")
             if status.pending_chunks
             else ""
         )
@@ -355,7 +356,7 @@ class MainWindow(QMainWindow):
             f"{status.documents:,} documents · {status.chunks:,} chunks{outdated}{waiting} · {status.device} · "
             f"{status.encoder}"
         )
-        if self.index_worker is None or self.index_worker.done.is_set():
+        if not running:
             self.index_button.setText("Resume embedding" if status.pending_chunks else "Index now")
         self.status_label.setToolTip(
             f"{status.outdated:,} documents' vectors were made by an older DocSense; searches use them until "
@@ -696,6 +697,8 @@ class MainWindow(QMainWindow):
                 f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
             )
         elif p.phase == "embed" and (p.to_embed or p.to_tag):
+            if self.cancel_button.text() != "Pause":  # the first phase is done: its files are there to search
+                self.refresh_status()
             # Every file is searchable by keyword now: what is left can wait, and goes on where it stopped.
             self.cancel_button.setText("Pause")
             self.cancel_button.setToolTip("Stop embedding after this batch; Resume embedding goes on from there")
