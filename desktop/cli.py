@@ -83,6 +83,13 @@ def user_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
+threads_option = click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="The cores indexing may use: its workers and the encoder's threads (default: all; setting threads).",
+)
+
+
 def _settings(index_path: str | None, **flags: Any) -> Any:
     """The command's settings, resolved once: flag > environment > config file > the index's values > default."""
     from pathlib import Path
@@ -196,6 +203,7 @@ def _welcome(ctx: click.Context) -> None:
 @index_option
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files or folders matching GLOB (repeatable).")
 @click.option("--workers", type=click.IntRange(min=0), help="Extraction processes (0: in this process).")
+@threads_option
 @click.option("--wait", is_flag=True, help="If another process is writing to the index, wait for it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @json_option
@@ -204,6 +212,7 @@ def index(
     index_path: str | None,
     exclude: tuple[str, ...],
     workers: int | None,
+    threads: int | None,
     wait: bool,
     quiet: bool,
     as_json: bool,
@@ -217,7 +226,8 @@ def index(
 
     printer = None if quiet else ProgressPrinter()
     with user_errors():
-        indexer = Indexer(workers=workers, exclude=exclude or None, wait=wait, settings=_settings(index_path))
+        settings = _settings(index_path, threads=threads)
+        indexer = Indexer(workers=workers, exclude=exclude or None, wait=wait, settings=settings)
         try:
             summary = indexer.run(list(folders) or None, on_progress=printer)
         except KeyboardInterrupt:
@@ -353,10 +363,11 @@ def search(
 )
 @click.option("--poll", is_flag=True, help="Poll for changes instead of using inotify.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files or folders matching GLOB (repeatable).")
+@threads_option
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 def watch(
     folders: tuple[str, ...], index_path: str | None, debounce: float, poll: bool, exclude: tuple[str, ...],
-    quiet: bool,
+    threads: int | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Keep the index current while files change, until stopped (Ctrl+C).
 
@@ -383,7 +394,7 @@ def watch(
                 echo(f"  skipped {failure.path}: {failure.reason}", err=True)
 
     with user_errors():
-        indexer = Indexer(exclude=exclude or None, wait=True, settings=_settings(index_path))
+        indexer = Indexer(exclude=exclude or None, wait=True, settings=_settings(index_path, threads=threads))
     watcher = Watcher(indexer, list(folders) or None, debounce, on_event=report,
                       on_progress=None if quiet else ProgressPrinter(), poll=poll)  # fmt: skip
 

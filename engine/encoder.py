@@ -86,6 +86,7 @@ class SentenceEncoder(_EncoderBase):
         backend: str | None = None,
         token_budget: int = 0,
         cache: Path | None = None,
+        threads: int = 0,
     ):
         from engine.config import pick_device
 
@@ -99,6 +100,7 @@ class SentenceEncoder(_EncoderBase):
         self.token_budget = token_budget or (65536 if self._device.startswith("cuda") else 8192)
         self.pipelined = False  # prepare the next batch in a thread even on a CPU (always on a GPU)
         self._cache = cache  # where the OpenVINO conversion is kept (None: the settings' cache folder)
+        self.threads = threads  # the CPU threads the model may use (0: the runtime's choice, every core)
         # On a CPU the model runs in OpenVINO when it is installed: about 4x torch's speed on the same fp32 vectors
         # (docs/BENCHMARKS.md). backend="torch" (DOCSENSE_BACKEND) keeps torch.
         wanted = backend or ("openvino" if self._device == "cpu" else "torch")
@@ -126,6 +128,10 @@ class SentenceEncoder(_EncoderBase):
             except Exception as exc:
                 raise ModelError(f"cannot load the encoder from {self.model_dir}: {exc}") from exc
             model.max_seq_length = self.max_tokens
+            if self.threads > 0 and self._device == "cpu":
+                import torch
+
+                torch.set_num_threads(self.threads)
             if self._device.startswith("cuda"):
                 model.half()
             model.eval()
@@ -218,7 +224,7 @@ class SentenceEncoder(_EncoderBase):
 
                 self._cache = Settings.resolve(recorded={}).cache
             try:
-                self._compiled = compile_encoder(self.model_dir, self._load, self._cache)
+                self._compiled = compile_encoder(self.model_dir, self._load, self._cache, self.threads)
             except Exception as exc:  # never worse than torch: say why and go on with torch
                 self.backend, self.backend_note = "torch", f"OpenVINO not used: {exc}"
         return self._compiled
@@ -308,11 +314,12 @@ def load_encoder(
     backend: str | None = None,
     token_budget: int = 0,
     cache: Path | None = None,
+    threads: int = 0,
 ) -> Encoder:
     """The encoder called ``name``: all-MiniLM-L6-v2 (packaged), hashing-bow-N (the fast fake), or a folder holding
     a sentence-transformers model."""
     if name == DEFAULT_ENCODER:
-        return SentenceEncoder(device=device, backend=backend, token_budget=token_budget, cache=cache)
+        return SentenceEncoder(device=device, backend=backend, token_budget=token_budget, cache=cache, threads=threads)
     if name.startswith(HASHING_ENCODER):
         suffix = name[len(HASHING_ENCODER) :].lstrip("-")
         return HashingEncoder(dim=int(suffix) if suffix else 64)
@@ -320,7 +327,7 @@ def load_encoder(
     if path.is_dir() and (path / "tokenizer.json").is_file():
         return SentenceEncoder(
             model_dir=path, device=device, name=str(path.resolve()), backend=backend, token_budget=token_budget,
-            cache=cache,
+            cache=cache, threads=threads,
         )  # fmt: skip
     raise ModelError(
         f"unknown encoder {name!r}: use {DEFAULT_ENCODER}, {HASHING_ENCODER}, "

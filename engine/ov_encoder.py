@@ -75,11 +75,11 @@ def _convert(st_model: Any, target: Path) -> None:
     openvino.save_model(converted, str(target / "model.xml"), compress_to_fp16=False)
 
 
-def compile_encoder(model_dir: Path, load_torch: Callable[[], Any], cache: Path) -> Any:
+def compile_encoder(model_dir: Path, load_torch: Callable[[], Any], cache: Path, threads: int = 0) -> Any:
     """The compiled OpenVINO model for the sentence-transformers model in ``model_dir``, converting it on first use.
 
     ``load_torch`` gives the torch model, needed only to convert and to check the conversion once; the conversion
-    is kept under ``cache``/openvino.
+    is kept under ``cache``/openvino. ``threads`` bounds the CPU threads it runs on (0: OpenVINO's choice).
     """
     import openvino
 
@@ -99,7 +99,8 @@ def compile_encoder(model_dir: Path, load_torch: Callable[[], Any], cache: Path)
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return core.compile_model(core.read_model(str(folder / "model.xml")), "CPU")
+    config = {"INFERENCE_NUM_THREADS": threads} if threads > 0 else {}
+    return core.compile_model(core.read_model(str(folder / "model.xml")), "CPU", config)
 
 
 def _check(compiled: Any, st_model: Any) -> None:

@@ -14,6 +14,7 @@ variables for::
     reader = "sentence"            # or an extractive-QA model folder
     reranker = "/models/ms-marco-MiniLM-L-6-v2"
     device = "cpu"                 # cuda, mps; default: the GPU when there is one
+    threads = 1                    # the cores indexing may use (default: all)
     pdf_reader = "pdfium"          # or pypdf
 
     [folders."/home/me/Papers"]
@@ -87,6 +88,13 @@ OPTIONS = (
     Option("pdf_reader", "DOCSENSE_PDF", str, "pdfium", "how PDFs are read", choices=("pdfium", "pypdf")),
     Option("fusion", "DOCSENSE_FUSION", str, "score", "how the two sides are fused", choices=("score", "rrf")),
     Option("token_budget", "DOCSENSE_TOKEN_BUDGET", int, 0, "tokens per encoder batch (0: the device's default)"),
+    Option(
+        "threads",
+        "DOCSENSE_THREADS",
+        int,
+        0,
+        "the cores indexing may use: extraction and tagging workers, and the encoder's threads (0: all)",
+    ),
     Option("max_file_mb", "DOCSENSE_MAX_FILE_MB", int, MAX_FILE_MB, "files bigger than this are skipped (MB)"),
     Option(
         "max_text_mb",
@@ -151,6 +159,7 @@ class Settings:
     pdf_reader: str
     fusion: str
     token_budget: int
+    threads: int
     max_file_mb: int
     max_text_mb: int
     extract_timeout_s: int

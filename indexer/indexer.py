@@ -64,9 +64,27 @@ SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
 
 
-def default_workers() -> int:
-    """Extraction processes: one a core, since the main process only stores while they run (it embeds after)."""
-    return max(1, min(8, os.cpu_count() or 1))
+def default_workers(threads: int = 0) -> int:
+    """Extraction processes: one a core (of ``threads`` at most, when given), since the main process only stores
+    while they run (it embeds after)."""
+    return max(1, min(8, threads if threads > 0 else os.cpu_count() or 1))
+
+
+@contextlib.contextmanager
+def _cores(threads: int) -> Iterator[None]:
+    """Run on at most ``threads`` of this thread's CPUs, and so do the workers and threads it starts meanwhile (the
+    pools, the encoder's); 0: on all of them. Where the system cannot say (not Linux), the workers' count and the
+    encoder's threads bound it alone."""
+    get, put = getattr(os, "sched_getaffinity", None), getattr(os, "sched_setaffinity", None)
+    before = get(0) if get is not None and put is not None and threads > 0 else None
+    if before is None or threads >= len(before):
+        yield
+        return
+    put(0, sorted(before)[:threads])  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        put(0, before)  # type: ignore[misc]
 
 
 def _skipped(rel: str, exclude: Sequence[str]) -> bool:
@@ -116,7 +134,7 @@ class Indexer:
         self.settings = settings or Settings.resolve(flags)
         self.index_path = Path(index_path) if index_path else self.settings.index
         self._encoder_arg = encoder if encoder is not None and not isinstance(encoder, str) else self.settings.encoder
-        self.workers = default_workers() if workers is None else workers
+        self.workers = default_workers(self.settings.threads) if workers is None else workers
         self.exclude = tuple(exclude) if exclude else None
         self.max_tokens = max_tokens
         self.overlap = overlap
@@ -204,7 +222,7 @@ class Indexer:
         """
         if folders is not None:
             folders = _checked_folders(folders)  # before the index is opened: a bad folder creates no index
-        with self._open(create=folders is not None) as (index, _lock):
+        with self._open(create=folders is not None) as (index, _lock), _cores(self.settings.threads):
             yield from _Run(self, index, folders, should_stop or (lambda: False), paths).steps()
 
     # -- internals ----------------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ class Index:
         """The encoder, loaded on first use (model loading is slow, and a keyword search does not need it)."""
         if self._encoder is None:
             s = self.settings
-            self._encoder = load_encoder(self.encoder_name, s.device, s.backend, s.token_budget, s.cache)
+            self._encoder = load_encoder(self.encoder_name, s.device, s.backend, s.token_budget, s.cache, s.threads)
             self.encoder_name = self._encoder.name
         return self._encoder
 

@@ -39,6 +39,10 @@ def test_openvino_is_the_cpu_default_and_gives_torchs_vectors(windows, monkeypat
     np.testing.assert_allclose(again.embed_ids(windows), got, atol=1e-6)
     assert list((tmp_path / "cache" / "openvino").glob("*/model.xml")) == [converted]
     assert not list((tmp_path / "cache" / "openvino").glob(".converting-*"))
+    # The threads setting bounds the threads it runs on, with the same vectors.
+    one = SentenceEncoder(device="cpu", threads=1)
+    np.testing.assert_allclose(one.embed_ids(windows), got, atol=1e-5)
+    assert one._openvino().get_property("INFERENCE_NUM_THREADS") == 1
 
 
 def test_a_failed_conversion_falls_back_to_torch(windows, monkeypatch, tmp_path: Path) -> None:

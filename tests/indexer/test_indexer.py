@@ -292,6 +292,20 @@ def test_every_file_is_found_by_keyword_before_any_is_embedded(
         assert hit.embedded
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="one core")
+def test_threads_bound_the_cores_a_run_uses(make_indexer, docs: Path, monkeypatch) -> None:
+    """threads = 1: the run (and the workers and threads it starts) stays on one CPU, which it gives back after."""
+    for i in range(3):
+        write(docs / f"{i}.txt", f"note {i} " * 50)
+    monkeypatch.setenv("DOCSENSE_THREADS", "1")
+    cores_seen: list[int] = []
+    indexer = make_indexer(workers=None)
+    assert indexer.workers == 1
+    indexer.run([docs], on_progress=lambda _p: cores_seen.append(len(os.sched_getaffinity(0))))
+    assert set(cores_seen) == {1}
+    assert len(os.sched_getaffinity(0)) >= 2
+
+
 def test_excludes_given_once_are_remembered_per_folder(make_indexer, docs: Path, tmp_path: Path) -> None:
     write(docs / "keep.txt", "plain words to keep")
     write(docs / "debug.log.txt", "noise that was excluded")
