@@ -358,6 +358,7 @@ class _Run:
         self.bytes_done = self.bytes_total = 0
         self.embed_chunks = self.embed_total = 0  # the second phase's windows embedded, of those it had to
         self.tagged = self.tag_total = 0  # and its documents tagged
+        self.first_tagged_at = 0.0
         self.embed_s = 0.0
         self.embed_started = time.monotonic()
         self.last_save = time.monotonic()
@@ -773,6 +774,8 @@ class _Run:
                         change.put_entities(result.doc_id, result.entities, result.warnings)
                         crash_point("entities-stored")
                     self.tagged += 1
+                    if self.tagged == 1:  # the tagging rate is counted from here: the pool's start-up is no rate
+                        self.first_tagged_at = time.monotonic()
                     self.warned += [FailedFile(result.path, w) for w in result.warnings]
                 if time.monotonic() - self.last_save >= SAVE_EVERY_S:
                     self.index.save_vectors()
@@ -867,12 +870,13 @@ class _Run:
         if phase == "embed":
             embedding = time.monotonic() - self.embed_started
             rate = self.embed_chunks / embedding if embedding > 0 else 0.0
-            left = [
-                embedding * (total - done) / done
-                for done, total in ((self.embed_chunks, self.embed_total), (self.tagged, self.tag_total))
-                if done and total > done
-            ]
-            if self.embed_chunks or self.tagged:
+            left = []
+            if self.embed_chunks and self.embed_total > self.embed_chunks:
+                left.append(embedding * (self.embed_total - self.embed_chunks) / self.embed_chunks)
+            if self.tagged > 1 and self.tag_total > self.tagged:
+                tagging = time.monotonic() - self.first_tagged_at
+                left.append(tagging * (self.tag_total - self.tagged) / (self.tagged - 1))
+            if self.embed_chunks or self.tagged > 1:
                 eta = max(left, default=0.0)
         return Progress(
             phase=phase,  # type: ignore[arg-type]
