@@ -1,0 +1,170 @@
+"""A big index from real text and realistic vectors, without embedding it: memory, search time, agreement with exact.
+
+    .venv/bin/python bench/scale.py --windows 100000 --json       # needs bench/data/pydoc-index (bench/retrieval.py)
+    .venv/bin/python bench/scale.py --windows 100000 --keep /tmp/scale-100k   # keep the index for other benches
+
+Builds an index of N windows in a temp folder from bench/data/pydoc-index (the python3.11-doc pages, real text and
+real vectors): copy k of each of its documents is a document of its own (<path>/copy-k), with the same text and
+windows, and each copy's view vectors are the real ones with Gaussian noise (sigma 0.05 a dimension, renormalised),
+so a copy's neighbours are about as close as real neighbours are. Nothing is embedded but the queries.
+
+Then a fresh process opens it as `docsense search` does and times the 22 pyfaq-retrieval-dev questions as hybrid
+searches (three rounds after a warm-up), and compares the meaning side's 10 best windows with an exact scan of every
+stored vector (numpy, best view per window). Prints one JSON object: windows, vectors, rss_mb (the searching
+process, after its searches, before the exact scan), p50_ms, p95_ms (hybrid search), recall_at_10 (the vector
+store's top 10 windows against the exact scan's), build_s, db_mb, vectors_mb (the files on disk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpora import DATA, question_set
+
+SOURCE = DATA / "pydoc-index"
+NOISE = 0.05
+
+
+def build(target: Path, windows: int, seed: int = 0) -> dict[str, float]:
+    """An index of about ``windows`` windows at ``target``, made from SOURCE's documents and vectors."""
+    from engine.index import Index
+    from engine.index.store import NewChunk, NewDocument
+
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    source = Index(SOURCE)
+    store = source.store
+    dim = source.dim
+    docs = []
+    for row in store.conn.execute("SELECT d.id, d.path, d.type, d.title, t.text FROM documents d JOIN texts t ON "
+                                  "t.doc_id = d.id ORDER BY d.id"):  # fmt: skip
+        chunks = list(store.conn.execute(
+            'SELECT start, "end", page_start, page_end, heading, text, n_tokens, vector, views FROM chunks '
+            "WHERE doc_id = ? AND pending IS NULL ORDER BY ord", (row[0],)
+        ))  # fmt: skip
+        if chunks:
+            docs.append((row, chunks))
+    per_copy = sum(len(c) for _d, c in docs)
+    copies = max(1, -(-windows // per_copy))
+    index = Index(target, encoder=source.encoder_name, create=True)
+    made = 0
+    with index.write() as change:
+        index.record_encoder()
+        change.add_folder("/scale")
+    for k in range(copies):
+        with index.write() as change:
+            for (_doc_id, path, kind, title, text), chunks in docs:
+                if made >= windows:
+                    break
+                new_chunks = []
+                for ord_, (start, end, page_start, page_end, heading, chunk_text, n_tokens, blob, views) in enumerate(
+                    chunks
+                ):
+                    vectors = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
+                    if k:
+                        vectors = vectors + rng.normal(0, NOISE, vectors.shape).astype(np.float32)
+                        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+                    new_chunks.append(NewChunk(
+                        ord=ord_, start=start, end=end, page_start=page_start, page_end=page_end, heading=heading,
+                        text=chunk_text, n_tokens=n_tokens, vector=vectors,
+                        view_spans=tuple(tuple(s) for s in json.loads(views)) if views else (),
+                    ))  # fmt: skip
+                made += len(new_chunks)
+                change.put_document(NewDocument(
+                    path=f"/scale{path}/copy-{k}", folder="/scale", type=kind, size=len(text), mtime_ns=0,
+                    sha256="", pages=None, title=title, text=text, page_starts=None, sections=[], chunks=new_chunks,
+                ))  # fmt: skip
+    index.save_vectors()
+    index.close()
+    source.close()
+    return {"build_s": round(time.perf_counter() - started, 1)}
+
+
+def measure(target: Path) -> dict[str, float]:
+    """Open the index at ``target`` as a search would, time the questions, and check the vector store's top 10."""
+    from engine import Library
+
+    spec, _index = question_set("pyfaq")
+    queries = [q["query"] for q in spec["queries"]]
+    with Library(target) as library:
+        library.search("warm up", limit=10)
+        took = []
+        for _round in range(3):
+            for query in queries:
+                started = time.perf_counter()
+                library.search(query, limit=10)
+                took.append(time.perf_counter() - started)
+        rss_kb = _rss_kb()  # before the exact scan below loads every vector once more
+        index = library.index
+        vectors = index.vectors()
+        ids, mats = index.store.all_vectors(index.dim)
+        owners = np.repeat(ids, [len(m) for m in mats])
+        flat = np.concatenate(mats)
+        agree = []
+        for query in queries:
+            q = index.encoder.embed_texts([query])[0]
+            scores = flat @ q
+            best: dict[int, float] = {}
+            for i in np.argsort(-scores)[:200]:
+                best.setdefault(int(owners[i]), float(scores[i]))
+            exact = sorted(best, key=lambda c: -best[c])[:10]
+            got_ids, _views, _scores = vectors.top_views(q, 100)
+            got = list(dict.fromkeys(int(c) for c in got_ids))[:10]
+            agree.append(len(set(got) & set(exact)) / 10)
+        status = library.status()
+    took_ms = sorted(t * 1000 for t in took)
+    return {
+        "windows": status.chunks,
+        "vectors": len(vectors),
+        "rss_mb": round(rss_kb / 1024),
+        "p50_ms": round(statistics.median(took_ms), 1),
+        "p95_ms": round(took_ms[int(0.95 * (len(took_ms) - 1))], 1),
+        "recall_at_10": round(statistics.mean(agree), 3),
+        "db_mb": round((target / "docsense.db").stat().st_size / 2**20),
+        "vectors_mb": round((target / "vectors.faiss").stat().st_size / 2**20),
+    }
+
+
+def _rss_kb() -> int:
+    """This process's resident memory (Linux)."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--windows", type=int, default=100_000)
+    parser.add_argument("--keep", type=Path, help="build the index here and keep it")
+    parser.add_argument("--json", action="store_true", help="print one JSON object (the default prints it too)")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the fresh process's part
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    if not (SOURCE / "docsense.db").exists():
+        sys.exit(f"no index at {SOURCE}: run bench/retrieval.py once first")
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="docsense-scale-"))
+    try:
+        built = build(folder / "index", args.windows)
+        out = subprocess.run([sys.executable, __file__, "--measure", str(folder / "index")], capture_output=True,
+                             text=True, check=True).stdout  # fmt: skip
+        print(json.dumps({**json.loads(out.strip().splitlines()[-1]), **built}))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
