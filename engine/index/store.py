@@ -807,15 +807,6 @@ class Store:
         docs = self.conn.execute("SELECT count(DISTINCT doc_id) FROM chunks WHERE pending IS NOT NULL").fetchone()[0]
         return int(chunks), int(docs)
 
-    def pending_of(self, ids: Sequence[int]) -> set[int]:
-        """Those of these chunks not embedded yet."""
-        if not ids:
-            return set()
-        rows = self.conn.execute(
-            f"SELECT id FROM chunks WHERE pending IS NOT NULL AND id IN ({','.join('?' * len(ids))})", list(ids)
-        )
-        return {r[0] for r in rows}
-
     def set_vectors(self, vectors: dict[int, np.ndarray]) -> list[int]:
         """Store the second phase's vectors of these chunks ((views, dim) each); returns the ids still there (a
         chunk deleted meanwhile is skipped). Call inside ``transaction()``."""
