@@ -236,10 +236,6 @@ class Store:
                 raise DamagedIndexError(f"{self.path} is empty (0 bytes): the index is damaged; {FIX_DAMAGE}")
             conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             _use_wal(conn)
-            # What is deleted or rewritten is overwritten with zeros: the second phase stores a window's vectors
-            # in place of its token ids, and the stale copy of its row would otherwise stay in the free pages,
-            # where a check of the file (or a person reading it) would find text that no row holds.
-            conn.execute("PRAGMA secure_delete=ON")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row

@@ -64,8 +64,12 @@ def _damage(index: Path, how: str) -> None:
         for page in _pages_holding(db, PHRASE):
             data[page * page_size : page * page_size + 8] = b"\xff" * 8
     elif how == "a letter of a text":
-        # One bit in the stored text, which SQLite's check does not look at: the rows disagree.
-        at = data.index(PHRASE)
+        # One bit in a document's stored text, which SQLite's check does not look at: the rows disagree. (The phrase
+        # also stands in chunk headings, which nothing else repeats: the first page of the texts table holding it.)
+        with sqlite3.connect(db) as conn:
+            texts = {r[0] - 1 for r in conn.execute("SELECT pageno FROM dbstat WHERE name = 'texts'")}
+        conn.close()
+        at = next(i for i in range(len(data)) if data.startswith(PHRASE, i) and i // page_size in texts)
         data[at] ^= 0x01
     elif how == "emptied":
         data = bytearray()
