@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import file_of, human_time, no_match, shown_path, spelled, unsupported_line
+from desktop.format import file_of, human_time, no_match, progress_line, shown_path, spelled, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Runner, Worker
@@ -687,7 +687,7 @@ class MainWindow(QMainWindow):
         )
 
     def _indexing_progress(self, p: Progress) -> None:
-        self.last_progress = p
+        before, self.last_progress = self.last_progress, p
         if p.phase == "index" and p.files_total:
             self.progress.setFormat("%v / %m files")
             self.progress.setRange(0, p.files_total)
@@ -697,7 +697,7 @@ class MainWindow(QMainWindow):
                 f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
             )
         elif p.phase == "embed" and (p.to_embed or p.to_tag):
-            if self.cancel_button.text() != "Pause":  # the first phase is done: its files are there to search
+            if before is None or before.phase != "embed":  # the first phase is done: its files are there to search
                 self.refresh_status()
             # Every file is searchable by keyword now: what is left can wait, and goes on where it stopped.
             self.cancel_button.setText("Pause")
@@ -710,12 +710,7 @@ class MainWindow(QMainWindow):
                 self.progress.setFormat("%v / %m documents")
                 self.progress.setRange(0, p.to_tag)
                 self.progress.setValue(p.tagged)
-            self.progress_label.setText(
-                f"Keyword search covers every file · embedding for meaning search: {p.embedded:,} of {p.to_embed:,}"
-                f" windows"
-                + (f" · entities: {p.tagged:,} of {p.to_tag:,} documents" if p.to_tag else "")
-                + f" · ETA {human_time(p.eta_s)}"
-            )
+            self.progress_label.setText(progress_line(p))
         elif p.phase == "save":
             self.progress_label.setText("Saving…")
 

@@ -70,6 +70,19 @@ def default_workers(threads: int = 0) -> int:
     return max(1, min(8, threads if threads > 0 else os.cpu_count() or 1))
 
 
+def _process_pool(
+    workers: int, settings: Settings, log: str | None, context: multiprocessing.context.SpawnContext | None = None
+) -> cf.ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes, each under the settings' memory limit, dying with this one, writing
+    what libraries print to ``log`` (None: to this terminal)."""
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context or worker_context(),
+        initializer=worker_init,
+        initargs=(os.getpid(), settings.worker_memory_mb, log),
+    )
+
+
 @contextlib.contextmanager
 def _cores(threads: int) -> Iterator[None]:
     """Run on at most ``threads`` of this thread's CPUs, and so do the workers and threads it starts meanwhile (the
@@ -431,7 +444,7 @@ class _Run:
                 pending.append(result)
                 pending_windows += len(result.chunks) + sum(len(p.chunks) for p in result.members)
             if pending_windows >= group:
-                self._flush(pending, encoder)
+                self._flush(pending)
                 pending, pending_windows = [], 0
             if time.monotonic() - last_progress >= PROGRESS_EVERY_S:
                 last_progress = time.monotonic()
@@ -439,7 +452,7 @@ class _Run:
             if self.stop():
                 cancelled = True
                 break
-        self._flush(pending, encoder)  # a cancel keeps the files already extracted, too
+        self._flush(pending)  # a cancel keeps the files already extracted, too
         self._complete_shares(tasks)
         if self.scope is None and not cancelled:  # what a whole walk found that DocSense does not read
             with self.index.write() as change:
@@ -690,10 +703,7 @@ class _Run:
         context: multiprocessing.context.SpawnContext,
         log: str | None,
     ) -> Generator[FileResult, None, list[FileTask]]:
-        memory_mb = self.owner.settings.worker_memory_mb
-        with cf.ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(), memory_mb, log)
-        ) as pool:
+        with _process_pool(workers, self.owner.settings, log, context) as pool:
             running: dict[cf.Future[FileResult], FileTask] = {}
             try:
                 while pending or running:
@@ -798,7 +808,7 @@ class _Run:
             crash_point("vectors-stored")
         self.embed_chunks += len(batch)
 
-    def _flush(self, results: list[FileResult], encoder: Encoder) -> None:
+    def _flush(self, results: list[FileResult]) -> None:
         """Store the documents of ``results``, their chunks without vectors (the second phase embeds them)."""
         if not results:
             return
@@ -908,7 +918,7 @@ class _Tagging:
         self.run = run
         self.queue = collections.deque(doc_ids)
         self.suspects: collections.deque[int] = collections.deque()
-        self.running: dict[cf.Future[TagResult], int] = {}
+        self.running: dict[cf.Future[TagResult], TagJob] = {}
         self.workers = max(1, run.owner.workers - 1) if run.owner.workers > 0 else 0  # a core embeds
         self.pool: cf.ProcessPoolExecutor | None = None
         self.log: str | None = None
@@ -949,24 +959,24 @@ class _Tagging:
         done, _ = cf.wait(self.running, timeout=None if block else 0, return_when=cf.FIRST_COMPLETED)
         results = []
         for future in done:
-            doc_id = self.running.pop(future)
+            job = self.running.pop(future)
             try:
                 results.append(future.result())  # a ModelError (the tagger is missing) ends the run here
             except cf.process.BrokenProcessPool:
-                results += self._broken(doc_id)
+                results += self._broken(job)
                 break
         return results
 
-    def _broken(self, doc_id: int) -> list[TagResult]:
-        """The pool died with ``doc_id`` (and whatever else was running) in it."""
-        in_flight = [doc_id, *self.running.values()]
+    def _broken(self, job: TagJob) -> list[TagResult]:
+        """The pool died with ``job`` (and whatever else was running) in it."""
+        in_flight = [job, *self.running.values()]
         self.running.clear()
         self._stop_pool()
         if self.alone:  # it killed its worker alone: the culprit
-            found = self.run.store.path_and_text(doc_id)
-            path = found[0] if found else ""
-            return [TagResult(doc_id, path, warnings=["entities were not looked for: the tagger crashed on it"])]
-        self.suspects.extend(in_flight)
+            return [
+                TagResult(job.doc_id, job.path, warnings=["entities were not looked for: the tagger crashed on it"])
+            ]
+        self.suspects.extend(j.doc_id for j in in_flight)
         return []
 
     def _submit(self) -> None:
@@ -974,20 +984,15 @@ class _Tagging:
             if self.log is None:
                 fd, self.log = tempfile.mkstemp(prefix="docsense-tagger-", suffix=".log")
                 os.close(fd)
-            memory_mb = self.run.owner.settings.worker_memory_mb
-            self.pool = cf.ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=worker_context(),
-                initializer=worker_init,
-                initargs=(os.getpid(), memory_mb, None if self.run.owner.settings.debug else self.log),
-            )
+            settings = self.run.owner.settings
+            self.pool = _process_pool(self.workers, settings, None if settings.debug else self.log)
         # Suspects go one at a time, alone in the pool, before anything else.
         if self.suspects and not self.running:
             self.alone = True
             while self.suspects and not self.running:
                 job = self._job(self.suspects.popleft())
                 if job is not None:
-                    self.running[self.pool.submit(tag_document, job)] = job.doc_id
+                    self.running[self.pool.submit(tag_document, job)] = job
             return
         if self.alone and self.running:
             return  # a suspect still runs alone
@@ -995,7 +1000,7 @@ class _Tagging:
         while self.queue and len(self.running) < self.workers * 2:
             job = self._job(self.queue.popleft())
             if job is not None:
-                self.running[self.pool.submit(tag_document, job)] = job.doc_id
+                self.running[self.pool.submit(tag_document, job)] = job
 
     def widen(self) -> None:
         """Tag on every core from now on (the encoder is done): new documents go to a pool as wide as the

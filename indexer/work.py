@@ -51,7 +51,7 @@ class FileTask:
 
 @dataclass(kw_only=True)
 class DocumentParts:
-    """What extraction, cutting and tagging make of one document: a file's own (FileResult), or one of the
+    """What extraction and cutting make of one document: a file's own (FileResult), or one of the
     documents a mailbox or an archive holds (Part)."""
 
     text: str = ""
@@ -60,7 +60,6 @@ class DocumentParts:
     title: str | None = None
     chunks: list[Chunk] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    entities: list[EntitySpan] = field(default_factory=list)
     author: str | None = None
     date: float | None = None
     ocr_pages: int = 0
@@ -301,7 +300,7 @@ def process_file(task: FileTask) -> FileResult:
     try:
         _process(task, result)
     except _TooSlow:
-        result.chunks, result.entities, result.text = [], [], ""
+        result.chunks, result.text = [], ""
         result.error = f"took longer than {task.timeout_s} s to read (setting extract_timeout_s): skipped"
     finally:
         if limited:
@@ -350,7 +349,7 @@ def _process(task: FileTask, result: FileResult) -> None:
     except ExtractionError as exc:
         result.error = str(exc)
     except MemoryError:
-        result.chunks, result.entities, result.text = [], [], ""
+        result.chunks, result.text = [], ""
         result.error = "needs more memory than a worker may use (setting worker_memory_mb, DOCSENSE_WORKER_MEMORY_MB)"
     except Exception as exc:  # one bad file must never stop the run
         result.error = f"unexpected error: {type(exc).__name__}: {exc}"
