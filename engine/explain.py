@@ -51,7 +51,7 @@ def explain(index: Index, query: str, hit: SearchHit) -> Explanation:
         stems = store.stems(word)
         if stems:
             words[word] = stems[0]
-    holds = {term for term in weights if chunk_id in terms.windows(term)}
+    holds = {term for term in weights if terms.holding(term, [chunk_id])}
     total = sum(weights.values()) or 1.0
     matched = tuple((w, round(weights[t] / total, 3)) for w, t in words.items() if t in holds)
     missing = tuple(w for w, t in words.items() if t in weights and t not in holds)

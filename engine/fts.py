@@ -100,8 +100,9 @@ def build_near_query(text: str, distance: int = NEAR_DISTANCE) -> str | None:
     return " OR ".join(near) if near else None
 
 
-def build_fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression for ``text``, or None when it has no word to look for."""
+def build_fts_query(text: str, leave_out: frozenset[str] = frozenset()) -> str | None:
+    """An FTS5 MATCH expression for ``text``, or None when it has no word to look for; single words in
+    ``leave_out`` (lower case) are not looked for, the words of a phrase always are."""
     parts: list[str] = []
     for phrase in _PHRASE.findall(text):
         phrase_words = words(phrase)
@@ -110,6 +111,7 @@ def build_fts_query(text: str) -> str | None:
     rest = _PHRASE.sub(" ", text)
     phrase_words_seen = {w for p in _PHRASE.findall(text) for w in words(p)}
     for word in content_words(rest + " " + " ".join(phrase_words_seen)):
-        parts.append(_quote(word))
+        if word not in leave_out or word in phrase_words_seen:
+            parts.append(_quote(word))
     parts = list(dict.fromkeys(parts))[:MAX_TERMS]
     return " OR ".join(parts) if parts else None

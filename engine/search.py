@@ -139,11 +139,12 @@ def _keyword_ids(
     k: int,
     documents: dict[int, int] | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
+    terms: QueryTerms | None = None,
 ) -> list[tuple[int, float]]:
     """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus near_weight x the BM25 of
     the query's neighbouring words found close together, plus their document's keyword evidence; with scores
     (higher better). ``documents``, when given, gets the document of each chunk returned."""
-    fts_query = build_fts_query(query)
+    fts_query = build_fts_query(query, terms.weightless() if terms is not None else frozenset())
     if fts_query is None:
         return []
     store = index.store
@@ -178,17 +179,27 @@ def keyword_evidence(
     return rescored
 
 
+KEYWORD_BUDGET = 50_000  # windows holding the query's terms, all told, past which common words are left out
+SEEK_COST = 25  # looking up whether one window holds a term costs about as much as listing this many that do
+
+
 @dataclass
 class QueryTerms:
     """The words of a query the keyword side looks for, stemmed as the keyword index stems them, as the index knows
     them: how many windows hold each, its weight (its inverse document frequency over the windows: a word in few
-    windows weighs much, one in most little, one in none the most of all), and, read once when first asked, the
-    windows that hold it. One is made per search; the floors, the match strengths and explain read it."""
+    windows weighs much, one in most little, one in none the most of all), and which of the windows asked about
+    hold it. One is made per search; the keyword side, the floors, the match strengths and explain read it."""
 
     index: Index
     counts: dict[str, int]
     weights: dict[str, float]
-    _windows: dict[str, set[int]] = field(default_factory=dict)
+    windows_total: int = 0
+    # Each term's word of the query (a word the keyword index stems to that term alone), for looking it up.
+    words: dict[str, str] = field(default_factory=dict)
+    word_terms: dict[str, list[str]] = field(default_factory=dict)  # each content word's terms
+    _holders: dict[str, set[int]] = field(default_factory=dict)  # a term's windows among those asked about
+    _asked: dict[str, set[int]] = field(default_factory=dict)  # ... and the windows asked about
+    _listed: set[str] = field(default_factory=set)  # the terms whose every window is in _holders
 
     @classmethod
     def of(cls, index: Index, query: str) -> QueryTerms:
@@ -196,15 +207,49 @@ class QueryTerms:
         stems = list(dict.fromkeys(store.stems(" ".join(content_words(query)))))
         if not stems:
             return cls(index, {}, {})
+        words: dict[str, str] = {}
+        word_terms: dict[str, list[str]] = {}
+        for word in content_words(query):
+            for piece in [word, *re.split(r"[\W_]+", word)]:
+                own = store.stems(piece)
+                word_terms.setdefault(word, own)
+                if len(own) == 1 and own[0] in stems:
+                    words.setdefault(own[0], piece)
         n = store.window_count()
         counts = store.term_counts(stems)
-        return cls(index, counts, {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()})
+        weights = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
+        return cls(index, counts, weights, n, words, word_terms)
 
-    def windows(self, term: str) -> set[int]:
-        """The ids of the windows that hold ``term``."""
-        if term not in self._windows:
-            self._windows[term] = self.index.store.windows_with(term)
-        return self._windows[term]
+    def weightless(self) -> frozenset[str]:
+        """The query's words that the keyword side need not look for in a big index: each of their terms is in at
+        least half the windows, where FTS5's BM25 gives a word no weight (its idf is floored at 1e-6), so leaving
+        them out changes no score, while ranking the windows that hold them costs a microsecond each ("python" in
+        the Python docs, "the" anywhere). None while the terms are in KEYWORD_BUDGET windows or fewer in all (a
+        small index ranks as ever), nor when they are all such words."""
+        if sum(self.counts.values()) <= KEYWORD_BUDGET:
+            return frozenset()
+        half = self.windows_total / 2
+        common = {w for w, ts in self.word_terms.items() if ts and all(self.counts.get(t, 0) >= half for t in ts)}
+        return frozenset(common) if len(common) < len(self.word_terms) else frozenset()
+
+    def holding(self, term: str, chunks: Sequence[int]) -> set[int]:
+        """Those of ``chunks`` that hold ``term``: by listing the term's windows when it is in few, by looking up
+        each of ``chunks`` when in many (a common word of a big index is in a million windows)."""
+        wanted = set(chunks)
+        if term in self._listed:
+            return self._holders[term] & wanted
+        asked = self._asked.setdefault(term, set())
+        holders = self._holders.setdefault(term, set())
+        new = wanted - asked
+        if new:
+            word = self.words.get(term)
+            if word is None or self.counts.get(term, 0) <= SEEK_COST * len(new):
+                holders |= self.index.store.windows_with(term)
+                self._listed.add(term)
+            else:
+                holders |= self.index.store.windows_holding(word, sorted(new))
+                asked |= new
+        return holders & wanted
 
     def coverage(self, chunks: Sequence[int]) -> dict[int, float]:
         """For each of ``chunks``, the share of the query's word weight that it holds: 1.0 when it has every word of
@@ -214,7 +259,7 @@ class QueryTerms:
         if not total:
             return covered
         for term, weight in self.weights.items():
-            for chunk in self.windows(term).intersection(covered):
+            for chunk in self.holding(term, list(covered)):
                 covered[chunk] += weight / total
         return covered
 
@@ -341,8 +386,9 @@ def search(
     k = max(limit * 5, tuning.candidates)
     scored: dict[str, list[tuple[int, float]]] = {}
     doc_of: dict[int, int] = {}  # each candidate's document, as the two sides found it
+    terms = QueryTerms.of(index, query)
     if "keyword" in modes:
-        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning)
+        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning, terms)
     best_views: dict[int, int] = {}
     cosines: dict[int, float] = {}
     if "meaning" in modes:
@@ -360,10 +406,10 @@ def search(
             documents=doc_of,
             document_weight=tuning.document_weight,
         )
-    terms = QueryTerms.of(index, query)
-    fused = _relevant(terms, fused, cosines, tuning)
+    wanted = limit if reranker is None else max(limit, reranker.depth)
+    fused = _first_relevant(terms, fused, cosines, tuning, doc_of, wanted)
     if reranker is not None and fused:
-        fused = _rerank(index, reranker, query, fused[: max(limit, reranker.depth)])
+        fused = _rerank(index, reranker, query, fused[:wanted])
     shown = _spread(fused, doc_of, tuning.per_document, limit)
     calibrated = index.encoder.name == DEFAULT_ENCODER
     strengths = _strengths(terms, shown, cosines if calibrated else {}, tuning)
@@ -389,6 +435,31 @@ def _strengths(
     return out
 
 
+def _first_relevant(
+    terms: QueryTerms,
+    fused: list[Fused],
+    cosines: dict[int, float],
+    tuning: SearchTuning,
+    doc_of: dict[int, int],
+    wanted: int,
+) -> list[Fused]:
+    """The relevant candidates (see _relevant) from the front of ``fused``, enough for the ``wanted`` first hits:
+    judged in growing batches, so a big index does not count the words of 500 keyword candidates when the first 30
+    give the hits (what _spread takes from a list's front does not change with what follows it)."""
+    relevant: list[Fused] = []
+    start, size = 0, max(4 * wanted, 32)
+    while start < len(fused):
+        relevant += _relevant(terms, fused[start : start + size], cosines, tuning)
+        start, size = start + size, size * 2
+        taken: dict[int, int] = {}
+        for f in relevant:
+            key = doc_of.get(f.id, -f.id)
+            taken[key] = taken.get(key, 0) + 1
+        if len(relevant) >= wanted and sum(min(c, tuning.per_document) for c in taken.values()) >= wanted:
+            break
+    return relevant
+
+
 def _relevant(terms: QueryTerms, fused: list[Fused], cosines: dict[int, float], tuning: SearchTuning) -> list[Fused]:
     """The candidates that are hits, however they rank: close in meaning to the query (their best view's cosine at
     least the meaning floor), or holding enough of its words (their keyword coverage at least the keyword floor).
@@ -406,13 +477,11 @@ def _relevant(terms: QueryTerms, fused: list[Fused], cosines: dict[int, float], 
         floor = tuning.meaning_floor
         if terms.known_share < tuning.known_share:
             floor = max(floor, tuning.unknown_meaning_floor)
-    keyword = [f.id for f in fused if "keyword" in f.sources]
+    close = {f.id for f in fused if "meaning" in f.sources and cosines.get(f.id, math.inf) >= floor}
+    # Only the keyword candidates not already hits by meaning need their words counted.
+    keyword = [f.id for f in fused if "keyword" in f.sources and f.id not in close]
     coverage = terms.coverage(keyword) if tuning.keyword_floor > 0 else dict.fromkeys(keyword, 1.0)
-    return [
-        f for f in fused
-        if ("meaning" in f.sources and cosines.get(f.id, math.inf) >= floor)
-        or (f.id in coverage and coverage[f.id] >= tuning.keyword_floor)
-    ]  # fmt: skip
+    return [f for f in fused if f.id in close or coverage.get(f.id, -1.0) >= tuning.keyword_floor]
 
 
 def unknown_words(index: Index, query: str) -> list[str]:

@@ -644,12 +644,17 @@ class Store:
         Raises:
             QueryError: FTS5 refused the query (the query builders in engine.fts should make this impossible).
         """
-        sql = (
-            "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank, c.doc_id FROM chunks_fts f "
-            "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
-            f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
-        )
         try:
+            if where == "1":  # nothing filtered: rank the keyword index alone, then join the best k (twice as fast)
+                sql = "SELECT rowid, bm25(chunks_fts, 1.0, 2.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
+                best = self.conn.execute(sql + "ORDER BY rank LIMIT ?", [match, k]).fetchall()
+                doc_of = self.documents_of([r[0] for r in best])
+                return [(int(r[0]), float(r[1]), doc_of[r[0]]) for r in best if r[0] in doc_of]
+            sql = (
+                "SELECT f.rowid, bm25(chunks_fts, 1.0, 2.0) AS rank, c.doc_id FROM chunks_fts f "
+                "JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.doc_id "
+                f"WHERE chunks_fts MATCH ? AND {where} ORDER BY rank LIMIT ?"
+            )
             return [(int(r[0]), float(r[1]), int(r[2])) for r in self.conn.execute(sql, [match, *params, k])]
         except sqlite3.OperationalError as exc:  # never a traceback for a query
             from engine.errors import QueryError
@@ -701,6 +706,17 @@ class Store:
         """The ids of the windows that hold ``term`` (stemmed as by ``stems``), in their text or heading."""
         self._open_vocabulary()
         return {r[0] for r in self.conn.execute("SELECT DISTINCT doc FROM temp.chunk_places WHERE term = ?", (term,))}
+
+    def windows_holding(self, word: str, among: Sequence[int]) -> set[int]:
+        """Those of the windows ``among`` that hold ``word`` (one word, stemmed as the keyword index stems it), each
+        looked up by its id: for a word in many windows and few windows to ask about."""
+        found: set[int] = set()
+        match = '"' + word.replace('"', '""') + '"'
+        for a in range(0, len(among), 10_000):
+            batch = list(among[a : a + 10_000])
+            sql = f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({','.join('?' * len(batch))})"
+            found.update(r[0] for r in self.conn.execute(sql, [match, *batch]))
+        return found
 
     def documents_named(self, words: Sequence[str], where: str = "1", params: Sequence[object] = ()) -> list[str]:
         """The documents ``d`` matching ``where`` whose file's name, less its extension, is one of ``words`` (any

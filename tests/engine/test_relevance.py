@@ -122,3 +122,46 @@ def test_a_hit_says_how_well_it_matches(library) -> None:
     assert strength("kettle whistle") == "strong"  # all its words
     assert strength("kettle budget") == "good"  # its rarer word, 0.61 of the weight
     assert strength("kettle system budget") == "weak"  # 0.56 of it
+
+
+def test_a_big_index_does_not_look_for_words_most_windows_hold(library, monkeypatch) -> None:
+    """Past KEYWORD_BUDGET windows the keyword side leaves out a word at least half the windows hold (FTS5's BM25
+    gives it no weight there): the same hits, without ranking every window that has it."""
+    exact = [h.path for h in library.search("system kettle", limit=20, modes=("keyword",))]
+    terms = search_module.QueryTerms.of(library.index, "system kettle")
+    assert terms.weightless() == frozenset()  # 13 windows hold the two: a small index looks for every word
+    monkeypatch.setattr(search_module, "KEYWORD_BUDGET", 5)
+    assert terms.weightless() == {"system"}  # in 12 of the 16 windows
+    assert search_module.build_fts_query("system kettle", terms.weightless()) == '"kettle"'
+    assert [h.path for h in library.search("system kettle", limit=20, modes=("keyword",))] == exact
+    # A query of such words alone still looks for them.
+    assert search_module.QueryTerms.of(library.index, "system settings").weightless() == frozenset()
+
+
+def test_the_windows_holding_a_word_are_found_alike_listed_or_looked_up(library, monkeypatch) -> None:
+    every = library.index.store.chunk_ids().tolist()
+    listed = search_module.QueryTerms.of(library.index, "system kettles")
+    expected = {term: listed.holding(term, every) for term in ("system", "kettl")}
+    assert len(expected["system"]) == 12
+    assert len(expected["kettl"]) == 1
+    monkeypatch.setattr(search_module, "SEEK_COST", 0)  # look each window up
+    sought = search_module.QueryTerms.of(library.index, "system kettles")
+    for term in ("system", "kettl"):
+        assert sought.holding(term, every) == expected[term]
+        assert sought.holding(term, every[:3]) == expected[term] & set(every[:3])
+    assert not sought._listed  # every answer came from looking windows up
+
+
+def test_the_first_hits_are_judged_from_the_front_of_the_candidates(make_indexer, docs, fake_encoder) -> None:
+    """The floors judge candidates in batches until the hits are full; a long page's windows filling the first
+    batch leave the other documents to the next one."""
+    paragraph = "The kettle whistle sounds when the water boils, kettle after kettle, in room {}.\n\n"
+    (docs / "long.txt").write_text("".join(paragraph.format(i) for i in range(1500)))
+    (docs / "short-1.txt").write_text("A kettle stands on the shelf.")
+    (docs / "short-2.txt").write_text("Her kettle was blue.")
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        assert lib.status().chunks > 40  # more windows of the long page than the first batch judges
+        hits = lib.search("kettle", limit=3, modes=("keyword",))
+    assert [Path(h.path).name for h in hits][:2] == ["long.txt", "long.txt"]
+    assert Path(hits[2].path).name.startswith("short-")
