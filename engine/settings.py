@@ -83,7 +83,7 @@ OPTIONS = (
         "the encoder's runtime (default: OpenVINO on a CPU)",
         choices=("torch", "openvino"),
     ),
-    Option("vector_store", "DOCSENSE_VECTOR_STORE", str, "faiss-flat", "where a new index keeps its vectors"),
+    Option("vector_store", "DOCSENSE_VECTOR_STORE", str, "faiss-auto", "where a new index keeps its vectors"),
     Option("follow_links", "DOCSENSE_FOLLOW_LINKS", bool, False, "index what symlinks outside a folder lead to"),
     Option("pdf_reader", "DOCSENSE_PDF", str, "pdfium", "how PDFs are read", choices=("pdfium", "pypdf")),
     Option("fusion", "DOCSENSE_FUSION", str, "score", "how the two sides are fused", choices=("score", "rrf")),

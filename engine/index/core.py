@@ -245,11 +245,18 @@ class Index:
         if self._vectors is None:
             loaded = self._load_vectors(self.folder, self.dim)
             if loaded is not None and loaded[1] == self.store.vectors_version():
-                self._vectors = loaded[0]
+                self._vectors = self._attached(loaded[0])
                 self._saved_version = loaded[1]
             else:
                 self._vectors = self.rebuild_vectors()
         return self._vectors
+
+    def _attached(self, vectors: VectorStore) -> VectorStore:
+        """``vectors``, told where the exact vectors are when it keeps only codes (engine.index.ann)."""
+        attach = getattr(vectors, "attach", None)
+        if attach is not None:
+            attach(lambda ids: self.store.vectors_of(list(ids), self.dim))
+        return vectors
 
     @contextmanager
     def write(self) -> Iterator[Change]:
@@ -273,7 +280,7 @@ class Index:
         ids, vecs = self.store.all_vectors(self.dim)
         vectors: VectorStore = self._make_vectors(self.dim)
         vectors.add(ids, vecs)
-        return vectors
+        return self._attached(vectors)
 
     def reload(self) -> None:
         """Forget the in-memory vectors, so that the next search sees what another process has written."""
@@ -282,7 +289,7 @@ class Index:
 
     def replace_vectors(self, vectors: VectorStore) -> None:
         """Use ``vectors`` (rebuilt from the rows) from now on; the next save writes them whatever the version."""
-        self._vectors = vectors
+        self._vectors = self._attached(vectors)
         self._saved_version = None
 
     def save_vectors(self) -> None:
@@ -312,7 +319,7 @@ class Index:
                 )
         loaded = self._load_vectors(self.folder, self.dim)
         if loaded is None:
-            damage = VectorIndex.diagnose(self.folder, self.dim) if self.vectors_backend == DEFAULT_BACKEND else None
+            damage = self._make_vectors.diagnose(self.folder, self.dim) if self._keeps_files() else None
             if damage:
                 problems.append(f"vectors: {damage}")
             elif (self.folder / FAISS_NAME).exists() or store.counts()[1]:
@@ -331,9 +338,13 @@ class Index:
             problems.append(f"vectors: {len(missing)} chunks have no vector in {FAISS_NAME}")
         if orphans := faiss_ids - row_ids:
             problems.append(f"vectors: {len(orphans)} vectors in {FAISS_NAME} belong to no chunk")
-        if not missing and not orphans and isinstance(vectors, VectorIndex):
+        if not missing and not orphans and isinstance(vectors, VectorIndex) and not getattr(vectors, "compressed", 0):
             problems += self._compare_sample(vectors, chunk_ids)
         return problems
+
+    def _keeps_files(self) -> bool:
+        """Whether this index's vector store is one of the FAISS files in its folder."""
+        return isinstance(self._make_vectors, type) and issubclass(self._make_vectors, VectorIndex)
 
     def _compare_sample(self, vectors: VectorIndex, ids: np.ndarray, sample: int = 256) -> list[str]:
         """Content, not only structure: a sample of the chunks ``ids`` whose vectors in the file are compared with

@@ -221,9 +221,16 @@ class VectorIndex:
             version = int(sidecar.get("version", -1))
         except (TypeError, ValueError, OverflowError):  # whatever JSON it holds: [1], NaN, 1e400
             return f"{SIDECAR_NAME} is damaged"
-        if int(index.d) != dim or int(index.ntotal) != count or not isinstance(index, faiss.IndexIDMap2):
+        if int(index.d) != dim or int(index.ntotal) != count or not cls._accepts(index):
             return f"{FAISS_NAME} does not match its sidecar (vectors of {int(index.d)}, {int(index.ntotal)} of them)"
         return cls(dim, index), version
+
+    @classmethod
+    def _accepts(cls, index: Any) -> bool:
+        """Whether a FAISS index read from the file is of a kind this store keeps."""
+        import faiss
+
+        return isinstance(index, faiss.IndexIDMap2)
 
     def vectors_of(self, chunk_id: int, views: int) -> np.ndarray:
         """The stored vectors of a chunk's first ``views`` views, as FAISS keeps them (16-bit floats)."""
@@ -267,8 +274,14 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 # name -> (new empty store for a dimension, load the saved one from a folder or None)
-BACKENDS: dict[str, tuple[Any, Any]] = {"faiss-flat": (VectorIndex, VectorIndex.load)}
-DEFAULT_BACKEND = "faiss-flat"
+def _compressed() -> tuple[Any, Any]:
+    from engine.index.ann import CompressedVectorIndex
+
+    return CompressedVectorIndex, CompressedVectorIndex.load
+
+
+BACKENDS: dict[str, tuple[Any, Any]] = {"faiss-flat": (VectorIndex, VectorIndex.load), "faiss-auto": _compressed()}
+DEFAULT_BACKEND = "faiss-flat"  # what an index that records no kind keeps
 
 
 def backend(name: str) -> tuple[Any, Any]:

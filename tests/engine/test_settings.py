@@ -140,5 +140,5 @@ def test_config_file_shapes_and_unknown_vector_stores_are_clear_errors(tmp_path:
     env = _cli_env(tmp_path, DOCSENSE_ENCODER="hashing-bow-64", DOCSENSE_VECTOR_STORE="qdrant")
     result = CliRunner().invoke(cli, ["index", str(corpus_copy / "html"), "--index", str(tmp_path / "i")], env=env)
     assert result.exit_code == 1
-    assert "unknown vector_store 'qdrant': choose from faiss-flat" in result.stderr
+    assert "unknown vector_store 'qdrant': choose from faiss-auto, faiss-flat" in result.stderr
     assert not (tmp_path / "i").exists()

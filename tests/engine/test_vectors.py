@@ -202,7 +202,7 @@ def test_another_vector_store_is_one_class_behind_the_same_interface(tmp_path, c
         Library(tmp_path / "flat", encoder=fake_encoder) as flat,
         Library(tmp_path / "numpy", encoder=fake_encoder) as other,
     ):
-        assert flat.index.vectors_backend == "faiss-flat"  # ... an existing one keeps its own
+        assert flat.index.vectors_backend == "faiss-auto"  # ... an existing one keeps its own
         assert other.index.vectors_backend == "numpy"
         assert isinstance(other.index.vectors(), NumpyStore)
         for query in ("apache virtual host", "LDAP directory", "which package versions are available"):
