@@ -169,7 +169,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the index here and keep it")
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default prints it too)")
     parser.add_argument("--store", default="faiss-auto", help="the vector store (vector_store): faiss-auto, faiss-flat")
-    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the fresh process's part
+    parser.add_argument("--build-only", action="store_true", help="with --keep: build, measure later with --measure")
+    parser.add_argument("--measure", type=Path, help="measure the index at this folder (KEEP/index)")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
@@ -180,6 +181,9 @@ def main() -> None:
     try:
         os.environ["DOCSENSE_VECTOR_STORE"] = args.store
         built = build(folder / "index", args.windows)
+        if args.build_only and args.keep is not None:
+            print(json.dumps(built))
+            return
         out = subprocess.run([sys.executable, __file__, "--measure", str(folder / "index")], capture_output=True,
                              text=True, check=True).stdout  # fmt: skip
         print(json.dumps({**json.loads(out.strip().splitlines()[-1]), **built}))
