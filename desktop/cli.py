@@ -321,21 +321,42 @@ def search(
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     when = _dates(after, before)
     with user_errors():
-        library = _open_library(index_path, reranker)
-        hits = library.search(
-            query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity, author=author, after=when[0],
-            before=when[1],
-        )  # fmt: skip
-        searched, fixes = library.spelled(query)
-        if fixes and not as_json:
-            echo(spelled(searched, fixes), err=True)
-        whys = [library.explain(query, hit) for hit in hits] if explain else []
-        if as_json and explain:
-            for hit, why in zip(hits, whys, strict=True):
-                _emit_json({**dataclasses.asdict(hit), "explanation": dataclasses.asdict(why)})
-            return
-        if _emitted(hits, as_json, "" if hits else no_match(library.unknown_words(query))):
-            return
+        from pathlib import Path
+
+        from engine.settings import Settings
+
+        # Where the index is, without reading it (what it recorded only matters to a process that opens it).
+        light = Settings.resolve({"index": Path(index_path) if index_path else None, "reranker": reranker}, recorded={})
+        served = None
+        if not explain and light.reranker is None:  # a process that has the index open answers in milliseconds
+            from desktop.remote import request
+
+            served = request(light.index, {
+                "op": "search", "query": query, "limit": limit, "path": _absolute_filter(path_filter),
+                "types": list(types), "modes": list(modes), "entity": entity, "author": author, "after": when[0],
+                "before": when[1],
+            })  # fmt: skip
+        whys: list[Any] = []
+        if served is not None:
+            hits = _served_hits(served, query, as_json)
+            if hits is None:
+                return
+        else:
+            library = _open_library(index_path, reranker)
+            hits = library.search(
+                query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity, author=author,
+                after=when[0], before=when[1],
+            )  # fmt: skip
+            searched, fixes = library.spelled(query)
+            if fixes and not as_json:
+                echo(spelled(searched, fixes), err=True)
+            whys = [library.explain(query, hit) for hit in hits] if explain else []
+            if as_json and explain:
+                for hit, why in zip(hits, whys, strict=True):
+                    _emit_json({**dataclasses.asdict(hit), "explanation": dataclasses.asdict(why)})
+                return
+            if _emitted(hits, as_json, "" if hits else no_match(library.unknown_words(query))):
+                return
     for rank, hit in enumerate(hits, start=1):
         name = hit_name(hit.path, hit.doc_type, hit.title)
         where = f"{name}:{hit.page}" if hit.page else name
@@ -348,6 +369,68 @@ def search(
         echo(f"    {hit.snippet}")
         for line in explanation_lines(whys[rank - 1]) if whys else ():
             echo(f"    {line}")
+
+
+def _absolute_filter(path: str | None) -> str | None:
+    """A --path filter as this process means it (relative to its folder), for a process elsewhere to apply: what
+    engine.search makes of it, done here."""
+    if path is None:
+        return None
+    if any(c in path for c in "*?["):
+        return path if path.startswith(("*", "/")) else os.path.join(os.getcwd(), path)
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _served_hits(served: dict[str, Any], query: str, as_json: bool) -> list[Any] | None:
+    """The hits a serving process sent, for printing; None when nothing is left to print. Its errors are this
+    command's."""
+    from types import SimpleNamespace
+
+    if "error" in served:
+        error = str(served["error"])
+        raise click.UsageError(error) if served.get("usage") else click.ClickException(error)
+    if served.get("fixes") and not as_json:
+        echo(spelled(served["searched"], served["fixes"]), err=True)
+    hits = served.get("hits") or []
+    if _emitted(hits, as_json, "" if hits else no_match(served.get("unknown") or [])):
+        return None
+    return [SimpleNamespace(**hit) for hit in hits]
+
+
+@cli.command()
+@index_option
+@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
+def serve(index_path: str | None, quiet: bool) -> None:
+    """Keep the index open and answer searches from other `docsense` commands, until stopped (Ctrl+C).
+
+    `docsense search` asks this process first (over a socket in the index folder that only you can open), so it
+    answers in a fraction of a second instead of loading the model each time. `docsense watch` does this too.
+    """
+    import signal
+
+    from engine import Library
+    from engine.serve import SearchServer
+
+    with user_errors():
+        settings = _settings(index_path)
+        server = SearchServer(settings.index, lambda: Library(settings=settings))
+        server.bind()
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    if not quiet:
+        echo(f"Serving searches of {shown_path(str(settings.index))} (Ctrl+C stops).", err=True)
+    try:
+        with user_errors():
+            server.serve_bound()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    if not quiet:
+        echo("Stopped serving.", err=True)
 
 
 @cli.command()
@@ -393,10 +476,21 @@ def watch(
             for failure in event.summary.failed:
                 echo(f"  skipped {failure.path}: {failure.reason}", err=True)
 
+    from engine import Library
+    from engine.errors import IndexAccessError
+    from engine.serve import SearchServer
+
     with user_errors():
-        indexer = Indexer(exclude=exclude or None, wait=True, settings=_settings(index_path, threads=threads))
+        settings = _settings(index_path, threads=threads)
+        indexer = Indexer(exclude=exclude or None, wait=True, settings=settings)
     watcher = Watcher(indexer, list(folders) or None, debounce, on_event=report,
                       on_progress=None if quiet else ProgressPrinter(), poll=poll)  # fmt: skip
+    # Searches from other commands are answered here while watching (engine.serve).
+    server = SearchServer(settings.index, lambda: Library(settings=settings))
+    try:
+        server.start()
+    except IndexAccessError as exc:
+        echo(f"Not answering searches for other commands: {exc}", err=True)
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
@@ -410,6 +504,7 @@ def watch(
         pass
     finally:
         watcher.stop()
+        server.close()
     echo("Stopped watching.", err=True)
     if failed.is_set() and not watcher.ready:
         sys.exit(1)

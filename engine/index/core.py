@@ -207,6 +207,7 @@ class Index:
             )
         self._make_vectors, self._load_vectors = backend(self.vectors_backend)
         self._saved_version: int | None = None
+        self._seen_version: int | None = None  # the rows' vectors_version the vectors in memory hold
 
     def _open_store(self, create: bool) -> Store:
         """The database, for writing when it can be; searching goes on, read-only, on a disk too full for the
@@ -243,13 +244,21 @@ class Index:
     def vectors(self) -> VectorStore:
         """The FAISS index, loaded from its file, or rebuilt from SQLite when the file is missing or stale."""
         if self._vectors is None:
+            version = self.store.vectors_version()
             loaded = self._load_vectors(self.folder, self.dim)
-            if loaded is not None and loaded[1] == self.store.vectors_version():
+            if loaded is not None and loaded[1] == version:
                 self._vectors = self._attached(loaded[0])
                 self._saved_version = loaded[1]
             else:
                 self._vectors = self.rebuild_vectors()
+            self._seen_version = version
         return self._vectors
+
+    def refresh(self) -> None:
+        """Forget the vectors in memory if another process has changed the rows since they were read, so that a
+        long-lived reader (engine.serve) answers from what is stored now; the rows themselves are always read fresh."""
+        if self._vectors is not None and self._seen_version != self.store.vectors_version():
+            self.reload()
 
     def _attached(self, vectors: VectorStore) -> VectorStore:
         """``vectors``, told where the exact vectors are when it keeps only codes (engine.index.ann)."""
@@ -275,6 +284,7 @@ class Index:
             raise error from exc
         vectors.remove(change.removed)
         vectors.add(change.added_ids, change.added_vectors)
+        self._seen_version = self.store.vectors_version()
 
     def rebuild_vectors(self) -> VectorStore:
         ids, vecs = self.store.all_vectors(self.dim)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -349,3 +351,88 @@ def test_search_explain_says_why(runner: CliRunner, indexed: Path) -> None:
     assert "its closest part (cosine" in result.stdout
     lines = [json.loads(line) for line in runner.invoke(cli, [*args, "--json"]).stdout.splitlines()]
     assert [w for w, _share in lines[0]["explanation"]["matched"]] == ["apache", "virtual", "host"]
+
+
+@pytest.fixture
+def served(indexed: Path):
+    """A SearchServer on the index, as `docsense serve` runs one, in a thread of this process."""
+    from engine import Library
+    from engine.serve import SearchServer
+
+    server = SearchServer(indexed, lambda: Library(indexed))
+    server.start()
+    assert server.ready.wait(60)
+    assert server.failure is None
+    yield server
+    server.close()
+
+
+def test_a_serving_process_answers_searches_as_the_command_would(
+    runner: CliRunner, indexed: Path, corpus_copy: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.chdir(corpus_copy)
+    commands = [
+        ["search", "apache virtual host", "-n", "3"],
+        ["search", "apache virtual host", "--json", "-n", "3"],
+        ["search", "Lamport errata", "--path", "pdf", "-n", "2"],  # relative to this folder, not the server's
+        ["search", "qwzxv blorptang"],
+        ["search", "  "],
+    ]
+
+    def run_all() -> list[tuple[int, str, str]]:
+        out = []
+        for args in commands:
+            result = runner.invoke(cli, [*args, "--index", str(indexed)])
+            out.append((result.exit_code, result.stdout, result.stderr))
+        return out
+
+    alone = run_all()
+    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 2]
+    server = request.getfixturevalue("served")
+    assert run_all() == alone
+    assert server.answered == len(commands)  # every one of them was answered by the server
+
+
+def test_the_serving_process_sees_what_is_indexed_meanwhile(
+    runner: CliRunner, indexed: Path, served, tmp_path: Path
+) -> None:
+    from desktop.remote import request
+
+    assert request(indexed, {"op": "ping"})["pid"] == os.getpid()
+    ask = {"op": "search", "query": "zanzibar quokka", "limit": 3, "modes": ["meaning"]}  # the vectors in memory
+    assert request(indexed, ask)["hits"]  # the nearest of what there is
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "quokka.txt").write_text("The quokka of Zanzibar is a small and friendly marsupial.")
+    result = runner.invoke(cli, ["index", str(new), "--index", str(indexed), "--workers", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    hits = request(indexed, ask)["hits"]
+    assert hits[0]["path"] == str(new / "quokka.txt")
+
+
+def test_only_one_process_serves_an_index_and_only_to_its_user(indexed: Path, served) -> None:
+    from desktop.remote import request
+    from engine import Library
+    from engine.endpoint import socket_path
+    from engine.errors import IndexAccessError
+    from engine.serve import SearchServer
+
+    path = socket_path(indexed)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(IndexAccessError, match="already serves"):
+        SearchServer(indexed, lambda: Library(indexed)).bind()
+    assert request(indexed, {"op": "dance"}) == {"error": "unknown request 'dance'", "usage": True}
+    served.close()
+    assert not path.exists()
+    assert request(indexed, {"op": "ping"}) is None  # nobody serves: the command opens the index itself
+    # A socket left by a process that was killed is replaced.
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(os.fspath(path))
+    left.close()
+    again = SearchServer(indexed, lambda: Library(indexed))
+    again.start()
+    try:
+        assert again.ready.wait(60)
+        assert request(indexed, {"op": "ping"})["pid"] == os.getpid()
+    finally:
+        again.close()
