@@ -413,7 +413,8 @@ def serve(index_path: str | None, quiet: bool) -> None:
 
     with user_errors():
         settings = _settings(index_path)
-        server = SearchServer(settings.index, lambda: Library(settings=settings))
+        library = Library(settings=settings)  # opened first, so that an index that is not there is said first
+        server = SearchServer(settings.index, lambda: library)
         server.bind()
 
     def interrupt(*_: object) -> None:
@@ -429,6 +430,8 @@ def serve(index_path: str | None, quiet: bool) -> None:
         pass
     finally:
         server.close()
+    if server.failure:
+        raise click.ClickException(server.failure)
     if not quiet:
         echo("Stopped serving.", err=True)
 

@@ -55,6 +55,8 @@ class SearchServer:
         self.answered = 0  # requests answered
 
     def bind(self) -> None:
+        if not self.index_folder.is_dir():
+            raise IndexAccessError(f"no index at {self.index_folder}: create one with `docsense index FOLDER`")
         if self.path.parent != self.index_folder and not private_folder(self.path.parent):
             raise IndexAccessError(f"{self.path.parent} is not a folder only you can open: not serving searches")
         if self.path.exists() or self.path.is_symlink():
@@ -98,8 +100,12 @@ class SearchServer:
                 self._library.index.vectors()  # loaded now, not on the first query
                 self._library.index.encoder  # noqa: B018  (loaded now too)
             except Exception as exc:  # searches are then answered by the commands themselves
-                self.failure = str(explain(exc) or exc)
-                log.warning("not answering searches for other commands: %s", self.failure)
+                error = explain(exc)
+                if error is None:
+                    raise
+                self.failure = str(error)
+                if self._thread is not None:  # beside other work (watch): said here; serve_bound's caller says it
+                    log.warning("not answering searches for other commands: %s", self.failure)
                 return
             self.ready.set()
             while not self._stop.is_set():

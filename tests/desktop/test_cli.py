@@ -436,3 +436,12 @@ def test_only_one_process_serves_an_index_and_only_to_its_user(indexed: Path, se
         assert request(indexed, {"op": "ping"})["pid"] == os.getpid()
     finally:
         again.close()
+
+
+def test_serve_says_when_there_is_no_index(runner: CliRunner, tmp_path: Path) -> None:
+    for folder in (tmp_path / "nothing", tmp_path):  # no folder; a folder without an index
+        result = runner.invoke(cli, ["serve", "--index", str(folder)])
+        assert result.exit_code == 1
+        assert "no index at" in result.stderr
+        assert "Serving" not in result.stderr
+        assert not (folder / "search.sock").exists()
