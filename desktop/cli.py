@@ -90,13 +90,14 @@ threads_option = click.option(
 )
 
 
-def _settings(index_path: str | None, **flags: Any) -> Any:
-    """The command's settings, resolved once: flag > environment > config file > the index's values > default."""
+def _settings(index_path: str | None, recorded: dict[str, str] | None = None, **flags: Any) -> Any:
+    """The command's settings, resolved once: flag > environment > config file > the index's values > default
+    (``recorded`` instead of the index's values: {} resolves them without reading the index)."""
     from pathlib import Path
 
     from engine.settings import Settings
 
-    return Settings.resolve({"index": Path(index_path) if index_path else None, **flags})
+    return Settings.resolve({"index": Path(index_path) if index_path else None, **flags}, recorded=recorded)
 
 
 def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
@@ -321,12 +322,8 @@ def search(
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     when = _dates(after, before)
     with user_errors():
-        from pathlib import Path
-
-        from engine.settings import Settings
-
         # Where the index is, without reading it (what it recorded only matters to a process that opens it).
-        light = Settings.resolve({"index": Path(index_path) if index_path else None, "reranker": reranker}, recorded={})
+        light = _settings(index_path, recorded={}, reranker=reranker)
         served = None
         if not explain and light.reranker is None:  # a process that has the index open answers in milliseconds
             from desktop.remote import request
@@ -338,7 +335,7 @@ def search(
             })  # fmt: skip
         whys: list[Any] = []
         if served is not None:
-            hits = _served_hits(served, query, as_json)
+            hits = _served_hits(served, as_json)
             if hits is None:
                 return
         else:
@@ -381,7 +378,7 @@ def _absolute_filter(path: str | None) -> str | None:
     return os.path.abspath(os.path.expanduser(path))
 
 
-def _served_hits(served: dict[str, Any], query: str, as_json: bool) -> list[Any] | None:
+def _served_hits(served: dict[str, Any], as_json: bool) -> list[Any] | None:
     """The hits a serving process sent, for printing; None when nothing is left to print. Its errors are this
     command's."""
     from types import SimpleNamespace

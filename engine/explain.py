@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.errors import QueryError
-from engine.fts import STOPWORDS, content_words
+from engine.fts import STOPWORDS
 from engine.search import QueryTerms, clean_query
 from engine.spelling import spelled
 from engine.types import Explanation, SearchHit
@@ -46,11 +46,7 @@ def explain(index: Index, query: str, hit: SearchHit) -> Explanation:
     # The keyword side: which of the query's words the window holds, by their weight.
     terms = QueryTerms.of(index, query)
     weights = terms.weights
-    words = {}
-    for word in content_words(query):
-        stems = store.stems(word)
-        if stems:
-            words[word] = stems[0]
+    words = {word: stems[0] for word, stems in terms.word_terms.items() if stems}
     holds = {term for term in weights if terms.holding(term, [chunk_id])}
     total = sum(weights.values()) or 1.0
     matched = tuple((w, round(weights[t] / total, 3)) for w, t in words.items() if t in holds)

@@ -204,17 +204,19 @@ class QueryTerms:
     @classmethod
     def of(cls, index: Index, query: str) -> QueryTerms:
         store = index.store
-        stems = list(dict.fromkeys(store.stems(" ".join(content_words(query)))))
-        if not stems:
-            return cls(index, {}, {})
         words: dict[str, str] = {}
         word_terms: dict[str, list[str]] = {}
         for word in content_words(query):
-            for piece in [word, *re.split(r"[\W_]+", word)]:
-                own = store.stems(piece)
-                word_terms.setdefault(word, own)
-                if len(own) == 1 and own[0] in stems:
-                    words.setdefault(own[0], piece)
+            word_terms[word] = own = store.stems(word)
+            # A word of several terms ("thread-safe") is looked up by its pieces.
+            for piece, terms in (
+                [(word, own)] if len(own) == 1 else [(p, store.stems(p)) for p in re.split(r"[\W_]+", word)]
+            ):
+                if len(terms) == 1:
+                    words.setdefault(terms[0], piece)
+        stems = list(dict.fromkeys(t for terms in word_terms.values() for t in terms))
+        if not stems:
+            return cls(index, {}, {})
         n = store.window_count()
         counts = store.term_counts(stems)
         weights = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
