@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -26,6 +27,15 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "DocSense cannot start", f"{exc}\n\nFix it and start DocSense again.")
         return 1
     window.show()
+    # Ctrl+C in the terminal, or a SIGTERM, closes the window as its close button would: an indexing run stops
+    # where it is safe to, and the search socket is removed. Python sees the signal when it next runs: every 0.5 s.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: window.close())
+    from PySide6.QtCore import QTimer
+
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(500)
     return int(app.exec())
 
 

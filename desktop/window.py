@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 from desktop.format import file_of, human_time, no_match, progress_line, shown_path, spelled, unsupported_line
 from desktop.models import HitRole, ResultsModel, SnippetDelegate
 from desktop.preview import Highlight, PreviewWidget
-from desktop.workers import Runner, Worker
+from desktop.workers import Handoff, Runner, Worker
 from engine.types import Answer, Entity, Explanation, Progress, RunSummary, SearchHit, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
@@ -56,9 +56,11 @@ FacetKey = tuple[str, str]  # ("type", "pdf") or ("entity", "leslie lamport")
 
 
 class _Bridge(QObject):
-    """Carries the watcher's events (from its thread) to the GUI thread."""
+    """Carries the watcher's events, and the search server's calls of the library, from their threads to the GUI
+    thread."""
 
     watched = Signal(object)
+    handed = Signal(object)  # a Handoff to run in the library's thread
 
 
 def _card(name: str, background: str) -> QLabel:
@@ -102,6 +104,9 @@ class MainWindow(QMainWindow):
         self.index_runner = Runner(1)
         self.index_worker: Worker | None = None
         self.watcher: Any = None
+        self.server: Any = None  # the engine.serve.SearchServer answering `docsense search` from this window
+        self.not_serving: str | None = None  # why not, when another process serves the index
+        self._closing = False
         self.hits: list[SearchHit] = []
         self.answers: list[Answer] = []
         self.type_filter: str | None = None
@@ -110,6 +115,7 @@ class MainWindow(QMainWindow):
         self.last_progress: Progress | None = None  # the running (or last) indexing run's latest
         self._bridge = _Bridge()
         self._bridge.watched.connect(self._on_watch_event)
+        self._bridge.handed.connect(self._run_handed)
         self.setWindowTitle("DocSense")
         self.resize(1400, 860)
         self._build()
@@ -373,7 +379,33 @@ class MainWindow(QMainWindow):
             line = unsupported_line(status.unsupported)
             self.failed.addItem(line[0].upper() + line[1:])
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
+        self._serve_searches()
         self.status_done.emit(status)
+
+    def _serve_searches(self) -> None:
+        """Answer `docsense search` from this window's open index (engine.serve), once there is one, unless another
+        process (`docsense serve` or `watch`) already does."""
+        if self.server is not None or self._closing:
+            return
+        from engine.errors import IndexAccessError
+        from engine.serve import SearchServer
+
+        server = SearchServer(self.index_path, self.library, run=self._in_library_thread, owned=False)
+        try:
+            server.start()
+        except IndexAccessError as exc:
+            self.not_serving = str(exc)
+            return
+        self.server, self.not_serving = server, None
+
+    def _in_library_thread(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` (from the server's thread) in the library's thread, between the window's own jobs."""
+        handoff = Handoff(fn)
+        self._bridge.handed.emit(handoff)
+        return handoff.result(lambda: not self._closing)
+
+    def _run_handed(self, handoff: Handoff) -> None:
+        self.library_runner.start(handoff)
 
     def _error(self, message: str, details: str = "") -> None:
         """A user error goes to the status bar; a bug (``details``: its traceback) also opens a dialog."""
@@ -778,6 +810,10 @@ class MainWindow(QMainWindow):
             self._error(event.message)
 
     def closeEvent(self, event: Any) -> None:
+        self._closing = True
+        if self.server is not None:
+            self.server.close()
+            self.server = None
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None

@@ -103,3 +103,32 @@ class Runner:
     def cancel_all(self) -> None:
         for worker in list(self._live):
             worker.cancel()
+
+
+class Handoff:
+    """A function another thread (the search server's) has run on a Runner, and waits for: as a job, it keeps
+    what the function returned or raised for ``result``."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def __call__(self, _progress: Callable[[Any], None], _cancelled: Callable[[], bool]) -> None:
+        try:
+            self._value = self.fn()
+        except BaseException as exc:  # handed back to the waiting thread, which reports it
+            self._error = exc
+        finally:
+            self.done.set()
+
+    def result(self, alive: Callable[[], bool]) -> Any:
+        """What the function returned (or raise what it raised), once it ran; RuntimeError when ``alive()`` turns
+        false first (the window closing)."""
+        while not self.done.wait(0.2):
+            if not alive():
+                raise RuntimeError("the window is closing")
+        if self._error is not None:
+            raise self._error
+        return self._value

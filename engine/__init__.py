@@ -7,7 +7,6 @@ serving process (engine.serve) resolves its settings and nothing else.
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
 import engine.offline  # noqa: F401  (first: seals the process off the network before any library is imported)
@@ -16,11 +15,6 @@ from engine.errors import DocSenseError
 if TYPE_CHECKING:
     from engine.library import Library
     from engine.types import Answer, Entity, FailedFile, Progress, RunSummary, SearchHit, Status, Verification
-
-try:
-    __version__ = _metadata.version("docsense")
-except _metadata.PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0+unknown"
 
 _LAZY = {
     "Library": "engine.library",
@@ -32,6 +26,15 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed package's metadata once asked (importlib.metadata: 40 ms)
+        from importlib import metadata
+
+        try:
+            version = metadata.version("docsense")
+        except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
     if name in _LAZY:
         import importlib
 

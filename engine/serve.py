@@ -24,7 +24,7 @@ import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.endpoint import PROTOCOL, private_folder, socket_path
 from engine.errors import IndexAccessError, QueryError, explain
@@ -32,20 +32,40 @@ from engine.library import Library
 
 MAX_REQUEST = 1 << 20  # bytes
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _here(fn: Callable[[], T]) -> T:
+    return fn()
 
 
 class SearchServer:
-    """Answers searches on the index's socket from one Library, opened in the serving thread (``make_library``),
-    one request at a time. ``start`` serves in a daemon thread, ``serve_forever`` in this one; ``close`` stops.
+    """Answers searches on the index's socket from one Library (``make_library``), one request at a time.
+    ``start`` serves in a daemon thread, ``serve_bound`` in this one; ``close`` stops.
+
+    Args:
+        index_folder: the index served.
+        make_library: opens the Library (or returns one already open).
+        run: calls a function where the Library may be used, and returns what it returned: by default in the
+            serving thread; the window runs it in its library's thread, between its own searches.
+        owned: whether the Library is closed when serving stops (not one the caller keeps using).
 
     Raises (from ``bind``):
         IndexAccessError: another process already serves this index, or the socket cannot be made.
     """
 
-    def __init__(self, index_folder: Path, make_library: Callable[[], Library]) -> None:
+    def __init__(
+        self,
+        index_folder: Path,
+        make_library: Callable[[], Library],
+        run: Callable[[Callable[[], Any]], Any] = _here,
+        owned: bool = True,
+    ) -> None:
         self.path = socket_path(index_folder)
         self.index_folder = Path(os.path.abspath(index_folder))
         self._make_library = make_library
+        self._run = run
+        self._owned = owned
         self._library: Library | None = None
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
@@ -96,9 +116,7 @@ class SearchServer:
         assert self._sock is not None
         try:
             try:
-                self._library = self._make_library()
-                self._library.index.vectors()  # loaded now, not on the first query
-                self._library.index.encoder  # noqa: B018  (loaded now too)
+                self._library = self._run(self._open)
             except Exception as exc:  # searches are then answered by the commands themselves
                 error = explain(exc)
                 if error is None:
@@ -122,8 +140,14 @@ class SearchServer:
             self._sock.close()
             with contextlib.suppress(OSError):
                 self.path.unlink(missing_ok=True)
-            if self._library is not None:
+            if self._library is not None and self._owned:
                 self._library.close()
+
+    def _open(self) -> Library:
+        library = self._make_library()
+        library.index.vectors()  # loaded now, not on the first query
+        library.index.encoder  # noqa: B018  (loaded now too)
+        return library
 
     def _answer(self, conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -136,9 +160,14 @@ class SearchServer:
                 if not chunk:
                     break
                 data += chunk
-            reply = self.handle(json.loads(data.decode("utf-8", "surrogateescape")))
+            request = json.loads(data.decode("utf-8", "surrogateescape"))
         except (OSError, ValueError) as exc:
             reply = {"error": f"a bad request: {exc}", "usage": True}
+        else:
+            try:
+                reply = self._run(lambda: self.handle(request))
+            except Exception as exc:  # the window closing meanwhile
+                reply = {"error": f"the serving process could not answer: {exc}"}
         with contextlib.suppress(OSError):
             conn.sendall(json.dumps(reply, ensure_ascii=True).encode() + b"\n")
         self.answered += 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -592,3 +596,49 @@ def test_why_this_result_shows_what_matched(qtbot, window: MainWindow) -> None:
     assert "Meaning side" in window.why_card.text()
     search(qtbot, window, "slapd")
     assert not window.why_card.isVisible()  # new results: the old explanation goes
+
+
+def test_the_window_answers_docsense_search_from_its_open_index(
+    qtbot, window: MainWindow, indexed, fake_encoder
+) -> None:
+    from engine.endpoint import socket_path
+
+    index, _corpus = indexed
+    qtbot.waitUntil(lambda: window.server is not None and window.server.ready.is_set(), timeout=WAIT)
+    assert window.server.failure is None
+    env = {**os.environ, "DOCSENSE_ENCODER": "hashing-bow-64"}
+    command = [sys.executable, "-m", "desktop.cli", "search", "apache virtual host", "--index", str(index), "--json"]
+    proc = subprocess.Popen([*command, "-n", "3"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=WAIT)  # the window's thread answers meanwhile
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    with Library(index, encoder=fake_encoder) as lib:
+        expected = [h.path for h in lib.search("apache virtual host", limit=3)]
+    assert [json.loads(line)["path"] for line in out.splitlines()] == expected
+    assert window.server.answered == 1  # the window answered it, not the command opening the index itself
+    window.close()
+    assert window.server is None
+    assert not socket_path(index).exists()
+
+
+def test_the_window_closes_cleanly_on_sigterm(indexed, tmp_path: Path) -> None:
+    import signal
+
+    from engine.endpoint import socket_path
+
+    index = tmp_path / "index"
+    shutil.copytree(indexed[0], index)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DOCSENSE_ENCODER": "hashing-bow-64"}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop.app", "--index", str(index)], env=env,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not socket_path(index).exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert socket_path(index).exists()  # serving searches
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert not socket_path(index).exists()
