@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from engine import Library
+from engine.config import GPU_DRIVER_FILES
 from indexer import Indexer
 
 pytestmark = pytest.mark.real_model
@@ -54,6 +58,27 @@ def test_plain_language_search_finds_the_right_document_first(real_index, query,
         top = lib.search(query, limit=3)[0]
     assert Path(top.path).name in expected
     assert isinstance(top.page, int) if has_page else top.page is None
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or any(os.path.exists(f) for f in GPU_DRIVER_FILES),
+    reason="torch says whether there is a GPU",
+)
+def test_a_cold_search_on_the_cpu_imports_no_torch(real_index) -> None:
+    index, _corpus, _summary = real_index
+    with Library(index) as lib:  # the OpenVINO conversion is made once (with torch) and kept in the cache
+        expected = [h.path for h in lib.search("may I distribute a changed copy of the work", limit=3)]
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['docsense', 'search', 'may I distribute a changed copy of the work', '--index', {str(index)!r},"
+        " '-n', '3', '--json']\n"
+        "from desktop.cli import main\n"
+        "try: main()\nexcept SystemExit: pass\n"
+        "print(json.dumps(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert [json.loads(line)["path"] for line in out[:-1]] == expected
+    assert json.loads(out[-1]) == []
 
 
 def test_meaning_finds_what_keywords_cannot(real_index) -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sqlite_utils
 
 from engine.index.schema import KEYWORD_TOKENIZER, MIGRATIONS, SCHEMA_VERSION
 from engine.tagger import EntitySpan
@@ -63,9 +62,14 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _upgrade(conn: sqlite3.Connection, db: sqlite_utils.Database, path: Path) -> None:
+def _upgrade(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the database at ``path`` to this DocSense's schema, one migration a transaction."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version == SCHEMA_VERSION:
+        return
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
     if version > SCHEMA_VERSION:
         from engine.errors import IndexAccessError
 
@@ -100,7 +104,7 @@ def _create(path: Path) -> None:
         conn = sqlite3.connect(building, isolation_level=None)
         try:
             _use_wal(conn)
-            _upgrade(conn, sqlite_utils.Database(conn), building)
+            _upgrade(conn, building)
         finally:
             conn.close()
         if building.stat().st_size == 0 or _has_log(building):  # its log could not be folded in (a full disk?)
@@ -240,7 +244,6 @@ class Store:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._vocabulary = False
         if not readonly:
             self._migrate()
@@ -254,7 +257,7 @@ class Store:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        _upgrade(self.conn, self.db, self.path)
+        _upgrade(self.conn, self.path)
 
     def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One atomic write: everything inside is committed together or not at all."""
