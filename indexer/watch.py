@@ -1,7 +1,9 @@
 """Keep an index current while files change: watchdog events, debounced, coalesced, then a targeted index run.
 
 Editors save through temporary files and renames, and copies arrive in pieces, so a changed path is only indexed
-once it has been quiet for ``debounce_s`` and its size and mtime have stopped moving. Events that arrive while a
+once it has been quiet for ``debounce_s`` and its size and mtime have stopped moving; but a file its writer closed
+(inotify's close-after-write) or that a rename put in place is complete, and is indexed at once (the watcher's
+next look, within 0.25 s): a saved file is searchable with its new text in well under 2 s. Events that arrive while a
 batch is being indexed wait for the next one; a burst of thousands of events (an unpacked archive, a git checkout)
 becomes one run over the distinct paths, each file indexed once. A rename with unchanged content only changes the
 stored path (the indexer matches content hashes), and a moved or deleted folder is looked at as a whole.
@@ -75,6 +77,7 @@ class Watcher:
         self.on_progress = on_progress
         self.poll = poll
         self._pending: dict[str, float] = {}
+        self._complete: set[str] = set()  # pending paths closed after writing, or renamed into place: due at once
         self._stat: dict[str, tuple[int, int] | None] = {}  # a pending path's size and mtime at the last look
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -181,13 +184,20 @@ class Watcher:
             observer.join(10)  # type: ignore[attr-defined]
             self._observer = None
 
-    def notice(self, *paths: str) -> None:
-        """Note that ``paths`` changed (or appeared, or went): index them once they are quiet."""
+    def notice(self, *paths: str, complete: bool = False) -> None:
+        """Note that ``paths`` changed (or appeared, or went): index them once they are quiet, or at the next look
+        when they are ``complete`` (closed after writing, or renamed into place)."""
         now = time.monotonic()
         with self._lock:
             for path in paths:
                 if _interesting(path):
                     self._pending[path] = now
+                    if complete:
+                        self._complete.add(path)
+                    else:
+                        self._complete.discard(path)  # written again since
+        if complete:
+            self._wake.set()
 
     def _due(self) -> list[str]:
         """The pending paths that have been quiet for debounce_s and whose size and mtime stopped changing."""
@@ -195,6 +205,12 @@ class Watcher:
         ready = []
         with self._lock:
             for path, last in list(self._pending.items()):
+                if path in self._complete:
+                    ready.append(path)
+                    del self._pending[path]
+                    self._stat.pop(path, None)
+                    self._complete.discard(path)
+                    continue
                 if now - last < self.debounce_s:
                     continue
                 current = _stat(path)  # None: gone (a delete, or the old name of a rename)
@@ -281,4 +297,5 @@ class _Handler(FileSystemEventHandler):
         dest = getattr(event, "dest_path", "")
         if dest:
             paths.append(os.fsdecode(dest))
-        self.watcher.notice(*[p for p in paths if p])
+        # Closed after writing, or moved (both names at once, so that the indexer can pair them by content).
+        self.watcher.notice(*[p for p in paths if p], complete=kind in ("closed", "moved"))

@@ -145,6 +145,34 @@ def test_a_path_is_due_only_once_it_stops_changing(tmp_path: Path, make_indexer)
     assert watcher._due() == [str(gone)]  # a deleted path is due too; hidden and backup files never are
 
 
+def test_a_file_closed_after_writing_is_due_at_once(tmp_path: Path, make_indexer) -> None:
+    watcher = Watcher(make_indexer(), [tmp_path], debounce_s=60)
+    saved, renamed, reopened = (str(tmp_path / name) for name in ("saved.txt", "renamed.txt", "reopened.txt"))
+    watcher.notice(saved, complete=True)
+    watcher.notice(reopened, complete=True)
+    watcher.notice(reopened)  # written again after it was closed: waits to be quiet
+    watcher.notice(str(tmp_path / "old.txt"), renamed, complete=True)  # both names of a rename, together
+    assert watcher._due() == [str(tmp_path / "old.txt"), renamed, saved]
+    assert watcher._due() == []
+
+
+def test_a_saved_file_is_indexed_without_waiting_for_the_debounce(make_indexer, docs: Path, tmp_path: Path) -> None:
+    watcher = Watcher(make_indexer(), [docs], debounce_s=3 * TIMEOUT)
+    watcher.start()
+    try:
+        assert watcher.wait_ready(TIMEOUT)
+        index = tmp_path / "index"
+        with open(docs / "open.txt", "w") as fh:
+            fh.write("still being written")
+            fh.flush()
+            (docs / "saved.md").write_text("# Quinces\n\nquinces are yellow")
+            eventually(lambda: str(docs / "saved.md") in paths(index), "a file closed after writing is indexed")
+            time.sleep(0.5)
+            assert str(docs / "open.txt") not in paths(index)  # open for writing: it waits for the debounce
+    finally:
+        watcher.stop()
+
+
 def test_inotify_limit_falls_back_to_polling(make_indexer, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
