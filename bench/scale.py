@@ -40,8 +40,9 @@ SOURCE = DATA / "pydoc-index"
 NOISE = 0.05
 
 
-def build(target: Path, windows: int, seed: int = 0) -> dict[str, float]:
-    """An index of about ``windows`` windows at ``target``, made from SOURCE's documents and vectors."""
+def build(target: Path, windows: int, seed: int = 0, documents: int | None = None) -> dict[str, float]:
+    """An index of about ``windows`` windows at ``target`` (or of ``documents`` documents, when given), made from
+    SOURCE's documents and vectors."""
     from engine.index import Index
     from engine.index.store import NewChunk, NewDocument
 
@@ -60,7 +61,9 @@ def build(target: Path, windows: int, seed: int = 0) -> dict[str, float]:
         if chunks:
             docs.append((row, chunks))
     per_copy = sum(len(c) for _d, c in docs)
-    copies = max(1, -(-windows // per_copy))
+    copies = max(1, -(-windows // per_copy) if documents is None else -(-documents // len(docs)))
+    windows = windows if documents is None else 1 << 62
+    stored = 0
     index = Index(target, encoder=source.encoder_name, create=True)
     made = 0
     with index.write() as change:
@@ -69,8 +72,9 @@ def build(target: Path, windows: int, seed: int = 0) -> dict[str, float]:
     for k in range(copies):
         with index.write() as change:
             for (_doc_id, path, kind, title, text), chunks in docs:
-                if made >= windows:
+                if made >= windows or (documents is not None and stored >= documents):
                     break
+                stored += 1
                 new_chunks = []
                 for ord_, (start, end, page_start, page_end, heading, chunk_text, n_tokens, blob, views) in enumerate(
                     chunks

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-# What a GPU's driver puts on Linux: NVIDIA's (CUDA) and AMD's (ROCm, which torch also calls cuda).
-GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd")
+# What a GPU's driver puts on Linux: NVIDIA's (CUDA), AMD's (ROCm, which torch also calls cuda), and WSL's GPU
+# (CUDA under Windows).
+GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
 
 
 def pick_device(requested: str | None = None) -> str:
