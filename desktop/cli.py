@@ -486,7 +486,7 @@ def watch(
     watcher = Watcher(indexer, list(folders) or None, debounce, on_event=report,
                       on_progress=None if quiet else ProgressPrinter(), poll=poll)  # fmt: skip
     # Searches from other commands are answered here while watching (engine.serve).
-    server = SearchServer(settings.index, lambda: Library(settings=settings))
+    server = SearchServer(settings.index, lambda: Library(settings=settings, encoder=indexer.encoder))  # one model
     try:
         server.start()
     except IndexAccessError as exc:

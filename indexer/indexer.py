@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import __version__
-from engine.encoder import Encoder
+from engine.encoder import Encoder, load_encoder
 from engine.errors import DocSenseError, IndexAccessError, escaped_bytes
 from engine.faults import crash_point
 from engine.index import Index, check_index_folder
@@ -155,6 +155,16 @@ class Indexer:
         self.tagger = tagger or self.settings.tagger
 
     # -- public -------------------------------------------------------------------------------------------
+
+    @property
+    def encoder(self) -> Encoder:
+        """The encoder runs embed with, loaded now if no run loaded it yet. A run keeps the one it loaded for the
+        next (a watcher's batches load the model once), and searches beside the runs can share it (`docsense
+        watch` serving): embedding is safe from several threads at once."""
+        if isinstance(self._encoder_arg, str):
+            s = self.settings
+            self._encoder_arg = load_encoder(self._encoder_arg, s.device, s.backend, s.token_budget, s.cache, s.threads)
+        return self._encoder_arg
 
     def run(
         self,
@@ -309,6 +319,8 @@ class _Opened:
         return self.index, self.lock
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if isinstance(self.owner._encoder_arg, str) and self.index.loaded_encoder is not None:
+            self.owner._encoder_arg = self.index.loaded_encoder  # kept for the next run
         try:
             empty = exc_type is not None and self.new and self.index.store.counts()[0] == 0
         except Exception:

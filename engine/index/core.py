@@ -229,6 +229,11 @@ class Index:
             self.encoder_name = self._encoder.name
         return self._encoder
 
+    @property
+    def loaded_encoder(self) -> Encoder | None:
+        """The encoder, if something needed it (None: nothing was embedded or searched by meaning)."""
+        return self._encoder
+
     def record_encoder(self) -> None:
         """Write the encoder's name and size into a new index; call inside a transaction."""
         if not self.store.get_meta("encoder"):

@@ -43,6 +43,17 @@ def test_first_run_indexes_and_second_run_does_nothing(make_indexer, docs: Path,
     assert faiss_ids(index) == chunk_ids(index)
 
 
+def test_the_encoder_a_run_loaded_is_kept_for_the_next(make_indexer, docs: Path) -> None:
+    indexer = make_indexer(encoder="hashing-bow-64")  # by name: the first run that embeds loads it
+    (docs / "first.txt").write_text("a first note about apples and pears")
+    indexer.run([docs])
+    encoder = indexer.encoder
+    assert encoder._cache  # the very encoder that run embedded with, not a new one
+    (docs / "later.txt").write_text("a later note about quinces and medlars")
+    assert indexer.run([docs]).indexed == 1
+    assert indexer.encoder is encoder
+
+
 def test_each_chunk_stores_one_vector_per_view(make_indexer, docs: Path, tmp_path: Path) -> None:
     write(docs / "long.txt", "words about orchards and the apples that grow in them " * 120)
     make_indexer().run([docs])
