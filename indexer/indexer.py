@@ -153,8 +153,28 @@ class Indexer:
         self.overlap = overlap
         self.wait = wait
         self.tagger = tagger or self.settings.tagger
+        # A watcher's runs keep their tagging processes (spaCy loaded once) between runs: see keep_pools.
+        self.keep_pools = False
+        self._kept_pools: list[tuple[int, cf.ProcessPoolExecutor, str | None]] = []  # (workers, pool, log)
 
     # -- public -------------------------------------------------------------------------------------------
+
+    def close_pools(self) -> None:
+        """End the tagging processes kept between runs (``keep_pools``): a watcher stopping, or idle a while."""
+        kept, self._kept_pools = self._kept_pools, []
+        for _workers, pool, _log in kept:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for log in {log for _w, _p, log in kept if log is not None}:
+            with contextlib.suppress(OSError):
+                os.unlink(log)
+
+    def _take_pool(self, workers: int) -> tuple[cf.ProcessPoolExecutor, str | None] | None:
+        """A kept pool of ``workers`` processes that still works, if there is one."""
+        for i, (width, pool, log) in enumerate(self._kept_pools):
+            if width == workers and not getattr(pool, "_broken", False):
+                del self._kept_pools[i]
+                return pool, log
+        return None
 
     @property
     def encoder(self) -> Encoder:
@@ -936,13 +956,14 @@ class _Tagging:
         self.log: str | None = None
         self.alone = False  # a suspect runs alone in the pool
         self.retired: list[cf.ProcessPoolExecutor] = []  # narrower pools finishing what they have (widen)
+        self.made: dict[cf.ProcessPoolExecutor, tuple[int, str | None]] = {}  # each pool's width and log
 
     def __enter__(self) -> _Tagging:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop_pool()
-        if self.log is not None:
+        if self.log is not None and not any(log == self.log for _w, _p, log in self.run.owner._kept_pools):
             with contextlib.suppress(OSError):
                 os.unlink(self.log)
 
@@ -983,7 +1004,7 @@ class _Tagging:
         """The pool died with ``job`` (and whatever else was running) in it."""
         in_flight = [job, *self.running.values()]
         self.running.clear()
-        self._stop_pool()
+        self._stop_pool(broken=True)
         if self.alone:  # it killed its worker alone: the culprit
             return [
                 TagResult(job.doc_id, job.path, warnings=["entities were not looked for: the tagger crashed on it"])
@@ -991,13 +1012,26 @@ class _Tagging:
         self.suspects.extend(j.doc_id for j in in_flight)
         return []
 
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        """A pool of ``workers`` taggers: one an earlier run of this Indexer kept, else a new one."""
+        owner = self.run.owner
+        kept = owner._take_pool(self.workers) if owner.keep_pools else None
+        if kept is not None:
+            self.made[kept[0]] = (self.workers, kept[1])
+            return kept[0]
+        if self.log is None:
+            fd, self.log = tempfile.mkstemp(prefix="docsense-tagger-", suffix=".log")
+            os.close(fd)
+        settings = owner.settings
+        pool = _process_pool(self.workers, settings, None if settings.debug else self.log)
+        self.made[pool] = (self.workers, self.log)
+        return pool
+
     def _submit(self) -> None:
         if self.pool is None:
-            if self.log is None:
-                fd, self.log = tempfile.mkstemp(prefix="docsense-tagger-", suffix=".log")
-                os.close(fd)
-            settings = self.run.owner.settings
-            self.pool = _process_pool(self.workers, settings, None if settings.debug else self.log)
+            if not self.queue and not self.suspects:
+                return  # nothing to start a pool for (a wider one, once the few documents are in flight)
+            self.pool = self._new_pool()
         # Suspects go one at a time, alone in the pool, before anything else.
         if self.suspects and not self.running:
             self.alone = True
@@ -1025,8 +1059,20 @@ class _Tagging:
             self.retired.append(self.pool)
             self.pool = None
 
-    def _stop_pool(self) -> None:
-        for pool in [*self.retired, *([self.pool] if self.pool is not None else [])]:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def _stop_pool(self, broken: bool = False) -> None:
+        """Stop the pools, or, when this Indexer keeps its pools and they are idle and whole, keep them for its
+        next run."""
+        pools = [*self.retired, *([self.pool] if self.pool is not None else [])]
+        owner = self.run.owner
+        keep = owner.keep_pools and not broken and not self.running and not self.suspects and not self.alone
+        for pool in pools:
+            width, log = self.made.get(pool, (self.workers, self.log))
+            if keep and not getattr(pool, "_broken", False) and all(w != width for w, _p, _l in owner._kept_pools):
+                owner._kept_pools.append((width, pool, log))
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
+                if log is not None and log != self.log and all(log != kl for _w, _p, kl in owner._kept_pools):
+                    with contextlib.suppress(OSError):
+                        os.unlink(log)  # a kept pool's, from an earlier run
         self.retired.clear()
         self.pool = None

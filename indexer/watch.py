@@ -31,6 +31,7 @@ from indexer.discover import kind_for
 from indexer.indexer import Indexer
 
 log = logging.getLogger(__name__)
+KEEP_POOLS_S = 120.0  # the tagging processes a batch started are kept this long for the next (spaCy loaded once)
 
 INOTIFY_HINT = (
     "the system's inotify watch limit is reached, so DocSense falls back to polling (slower, uses more CPU). "
@@ -130,12 +131,21 @@ class Watcher:
             self._ready.set()
             return
         self._ready.set()
-        while not self._stop.is_set():
-            self._wake.wait(0.25)
-            self._wake.clear()
-            batch = self._due()
-            if batch and not self._stop.is_set():
-                self._index(batch)
+        self.indexer.keep_pools = True
+        last_batch = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(0.25)
+                self._wake.clear()
+                batch = self._due()
+                if batch and not self._stop.is_set():
+                    self._index(batch)
+                    last_batch = time.monotonic()
+                elif time.monotonic() - last_batch > KEEP_POOLS_S:
+                    self.indexer.close_pools()  # idle: the kept processes go
+        finally:
+            self.indexer.keep_pools = False
+            self.indexer.close_pools()
 
     def _indexed_folders(self) -> list[str]:
         from engine.index import Index

@@ -54,6 +54,25 @@ def test_the_encoder_a_run_loaded_is_kept_for_the_next(make_indexer, docs: Path)
     assert indexer.encoder is encoder
 
 
+def test_a_watchers_runs_keep_their_tagging_processes(make_indexer, docs: Path, tmp_path: Path) -> None:
+    indexer = make_indexer(workers=2, tagger="en_core_web_sm")
+    indexer.keep_pools = True  # as a watcher sets it
+    (docs / "a.txt").write_text("Leslie Lamport wrote LaTeX while he worked in California.")
+    indexer.run([docs])
+    ((_width, pool, _log),) = indexer._kept_pools  # one pool: none was started wider for no document
+    processes = list(pool._processes.values())
+    (docs / "b.txt").write_text("Donald Knuth wrote TeX at Stanford University.")
+    indexer.run([docs])
+    assert [p for _w, p, _l in indexer._kept_pools] == [pool]
+    assert list(pool._processes.values()) == processes  # the same processes tagged it: spaCy was loaded once
+    found = db_rows(tmp_path / "index", "SELECT e.text FROM entities e JOIN documents d ON d.id = e.doc_id "
+                    "WHERE d.path LIKE '%b.txt' AND e.label = 'PERSON'")  # fmt: skip
+    assert ("Donald Knuth",) in found
+    indexer.close_pools()
+    assert indexer._kept_pools == []
+    assert not any(p.is_alive() for p in processes)
+
+
 def test_each_chunk_stores_one_vector_per_view(make_indexer, docs: Path, tmp_path: Path) -> None:
     write(docs / "long.txt", "words about orchards and the apples that grow in them " * 120)
     make_indexer().run([docs])
