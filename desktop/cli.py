@@ -318,7 +318,12 @@ def search(
     explain: bool,
     as_json: bool,
 ) -> None:
-    """Search the index for QUERY, by meaning and by keyword."""
+    """Search the index for QUERY, by meaning and by keyword.
+
+    QUERY may hold fields, which filter as the options do: ext:pdf (or type:), path:~/Papers, after:2020,
+    before:2021-06, from:alice, person:"Leslie Lamport" (or org:, place:), and -word to leave out the documents
+    that hold a word. "Quoted words" are a phrase.
+    """
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     when = _dates(after, before)
     with user_errors():
@@ -327,11 +332,14 @@ def search(
         served = None
         if not explain and light.reranker is None:  # a process that has the index open answers in milliseconds
             from desktop.remote import request
+            from engine.query import absolute_path_filter, parse_query, with_flags
 
+            # The query's fields are read here, so that path: means this folder's path, not the server's.
+            q = with_flags(parse_query(query), path_filter, types, entity, author, *when)
             served = request(light.index, {
-                "op": "search", "query": query, "limit": limit, "path": _absolute_filter(path_filter),
-                "types": list(types), "modes": list(modes), "entity": entity, "author": author, "after": when[0],
-                "before": when[1],
+                "op": "search", "query": q.text, "limit": limit, "path": q.path and absolute_path_filter(q.path),
+                "types": list(q.types), "modes": list(modes), "entity": q.entity, "author": q.author,
+                "after": q.after, "before": q.before, "excluded": list(q.excluded),
             })  # fmt: skip
         whys: list[Any] = []
         if served is not None:
@@ -366,16 +374,6 @@ def search(
         echo(f"    {hit.snippet}")
         for line in explanation_lines(whys[rank - 1]) if whys else ():
             echo(f"    {line}")
-
-
-def _absolute_filter(path: str | None) -> str | None:
-    """A --path filter as this process means it (relative to its folder), for a process elsewhere to apply: what
-    engine.search makes of it, done here."""
-    if path is None:
-        return None
-    if any(c in path for c in "*?["):
-        return path if path.startswith(("*", "/")) else os.path.join(os.getcwd(), path)
-    return os.path.abspath(os.path.expanduser(path))
 
 
 def _served_hits(served: dict[str, Any], as_json: bool) -> list[Any] | None:

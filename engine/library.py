@@ -12,6 +12,7 @@ from engine.errors import ModelError
 from engine.fts import content_words
 from engine.index import Index
 from engine.pages import page_of
+from engine.query import ParsedQuery, parse_query, with_flags
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
@@ -88,20 +89,24 @@ class Library:
         after: float | None = None,
         before: float | None = None,
         spelling: bool = True,
+        excluded: Sequence[str] = (),
     ) -> list[SearchHit]:
-        """Hybrid search; see ``engine.search.search``. ``entity`` keeps documents that mention that entity;
-        ``author`` those whose author (a mail's From) contains it; ``after`` and ``before`` (seconds since 1970)
-        those written in that time; ``spelling`` False searches misspelt words as typed."""
-        filters = Filters(path, tuple(types), entity, author, after, before)
+        """Hybrid search; see ``engine.search.search``. The query may hold fields (engine.query: ``ext:pdf``,
+        ``after:2020``, ``-word`` ...), which filter as the arguments do. ``entity`` keeps documents that mention
+        that entity; ``author`` those whose author (a mail's From) contains it; ``after`` and ``before`` (seconds
+        since 1970) those written in that time; ``excluded`` leaves out documents holding one of those words;
+        ``spelling`` False searches misspelt words as typed."""
+        parsed = with_flags(parse_query(clean_query(query)), path, tuple(types), entity, author, after, before,
+                            tuple(excluded))  # fmt: skip
         return search(
-            self.index, query, limit=limit, filters=filters, modes=modes, reranker=self.reranker,
+            self.index, parsed.text, limit=limit, filters=_filters(parsed), modes=modes, reranker=self.reranker,
             tuning=self.tuning, spelling=spelling,
         )  # fmt: skip
 
     def spelled(self, query: str) -> tuple[str, dict[str, str]]:
         """What search searches for ``query`` (its misspelt words put right, engine.spelling) and {misspelt word:
         the word searched for instead}, for a front end to say what it did."""
-        return spelled(self.index, clean_query(query))
+        return spelled(self.index, parse_query(clean_query(query)).text)
 
     def unknown_words(self, query: str) -> list[str]:
         """The words of ``query`` that no document holds (after spelling), for a front end to say why nothing
@@ -113,7 +118,7 @@ class Library:
         computed now)."""
         from engine.explain import explain
 
-        return explain(self.index, query, hit)
+        return explain(self.index, parse_query(clean_query(query)).text, hit)
 
     @property
     def reranker(self) -> CrossEncoderReranker | None:
@@ -165,8 +170,8 @@ class Library:
             hits: the question's search hits when the caller has them already (searched with the same filters):
                 the reader reads the first ``passages`` of them instead of searching again.
         """
-        question = clean_query(question)
-        filters = Filters(path, tuple(types), entity, author, after, before)
+        parsed = with_flags(parse_query(clean_query(question)), path, tuple(types), entity, author, after, before)
+        question, filters = parsed.text, _filters(parsed)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
             # named document's passages for "Who wrote it?", whose words are in no document.
@@ -398,3 +403,8 @@ class Library:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _filters(parsed: ParsedQuery) -> Filters:
+    return Filters(parsed.path, parsed.types, parsed.entity, parsed.author, parsed.after, parsed.before,
+                   parsed.excluded)  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Hashable, Sequence
@@ -19,6 +18,7 @@ from engine.fts import build_fts_query, build_near_query, content_words
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
 from engine.pages import page_of
+from engine.query import absolute_path_filter
 from engine.rerank import CrossEncoderReranker
 from engine.snippet import make_snippet
 from engine.spelling import spelled
@@ -48,6 +48,7 @@ class Filters:
     author: str | None = None  # a part of who wrote it (a mail's From), any case
     after: float | None = None  # written at or after this time (seconds since 1970)
     before: float | None = None  # written before this time
+    excluded: tuple[str, ...] = ()  # words or phrases: documents holding one are left out
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
@@ -80,6 +81,14 @@ class Filters:
             escaped = self.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("d.author LIKE ? ESCAPE '\\'")
             params.append(f"%{escaped}%")
+        if self.excluded:
+            for item in self.excluded:
+                valid_text(item, "a left-out word")
+            match = build_fts_query(" ".join('"' + item.replace('"', " ") + '"' for item in self.excluded))
+            if match:
+                clauses.append("d.id NOT IN (SELECT c.doc_id FROM chunks c WHERE c.id IN "
+                               "(SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?))")  # fmt: skip
+                params.append(match)
         if self.after is not None:
             clauses.append("d.date >= ?")
             params.append(self.after)
@@ -92,7 +101,7 @@ class Filters:
     def active(self) -> bool:
         return bool(
             self.path or self.types or self.entity is not None or self.author is not None or self.after is not None
-            or self.before is not None
+            or self.before is not None or self.excluded
         )  # fmt: skip
 
 
@@ -102,11 +111,11 @@ def entity_forms(text: str) -> list[str]:
 
 
 def _path_clause(path: str, params: list[object]) -> str:
+    where = absolute_path_filter(path)
     if _GLOB_CHARS.search(path):
-        pattern = path if path.startswith(("*", "/")) else os.path.join(os.getcwd(), path)
-        params.append(os.path.expanduser(pattern))
+        params.append(where)
         return "d.path GLOB ?"
-    folder = os.path.abspath(os.path.expanduser(path)).rstrip("/") or "/"
+    folder = where.rstrip("/") or "/"
     prefix = folder if folder.endswith("/") else folder + "/"
     params.extend([folder, len(prefix), prefix])
     return "(d.path = ? OR substr(d.path, 1, ?) = ?)"

@@ -375,8 +375,10 @@ def test_a_serving_process_answers_searches_as_the_command_would(
         ["search", "apache virtual host", "-n", "3"],
         ["search", "apache virtual host", "--json", "-n", "3"],
         ["search", "Lamport errata", "--path", "pdf", "-n", "2"],  # relative to this folder, not the server's
+        ["search", "Lamport errata path:pdf ext:pdf -webcomp", "-n", "3"],  # the query's fields, read here too
         ["search", "qwzxv blorptang"],
         ["search", "  "],
+        ["search", "apache after:yesterday"],
     ]
 
     def run_all() -> list[tuple[int, str, str]]:
@@ -387,10 +389,16 @@ def test_a_serving_process_answers_searches_as_the_command_would(
         return out
 
     alone = run_all()
-    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 2]
+    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 0, 2, 2]
+    assert "after:yesterday is not a date" in alone[-1][2]
     server = request.getfixturevalue("served")
     assert run_all() == alone
-    assert server.answered == len(commands)  # every one of them was answered by the server
+    # Every one of them was answered by the server, but the malformed query, which this command refuses itself.
+    assert server.answered == len(commands) - 1
+    fielded = alone[3][1]
+    assert fielded.count(".pdf") == 3
+    assert "webcomp" not in fielded
+    assert "/pdf/" in fielded
 
 
 def test_the_serving_process_sees_what_is_indexed_meanwhile(

@@ -642,3 +642,14 @@ def test_the_window_closes_cleanly_on_sigterm(indexed, tmp_path: Path) -> None:
         proc.kill()
     assert proc.returncode == 0, err
     assert not socket_path(index).exists()
+
+
+def test_a_query_with_fields_filters_and_a_malformed_one_says_why(qtbot, window: MainWindow) -> None:
+    hits = search(qtbot, window, "license conditions ext:pdf -webcomp")
+    assert hits
+    assert {h.doc_type for h in hits} == {"pdf"}
+    assert not any(h.path.endswith("webcomp.pdf") for h in hits)
+    window.query.setText("license after:yesterday")
+    qtbot.keyClick(window.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "is not a date" in window.results_label.text(), timeout=WAIT)
+    assert window.error_box is None  # a query the user can put right: said in the window, no bug dialog

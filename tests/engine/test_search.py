@@ -375,3 +375,26 @@ def test_fusion_is_told_each_windows_document(library, monkeypatch) -> None:
     assert len(ids) > 5
     truth = dict(library.index.store.conn.execute("SELECT id, doc_id FROM chunks"))
     assert seen["documents"] == {i: truth[i] for i in ids}
+
+
+def test_the_query_language_filters_as_the_arguments_do(library) -> None:
+    by_field = library.search("license conditions ext:pdf", limit=10)
+    by_argument = library.search("license conditions", limit=10, types=("pdf",))
+    assert by_field == by_argument
+    assert {h.doc_type for h in library.search("license conditions", limit=20)} - {"pdf"}  # others match too
+    pdf = library.corpus / "pdf"
+    assert [h.path for h in library.search(f"license path:{pdf}", limit=10)] == [
+        h.path for h in library.search("license", limit=10, path=str(pdf))
+    ]
+    with pytest.raises(QueryError, match="differ"):
+        library.search("license path:/nowhere", path=str(pdf))
+
+
+def test_a_minus_word_leaves_out_the_documents_that_hold_it(library) -> None:
+    everything = {h.path for h in library.search("latex package documents", limit=50)}
+    assert any(p.endswith("lppl.pdf") for p in everything)
+    without = {h.path for h in library.search("latex package documents -copyright", limit=50)}
+    assert without
+    assert without < everything
+    holding = {h.path for h in library.search('"copyright"', limit=200, modes=("keyword",))}
+    assert not without & holding  # no hit left from a document that holds the word
