@@ -52,7 +52,8 @@ from engine.types import Answer, Entity, Explanation, Progress, RunSummary, Sear
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 FACET_GROUPS = (("PERSON", "People"), ("ORG", "Organisations"), ("GPE", "Places"), ("LOC", "Places"),
                 ("DATE", "Dates"))  # fmt: skip
-FacetKey = tuple[str, str]  # ("type", "pdf") or ("entity", "leslie lamport")
+FacetKey = tuple[str, str]  # a field of the query language: ("ext", "pdf"), ("person", "Leslie Lamport")
+FACET_FIELDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}  # other labels: entity:
 
 
 class _Bridge(QObject):
@@ -109,8 +110,6 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.hits: list[SearchHit] = []
         self.answers: list[Answer] = []
-        self.type_filter: str | None = None
-        self.entity_filter: str | None = None
         self.last_summary: RunSummary | None = None
         self.last_progress: Progress | None = None  # the running (or last) indexing run's latest
         self._bridge = _Bridge()
@@ -137,7 +136,7 @@ class MainWindow(QMainWindow):
         self.go.clicked.connect(self.run_query)
         self.filter_chip = QPushButton()
         self.filter_chip.setVisible(False)
-        self.filter_chip.setToolTip("Click to clear this filter")
+        self.filter_chip.setToolTip("Take the file-type and entity fields out of the query")
         self.filter_chip.clicked.connect(self.clear_filters)
         bar = QHBoxLayout()
         bar.addWidget(self.query, 1)
@@ -432,12 +431,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Type some words to search for.", 5000)
             return
         ask = self.mode.currentText() == "Ask"
-        types = (self.type_filter,) if self.type_filter else ()
-        entity = self.entity_filter
+        self._show_filter_chip(text)
 
         def job(_progress: Any, _cancelled: Any) -> tuple[list[SearchHit], list[Answer], dict[str, Any]]:
             library = self.library()
-            hits = library.search(text, limit=50, types=types, entity=entity)
+            hits = library.search(text, limit=50)  # its fields filter (engine.query): the facets write them
             answers = library.ask(text, hits=hits) if ask else []  # the same hits, filters and all: no second search
             docs = list(dict.fromkeys(h.path for h in hits))
             searched, fixes = library.spelled(text)
@@ -565,13 +563,13 @@ class MainWindow(QMainWindow):
 
         for kind, count in sorted(types.items(), key=lambda kv: -kv[1]):
             item = QTreeWidgetItem(group("File types"), [f"{kind}  ({count})"])
-            item.setData(0, Qt.ItemDataRole.UserRole, ("type", kind))
+            item.setData(0, Qt.ItemDataRole.UserRole, ("ext", kind))
         names = dict(FACET_GROUPS)
         for e in entities:
             if e.label not in names:
                 continue
             item = QTreeWidgetItem(group(names[e.label]), [f"{e.text}  ({e.document_count})"])
-            item.setData(0, Qt.ItemDataRole.UserRole, ("entity", e.norm))
+            item.setData(0, Qt.ItemDataRole.UserRole, (FACET_FIELDS.get(e.label, "entity"), e.text))
             item.setToolTip(0, f"{e.label}: mentioned {e.count} times in {e.document_count} documents")
 
     def _facet_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
@@ -581,21 +579,30 @@ class MainWindow(QMainWindow):
         self.apply_facet(key)
 
     def apply_facet(self, key: FacetKey) -> None:
-        kind, value = key
-        if kind == "type":
-            self.type_filter = value
-        else:
-            self.entity_filter = value
-        label = " · ".join(x for x in (self.type_filter, self.entity_filter) if x)
-        self.filter_chip.setText(f"Filter: {label}  ✕")
-        self.filter_chip.setVisible(True)
+        """Filter by a facet: its field goes into the query (``ext:pdf``, ``person:"Leslie Lamport"``), in place
+        of one of its kind, so that what is filtered is always what the field says."""
+        from engine.query import ENTITY_FIELDS, field, without_fields
+
+        name, value = key
+        kind = ("ext", "type") if name in ("ext", "type") else ENTITY_FIELDS
+        self.query.setText(f"{without_fields(self.query.text(), kind)} {field(name, value)}".strip())
         self.run_query()
 
     def clear_filters(self) -> None:
-        self.type_filter = self.entity_filter = None
+        """Take the facets' fields out of the query, and search again."""
+        from engine.query import ENTITY_FIELDS, without_fields
+
+        self.query.setText(without_fields(self.query.text(), ("ext", "type", *ENTITY_FIELDS)))
         self.filter_chip.setVisible(False)
         if self.query.text().strip():
             self.run_query()
+
+    def _show_filter_chip(self, query: str) -> None:
+        from engine.query import ENTITY_FIELDS, without_fields
+
+        filtered = without_fields(query, ("ext", "type", *ENTITY_FIELDS)) != " ".join(query.split())
+        self.filter_chip.setText("Clear filters  ✕")
+        self.filter_chip.setVisible(filtered)
 
     # -- results actions ----------------------------------------------------------------------------------
 
@@ -810,10 +817,12 @@ class MainWindow(QMainWindow):
             self._error(event.message)
 
     def closeEvent(self, event: Any) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            server.stop()  # first: a call it is waiting for in the library's thread then ends quietly
         self._closing = True
-        if self.server is not None:
-            self.server.close()
-            self.server = None
+        if server is not None:
+            server.close()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None

@@ -105,6 +105,22 @@ def parse_query(query: str) -> ParsedQuery:
     return parsed
 
 
+def field(name: str, value: str) -> str:
+    """The query text of field ``name`` with ``value``: ``ext:pdf``, ``person:"Leslie Lamport"``."""
+    value = " ".join(value.replace('"', " ").split())
+    return f"{name}:{value}" if value and " " not in value else f'{name}:"{value}"'
+
+
+def without_fields(query: str, names: tuple[str, ...]) -> str:
+    """``query`` without its fields called one of ``names`` (any case), the rest as it was (spaces collapsed)."""
+    kept = []
+    for token in _tokens(query):
+        found = _FIELD.fullmatch(token)
+        if not (found and found.group(1).lower() in names):
+            kept.append(token)
+    return " ".join(kept)
+
+
 def absolute_path_filter(path: str) -> str:
     """A path filter as this process means it: a relative folder or glob is taken from the current folder, ``~``
     is the home folder. What engine.search applies, and what `docsense search` sends a serving process."""

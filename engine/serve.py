@@ -108,6 +108,10 @@ class SearchServer:
         """Serve in this thread, after ``bind``, until ``close`` (or an interrupt)."""
         self._serve()
 
+    def stop(self) -> None:
+        """Ask the serving thread to stop, without waiting for it (``close`` waits)."""
+        self._stop.set()
+
     def close(self) -> None:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -119,6 +123,8 @@ class SearchServer:
             try:
                 self._library = self._run(self._open)
             except Exception as exc:  # searches are then answered by the commands themselves
+                if self._stop.is_set():  # stopped while it opened the index (the window closing): nothing to say
+                    return
                 error = explain(exc)
                 if error is None:
                     raise

@@ -196,9 +196,14 @@ def test_facet_click_filters(qtbot, window: MainWindow) -> None:
         window.facets.itemClicked.emit(pdf, 0)
     assert blocker.args[0]
     assert {h.doc_type for h in blocker.args[0]} == {"pdf"}
+    assert window.query.text() == "license errata version ext:pdf"  # what is filtered is what the field says
     assert window.filter_chip.isVisible()
+    with qtbot.waitSignal(window.search_done, timeout=WAIT):
+        window.apply_facet(("ext", "html"))  # as a click on another type would
+    assert window.query.text() == "license errata version ext:html"  # in place of the other type
     with qtbot.waitSignal(window.search_done, timeout=WAIT) as cleared:
         window.filter_chip.click()
+    assert window.query.text() == "license errata version"
     assert {h.doc_type for h in cleared.args[0]} > {"pdf"}
 
 

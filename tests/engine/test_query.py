@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import QueryError
-from engine.query import ParsedQuery, absolute_path_filter, parse_query
+from engine.query import ParsedQuery, absolute_path_filter, field, parse_query, without_fields
 
 
 def day(text: str) -> float:
@@ -88,3 +88,12 @@ def test_any_text_parses_or_says_why(text: str) -> None:
         return
     # The fields and exclusions are all taken out: what is left parses as free text alone.
     assert parse_query(parsed.text) == ParsedQuery(parsed.text)
+
+
+def test_facets_write_fields_that_parse_back() -> None:
+    assert field("ext", "pdf") == "ext:pdf"
+    assert field("person", 'Leslie "Les" Lamport') == 'person:"Leslie Les Lamport"'
+    query = f"errata {field('person', 'Leslie Lamport')} ext:pdf -draft"
+    assert parse_query(query).entity == "Leslie Lamport"
+    assert without_fields(query, ("person", "org")) == "errata ext:pdf -draft"
+    assert without_fields('"ext:pdf in a phrase" ext:pdf', ("ext",)) == '"ext:pdf in a phrase"'
