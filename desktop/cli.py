@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import click
@@ -35,6 +36,8 @@ DOC_TYPES = (
     "code", "man",
 )  # fmt: skip
 MAX_WARNINGS_SHOWN = 20  # after an index run; `docsense status` lists every one
+MAX_HITS = 1000  # the most hits a search finds for --limit, --offset and --group together
+GROUP_DEPTH = 5  # --group finds this many hits a document shown, so that a page of documents fills
 
 
 # Characters a terminal acts on: C0 and C1 controls (ESC sequences, carriage returns, OSC 52 clipboard writes) and
@@ -302,6 +305,10 @@ def _dates(after: str | None, before: str | None) -> tuple[float | None, float |
     help="Say why each hit is one: the query words it holds, and the words of its closest part that pull it "
     "towards the query (the encoder's own token vectors; the first takes a few seconds).",
 )
+@click.option("--sort", type=click.Choice(["score", "date", "name"]), default="score", show_default=True,
+              help="Order of the hits shown: best first, newest first, or by file name.")  # fmt: skip
+@click.option("--offset", default=0, type=click.IntRange(0, MAX_HITS), help="Skip the first N hits (paging).")
+@click.option("--group", is_flag=True, help="One line per document: its best hit, and how many it has.")
 @json_option
 def search(
     query: str,
@@ -316,6 +323,9 @@ def search(
     before: str | None,
     reranker: str | None,
     explain: bool,
+    sort: str,
+    offset: int,
+    group: bool,
     as_json: bool,
 ) -> None:
     """Search the index for QUERY, by meaning and by keyword.
@@ -326,6 +336,8 @@ def search(
     """
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     when = _dates(after, before)
+    # The hits arranged (grouped, sorted, paged) are the best ones found: enough for a page of documents.
+    wanted = min(MAX_HITS, (offset + limit) * (GROUP_DEPTH if group else 1))
     with user_errors():
         # Where the index is, without reading it (what it recorded only matters to a process that opens it).
         light = _settings(index_path, recorded={}, reranker=reranker)
@@ -337,59 +349,76 @@ def search(
             # The query's fields are read here, so that path: means this folder's path, not the server's.
             q = with_flags(parse_query(query), path_filter, types, entity, author, *when)
             served = request(light.index, {
-                "op": "search", "query": q.text, "limit": limit, "path": q.path and absolute_path_filter(q.path),
+                "op": "search", "query": q.text, "limit": wanted, "path": q.path and absolute_path_filter(q.path),
                 "types": list(q.types), "modes": list(modes), "entity": q.entity, "author": q.author,
                 "after": q.after, "before": q.before, "excluded": list(q.excluded),
             })  # fmt: skip
-        whys: list[Any] = []
         if served is not None:
-            hits = _served_hits(served, as_json)
-            if hits is None:
-                return
+            hits, unknown = _served_hits(served, as_json)
+            library = None
         else:
             library = _open_library(index_path, reranker)
             hits = library.search(
-                query, limit=limit, path=path_filter, types=types, modes=modes, entity=entity, author=author,
+                query, limit=wanted, path=path_filter, types=types, modes=modes, entity=entity, author=author,
                 after=when[0], before=when[1],
             )  # fmt: skip
             searched, fixes = library.spelled(query)
             if fixes and not as_json:
                 echo(spelled(searched, fixes), err=True)
-            whys = [library.explain(query, hit) for hit in hits] if explain else []
-            if as_json and explain:
-                for hit, why in zip(hits, whys, strict=True):
-                    _emit_json({**dataclasses.asdict(hit), "explanation": dataclasses.asdict(why)})
-                return
-            if _emitted(hits, as_json, "" if hits else no_match(library.unknown_words(query))):
-                return
-    for rank, hit in enumerate(hits, start=1):
+            unknown = [] if hits else library.unknown_words(query)
+        shown = _arranged(hits, sort, offset, limit, group)
+        whys = [library.explain(query, hit) for hit, _n in shown] if explain and library is not None else []
+    if as_json:
+        for i, (hit, count) in enumerate(shown):
+            row = dict(vars(hit)) if isinstance(hit, SimpleNamespace) else dataclasses.asdict(hit)
+            if group:
+                row["hits_in_document"] = count
+            if whys:
+                row["explanation"] = dataclasses.asdict(whys[i])
+            _emit_json(row)
+        return
+    if not shown:
+        echo(no_match(unknown) if not hits else f"no hits past the first {offset}", err=True)
+        return
+    for rank, (hit, count) in enumerate(shown, start=offset + 1):
         name = hit_name(hit.path, hit.doc_type, hit.title)
         where = f"{name}:{hit.page}" if hit.page else name
+        more = f"  ({count} hits in it)" if group and count > 1 else ""
         click.echo(
             f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.strength} match  {hit.score:.4f}  "
-            f"[{hit.matched if hit.embedded else 'keyword; not embedded yet'}]"
+            f"[{hit.matched if hit.embedded else 'keyword; not embedded yet'}]{more}"
         )
         if hit.heading:
             echo(f"    § {hit.heading}")
         echo(f"    {hit.snippet}")
-        for line in explanation_lines(whys[rank - 1]) if whys else ():
+        for line in explanation_lines(whys[rank - offset - 1]) if whys else ():
             echo(f"    {line}")
 
 
-def _served_hits(served: dict[str, Any], as_json: bool) -> list[Any] | None:
-    """The hits a serving process sent, for printing; None when nothing is left to print. Its errors are this
-    command's."""
-    from types import SimpleNamespace
+def _arranged(hits: list[Any], sort: str, offset: int, limit: int, group: bool) -> list[tuple[Any, int]]:
+    """The hits to show, with how many hits their document has among those found: one a document with ``group``
+    (its best), in ``sort`` order (score; date, newest first; name), from the ``offset``-th on, ``limit`` of them."""
+    counts: dict[str, int] = {}
+    for hit in hits:
+        counts[hit.path] = counts.get(hit.path, 0) + 1
+    if group:
+        hits = list({hit.path: hit for hit in reversed(hits)}.values())[::-1]  # each document's first, in order
+    if sort == "date":
+        hits = sorted(hits, key=lambda h: (h.date is None, -(h.date or 0.0)))
+    elif sort == "name":
+        hits = sorted(hits, key=lambda h: (os.path.basename(h.path).lower(), h.path))
+    return [(hit, counts[hit.path]) for hit in hits[offset : offset + limit]]
 
+
+def _served_hits(served: dict[str, Any], as_json: bool) -> tuple[list[Any], list[str]]:
+    """The hits a serving process sent, and the query's words no document holds. Its errors are this command's."""
     if "error" in served:
         error = str(served["error"])
         raise click.UsageError(error) if served.get("usage") else click.ClickException(error)
     if served.get("fixes") and not as_json:
         echo(spelled(served["searched"], served["fixes"]), err=True)
     hits = served.get("hits") or []
-    if _emitted(hits, as_json, "" if hits else no_match(served.get("unknown") or [])):
-        return None
-    return [SimpleNamespace(**hit) for hit in hits]
+    return [SimpleNamespace(**hit) for hit in hits], list(served.get("unknown") or [])
 
 
 @cli.command()

@@ -567,6 +567,7 @@ def _hits(
                 title=r["title"],
                 strength=strengths.get(f.id, "weak"),
                 embedded=not r["waiting"],
+                date=r["date"],
             )
         )
     return hits

@@ -51,6 +51,8 @@ class SearchHit:
             _strengths: its best view's cosine and its share of the query's word weight).
         embedded: False while the window waits for an indexing run's second phase: found by keyword only, since
             meaning search cannot see it yet.
+        date: when the document was written (seconds since 1970): its own date where it has one (a mail's Date,
+            a PDF's creation date), else its file's modification time; None if neither is known.
     """
 
     path: str
@@ -68,6 +70,7 @@ class SearchHit:
     title: str | None = None
     strength: str = "weak"
     embedded: bool = True
+    date: float | None = None
 
 
 @dataclass(frozen=True)

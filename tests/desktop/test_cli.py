@@ -376,6 +376,7 @@ def test_a_serving_process_answers_searches_as_the_command_would(
         ["search", "apache virtual host", "--json", "-n", "3"],
         ["search", "Lamport errata", "--path", "pdf", "-n", "2"],  # relative to this folder, not the server's
         ["search", "Lamport errata path:pdf ext:pdf -webcomp", "-n", "3"],  # the query's fields, read here too
+        ["search", "license latex package", "--group", "--sort", "date", "--offset", "1", "-n", "3", "--json"],
         ["search", "qwzxv blorptang"],
         ["search", "  "],
         ["search", "apache after:yesterday"],
@@ -389,7 +390,7 @@ def test_a_serving_process_answers_searches_as_the_command_would(
         return out
 
     alone = run_all()
-    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 0, 2, 2]
+    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 0, 0, 2, 2]
     assert "after:yesterday is not a date" in alone[-1][2]
     server = request.getfixturevalue("served")
     assert run_all() == alone
@@ -453,3 +454,28 @@ def test_serve_says_when_there_is_no_index(runner: CliRunner, tmp_path: Path) ->
         assert "no index at" in result.stderr
         assert "Serving" not in result.stderr
         assert not (folder / "search.sock").exists()
+
+
+def test_search_pages_sorts_and_groups(runner: CliRunner, indexed: Path) -> None:
+    def run(*args: str) -> list[dict]:
+        result = runner.invoke(cli, ["search", "license latex package", "--index", str(indexed), "--json", *args])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    best = run("-n", "10")
+    assert len(best) == 10
+    assert run("-n", "5", "--offset", "5") == best[5:]
+    newest = run("-n", "10", "--sort", "date")
+    assert sorted(map(json.dumps, newest)) == sorted(map(json.dumps, best))  # the same hits, in another order
+    dates = [h["date"] for h in newest]
+    assert None not in dates
+    assert dates == sorted(dates, reverse=True)
+    names = [os.path.basename(h["path"]).lower() for h in run("-n", "10", "--sort", "name")]
+    assert names == sorted(names)
+    grouped = run("-n", "4", "--group")
+    paths = [h["path"] for h in grouped]
+    assert len(set(paths)) == len(paths) == 4  # one line a document
+    assert paths[0] == best[0]["path"]
+    assert grouped[0]["hits_in_document"] == sum(h["path"] == paths[0] for h in run("-n", "20"))
+    text = runner.invoke(cli, ["search", "license latex package", "--index", str(indexed), "--group", "-n", "2"])
+    assert "hits in it)" in text.stdout
