@@ -7,6 +7,7 @@ window only ever handles their results. The window talks to the engine and the i
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -96,6 +97,9 @@ class MainWindow(QMainWindow):
         from engine.settings import Settings
 
         self.error_box: QMessageBox | None = None  # the last internal error shown
+        self.help_box: QMessageBox | None = None  # the shortcuts or the About box, when shown
+        self.others: list[MainWindow] = []  # windows of other indexes opened from this one (File > Open index)
+        self.last_status: Status | None = None
         # Resolved once for the window (flag > environment > config file > the index's values > default).
         self.settings = Settings.resolve({"index": Path(index_path) if index_path else None})
         self.index_path = self.settings.index
@@ -301,6 +305,14 @@ class MainWindow(QMainWindow):
         self.ask_action = action(
             "Ask mode", ["Ctrl+K"], lambda: self.mode.setCurrentIndex(1 - self.mode.currentIndex())
         )
+        self.open_index_action = action("Open index…", ["Ctrl+Shift+O"], self.choose_index)
+        self.quit_action = action("Quit", ["Ctrl+Q"], self.close)
+        self.shortcuts_action = action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
+        self.about_action = action("About DocSense", [], self.show_about)
+        file = self.menuBar().addMenu("&File")
+        file.addAction(self.open_index_action)
+        file.addSeparator()
+        file.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&Result")
         for act in (self.open_action, self.reveal_action, self.copy_action, self.why_action):
             menu.addAction(act)
@@ -308,11 +320,71 @@ class MainWindow(QMainWindow):
         view.addAction(self.focus_action)
         view.addAction(self.ask_action)
         view.addAction(self.library_dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+
+    def shortcut_lines(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every shortcut of the window, as the Help shows them."""
+        lines = [(", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts()), act.text())
+                 for act in self.actions() if act.shortcuts()]  # fmt: skip
+        return [*lines, ("Enter", "Search (or ask) / show the current result"),
+                ("Down", "From the field to the results"), ("Esc", "Clear the search field")]  # fmt: skip
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(t.replace('…', ''))}</td></tr>"
+                       for k, t in self.shortcut_lines())  # fmt: skip
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table cellpadding=3>{rows}</table>",
+                          parent=self)  # fmt: skip
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setModal(False)
+        box.show()
+        self.help_box = box
+
+    def about_text(self) -> str:
+        """What the About box says: versions, where the index is, the device and the encoder."""
+        import platform
+
+        import PySide6
+
+        import engine
+
+        status = self.last_status
+        device = (
+            f"{status.device}, encoder {status.encoder}" if status is not None else "not known until an index opens"
+        )
+        return (f"DocSense {engine.__version__}: search your own documents by meaning and by keyword, offline.\n\n"
+                f"Index: {os.path.abspath(self.index_path)}\nDevice: {device}\nPython {platform.python_version()}, "
+                f"PySide6 {PySide6.__version__}")  # fmt: skip
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About DocSense", self.about_text(), parent=self)
+        box.setModal(False)
+        box.show()
+        self.help_box = box
+
+    def choose_index(self) -> None:
+        """Open another index (a folder holding docsense.db) in a window of its own."""
+        folder = QFileDialog.getExistingDirectory(self, "Open an index folder", str(Path.home()))
+        if folder:
+            self.open_index(Path(folder))
+
+    def open_index(self, folder: Path) -> MainWindow | None:
+        if not (folder / "docsense.db").exists():
+            self._error(f"no index in {folder}: choose a folder that holds docsense.db (or index a folder into it)")
+            return None
+        other = MainWindow(folder)
+        other.show()
+        self.others.append(other)
+        return other
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Down in the search field goes to the results, as in a browser's address bar."""
+        """Down in the search field goes to the results, as in a browser's address bar; Esc clears the field."""
         if watched is self.query and event.type() == QEvent.Type.KeyPress:
             key = event.key()  # type: ignore[attr-defined]
+            if key == Qt.Key.Key_Escape and self.query.text():
+                self.query.clear()
+                return True
             if key == Qt.Key.Key_Down and self.model.rowCount():
                 self.results.setFocus(Qt.FocusReason.TabFocusReason)
                 self.results.setCurrentIndex(self.model.index(0, 0))
@@ -378,6 +450,7 @@ class MainWindow(QMainWindow):
             line = unsupported_line(status.unsupported)
             self.failed.addItem(line[0].upper() + line[1:])
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
+        self.last_status = status
         self._serve_searches()
         self.status_done.emit(status)
 
@@ -488,8 +561,6 @@ class MainWindow(QMainWindow):
         if not self.answers:
             self.answer_card.setText("<b>No answer found.</b> The results below may still help.")
             return
-        import html
-
         a = self.answers[0]
         where = f"{Path(a.path).name}" + (f", page {a.page}" if a.page else "")
         sentence = html.escape(a.sentence)
@@ -521,8 +592,6 @@ class MainWindow(QMainWindow):
     def _preview(self, path: str, doc_type: str, page: int | None, span: tuple[int, int], span_text: str,
                  answer: tuple[int, int] | None, answer_text: str | None,
                  best: tuple[int, int] | None = None, answer_context: str | None = None) -> None:  # fmt: skip
-        import html
-
         # A file's name is the folder's content, not markup: escaped, so that "<img src=...>.txt" shows as a name.
         title = (f"<b>{html.escape(Path(path).name)}</b>" + (f" — page {page}" if page else "")
                  + f"<br><small>{html.escape(shown_path(path))}</small>")  # fmt: skip
@@ -638,8 +707,6 @@ class MainWindow(QMainWindow):
         )
 
     def _show_why(self, hit: SearchHit, why: Explanation) -> None:
-        import html
-
         if self.current_hit() != hit:
             return  # another hit was chosen meanwhile
         held = ", ".join(f"<b>{html.escape(w)}</b> ({share:.2f})" for w, share in why.matched)

@@ -658,3 +658,27 @@ def test_a_query_with_fields_filters_and_a_malformed_one_says_why(qtbot, window:
     qtbot.keyClick(window.query, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "is not a date" in window.results_label.text(), timeout=WAIT)
     assert window.error_box is None  # a query the user can put right: said in the window, no bug dialog
+
+
+def test_menus_shortcuts_help_and_about(qtbot, window: MainWindow, indexed, tmp_path: Path) -> None:
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus == ["&File", "&Result", "&View", "&Help"]
+    window.query.setText("apache")
+    qtbot.keyClick(window.query, Qt.Key.Key_Escape)
+    assert window.query.text() == ""
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: window.help_box is not None and window.help_box.isVisible(), timeout=5000)
+    shown = window.help_box.text()
+    for keys, what in (("Ctrl+Q", "Quit"), ("Ctrl+E", "Why this result?"), ("Esc", "Clear the search field")):
+        assert keys in shown
+        assert what in shown
+    window.about_action.trigger()
+    assert "CPU" in window.help_box.text()  # the device the index's encoder runs on
+    assert str(indexed[0]) in window.help_box.text()
+    window.open_index(tmp_path)  # no index there: said, no window
+    assert window.others == []
+    assert "no index in" in window.progress_label.text()
+    other = window.open_index(indexed[0])
+    qtbot.addWidget(other)
+    assert window.others == [other]
+    assert other.index_path == indexed[0]
