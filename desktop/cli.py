@@ -112,6 +112,8 @@ def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
 def _emit_json(obj: Any) -> None:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         obj = dataclasses.asdict(obj)
+    elif isinstance(obj, SimpleNamespace):  # as a serving process sent it
+        obj = vars(obj)
     text = json.dumps(obj, ensure_ascii=False)  # escapes C0 controls itself; C1 and bidi controls as \uXXXX here
     click.echo(_TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
 
@@ -410,11 +412,16 @@ def _arranged(hits: list[Any], sort: str, offset: int, limit: int, group: bool) 
     return [(hit, counts[hit.path]) for hit in hits[offset : offset + limit]]
 
 
-def _served_hits(served: dict[str, Any], as_json: bool) -> tuple[list[Any], list[str]]:
-    """The hits a serving process sent, and the query's words no document holds. Its errors are this command's."""
+def _raise_served_error(served: dict[str, Any]) -> None:
+    """A serving process's error is this command's: a usage error when the user can put the query right."""
     if "error" in served:
         error = str(served["error"])
         raise click.UsageError(error) if served.get("usage") else click.ClickException(error)
+
+
+def _served_hits(served: dict[str, Any], as_json: bool) -> tuple[list[Any], list[str]]:
+    """The hits a serving process sent, and the query's words no document holds. Its errors are this command's."""
+    _raise_served_error(served)
     if served.get("fixes") and not as_json:
         echo(spelled(served["searched"], served["fixes"]), err=True)
     hits = served.get("hits") or []
@@ -563,12 +570,26 @@ def ask(
     """Answer QUESTION from your documents: the span that answers it, where it stands (document, page, offsets)."""
     when = _dates(after, before)
     with user_errors():
-        library = _open_library(index_path)
-        answers = library.ask(
-            question, limit=limit, path=path_filter, types=types, entity=entity, author=author, after=when[0],
-            before=when[1],
-        )  # fmt: skip
-        searched, fixes = library.spelled(question)
+        from desktop.remote import request
+        from engine.query import absolute_path_filter, parse_query, with_flags
+
+        q = with_flags(parse_query(question), path_filter, types, entity, author, *when)
+        served = request(_settings(index_path, recorded={}).index, {
+            "op": "ask", "query": q.text, "limit": limit, "path": q.path and absolute_path_filter(q.path),
+            "types": list(q.types), "entity": q.entity, "author": q.author, "after": q.after, "before": q.before,
+            "excluded": list(q.excluded),
+        })  # fmt: skip
+        if served is not None:  # a process that has the index (and the reader) loaded answers
+            _raise_served_error(served)
+            answers: list[Any] = [SimpleNamespace(**a) for a in served.get("answers") or []]
+            searched, fixes = served.get("searched", question), served.get("fixes") or {}
+        else:
+            library = _open_library(index_path)
+            answers = library.ask(
+                question, limit=limit, path=path_filter, types=types, entity=entity, author=author, after=when[0],
+                before=when[1],
+            )  # fmt: skip
+            searched, fixes = library.spelled(question)
         if fixes and not as_json:
             echo(spelled(searched, fixes), err=True)
     if _emitted(answers, as_json, "No answer found in the index."):

@@ -159,18 +159,21 @@ class Library:
         author: str | None = None,
         after: float | None = None,
         before: float | None = None,
+        excluded: Sequence[str] = (),
     ) -> list[Answer]:
         """Answers to ``question`` from the index, best first; empty when nothing is good enough.
 
         Args:
             question: a question in plain language.
             limit: answers to return at most.
-            path, types, entity, author, after, before: which documents may answer, as for ``search``.
+            path, types, entity, author, after, before, excluded: which documents may answer, as for ``search``
+                (the question may hold the same fields).
             passages: how many search hits the reader reads.
             hits: the question's search hits when the caller has them already (searched with the same filters):
                 the reader reads the first ``passages`` of them instead of searching again.
         """
-        parsed = with_flags(parse_query(clean_query(question)), path, tuple(types), entity, author, after, before)
+        parsed = with_flags(parse_query(clean_query(question)), path, tuple(types), entity, author, after, before,
+                            tuple(excluded))  # fmt: skip
         question, filters = parsed.text, _filters(parsed)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a

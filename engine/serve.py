@@ -10,7 +10,8 @@ The protocol is one JSON object a line, one request and one answer a connection 
 "author": ..., "after": ..., "before": ..., "excluded": [...]}`` (the query's fields already read by the client,
 engine.query) is answered by ``{"hits": [SearchHit as a dict, ...], "searched":
 ..., "fixes": {...}, "unknown": [...]}``, or by ``{"error": message, "usage": true|false}`` for a query or index
-the user can put right. ``{"op": "ping"}`` is answered by ``{"pid": ..., "index": ...}``.
+the user can put right. ``{"op": "ask", ...}`` (the same filters) is answered by ``{"answers": [Answer as a dict,
+...], "searched": ..., "fixes": {...}}``. ``{"op": "ping"}`` is answered by ``{"pid": ..., "index": ...}``.
 """
 
 from __future__ import annotations
@@ -188,25 +189,26 @@ class SearchServer:
         op = request.get("op")
         if op == "ping":
             return {"pid": os.getpid(), "index": str(self.index_folder)}
-        if op != "search":
+        if op not in ("search", "ask"):
             return {"error": f"unknown request {op!r}", "usage": True}
         try:
             library.index.refresh()
             query = request.get("query")
             if not isinstance(query, str):
                 raise QueryError("the query must be text")
+            filters: dict[str, Any] = {
+                "path": request.get("path"), "types": tuple(request.get("types") or ()),
+                "entity": request.get("entity"), "author": request.get("author"), "after": request.get("after"),
+                "before": request.get("before"), "excluded": tuple(request.get("excluded") or ()),
+            }  # fmt: skip
+            if op == "ask":
+                answers = library.ask(query, limit=int(request.get("limit", 3)), **filters)
+                searched, fixes = library.spelled(query)
+                return {"answers": [dataclasses.asdict(a) for a in answers], "searched": searched, "fixes": fixes}
             hits = library.search(
-                query,
-                limit=int(request.get("limit", 10)),
-                path=request.get("path"),
-                types=tuple(request.get("types") or ()),
-                modes=tuple(request.get("modes") or ("meaning", "keyword")),
-                entity=request.get("entity"),
-                author=request.get("author"),
-                after=request.get("after"),
-                before=request.get("before"),
-                excluded=tuple(request.get("excluded") or ()),
-            )
+                query, limit=int(request.get("limit", 10)), modes=tuple(request.get("modes") or ("meaning", "keyword")),
+                **filters,
+            )  # fmt: skip
             searched, fixes = library.spelled(query)
             unknown = [] if hits else library.unknown_words(query)
             return {"hits": [dataclasses.asdict(h) for h in hits], "searched": searched, "fixes": fixes,
