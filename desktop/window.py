@@ -7,6 +7,7 @@ window only ever handles their results. The window talks to the engine and the i
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self._build()
         self._shortcuts()
+        self._restore_state()
         self.refresh_status()
 
     # -- layout -------------------------------------------------------------------------------------------
@@ -883,7 +885,32 @@ class MainWindow(QMainWindow):
         elif event.kind == "error":
             self._error(event.message)
 
+    def _state(self) -> Any:
+        """Where the window keeps its size, splitters and last query: window.ini beside the config file."""
+        from PySide6.QtCore import QSettings
+
+        return QSettings(str(self.settings.config_file.parent / "window.ini"), QSettings.Format.IniFormat)
+
+    def _restore_state(self) -> None:
+        state = self._state()
+        for key, restore in (("geometry", self.restoreGeometry), ("splitter", self.splitter.restoreState)):
+            value = state.value(key)
+            if value is not None:
+                restore(value)
+        self.query.setText(str(state.value("query", "")))  # not searched until Enter: the index may have changed
+        self.mode.setCurrentIndex(1 if state.value("mode") == "Ask" else 0)
+
+    def _save_state(self) -> None:
+        state = self._state()
+        state.setValue("geometry", self.saveGeometry())
+        state.setValue("splitter", self.splitter.saveState())
+        state.setValue("query", self.query.text())
+        state.setValue("mode", self.mode.currentText())
+        state.sync()
+
     def closeEvent(self, event: Any) -> None:
+        with contextlib.suppress(OSError):  # a read-only config folder: the window still closes
+            self._save_state()
         server, self.server = self.server, None
         if server is not None:
             server.stop()  # first: a call it is waiting for in the library's thread then ends quietly

@@ -682,3 +682,26 @@ def test_menus_shortcuts_help_and_about(qtbot, window: MainWindow, indexed, tmp_
     qtbot.addWidget(other)
     assert window.others == [other]
     assert other.index_path == indexed[0]
+
+
+def test_the_window_remembers_its_size_splitters_and_last_query(qtbot, indexed, fake_encoder) -> None:
+    index, _ = indexed
+
+    def opened() -> MainWindow:
+        win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
+        qtbot.addWidget(win)
+        return win
+
+    first = opened()
+    first.resize(700, 500)  # within the offscreen screen (800 x 600), which restoreGeometry keeps it in
+    first.splitter.setSizes([300, 500, 300])
+    first.query.setText("apache virtual host")
+    first.mode.setCurrentText("Ask")
+    sizes = first.splitter.sizes()
+    first.close()
+    again = opened()
+    assert again.size().width() == 700
+    assert again.size().height() == 500
+    assert again.splitter.sizes() == sizes
+    assert again.query.text() == "apache virtual host"
+    assert again.mode.currentText() == "Ask"
