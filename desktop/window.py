@@ -685,12 +685,19 @@ class MainWindow(QMainWindow):
         hit = self.current_hit()
         if hit is not None:
             holder = file_of(hit.path)  # a message or an archive member: its mailbox or archive
-            open_at_page(holder, hit.page if holder == hit.path else None)
+            if not open_at_page(holder, hit.page if holder == hit.path else None):
+                kind = os.path.splitext(holder)[1].lstrip(".").upper() or "these"
+                viewers = " (evince, okular or zathura open it at the page)" if kind == "PDF" else ""
+                self._error(f"No program to open {Path(holder).name} was found: install a viewer for {kind} "
+                            f"files{viewers}, or choose a default application for them.")  # fmt: skip
 
     def reveal_current(self) -> None:
         hit = self.current_hit()
         if hit is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(file_of(hit.path))))
+            folder = os.path.dirname(file_of(hit.path))
+            if not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+                self._error(f"No file manager could show {folder}: open that folder yourself (Ctrl+Shift+C copies "
+                            "the snippet; the path is above the preview).")  # fmt: skip
 
     def explain_current(self) -> None:
         """Why the hit shown is a hit (Library.explain), in the card below the results: computed now, in the
@@ -926,13 +933,14 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def open_at_page(path: str, page: int | None) -> None:
-    """Open ``path`` in the system's viewer, at ``page`` when the viewer can be told (evince, okular, zathura)."""
+def open_at_page(path: str, page: int | None) -> bool:
+    """Open ``path`` in the system's viewer, at ``page`` when the viewer can be told (evince, okular, zathura).
+    Returns whether a program was found to open it."""
     if page and path.lower().endswith(".pdf"):
         for viewer, args in (("evince", ["-i", str(page)]), ("okular", ["-p", str(page)]),
                              ("zathura", ["-P", str(page)])):  # fmt: skip
             exe = shutil.which(viewer)
             if exe:
                 subprocess.Popen([exe, *args, path], start_new_session=True)
-                return
-    QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+                return True
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(path)))

@@ -705,3 +705,16 @@ def test_the_window_remembers_its_size_splitters_and_last_query(qtbot, indexed, 
     assert again.splitter.sizes() == sizes
     assert again.query.text() == "apache virtual host"
     assert again.mode.currentText() == "Ask"
+
+
+@pytest.mark.skipif(any(shutil.which(v) for v in ("evince", "okular", "zathura")), reason="a PDF viewer is installed")
+def test_open_and_reveal_say_so_when_no_program_can(qtbot, window: MainWindow) -> None:
+    # Offscreen there is no desktop to hand a file to (and no evince, okular or zathura here): as on a bare system.
+    search(qtbot, window, "referring to labels in another document ext:pdf")
+    window.results.setCurrentIndex(window.model.index(0, 0))
+    window.open_current()
+    assert "No program to open" in window.progress_label.text()
+    assert "install a viewer for PDF files" in window.progress_label.text()
+    window.reveal_current()
+    assert "No file manager could show" in window.progress_label.text()
+    assert window.error_box is None  # the user's to put right, not a bug
