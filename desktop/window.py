@@ -54,6 +54,12 @@ from engine.types import Answer, Entity, Explanation, Progress, RunSummary, Sear
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
 FACET_GROUPS = (("PERSON", "People"), ("ORG", "Organisations"), ("GPE", "Places"), ("LOC", "Places"),
                 ("DATE", "Dates"))  # fmt: skip
+# What the window suggests once the sample documents are indexed: (mode, text).
+SAMPLE_SUGGESTIONS = (
+    ("Search", "referring to labels defined in another document"),
+    ("Search", "may I distribute a changed copy of the work"),
+    ("Ask", "Who wrote the xr package?"),
+)
 FacetKey = tuple[str, str]  # a field of the query language: ("ext", "pdf"), ("person", "Leslie Lamport")
 FACET_FIELDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}  # other labels: entity:
 
@@ -182,6 +188,9 @@ class MainWindow(QMainWindow):
         middle = QWidget()
         middle_layout = QVBoxLayout(middle)
         middle_layout.setContentsMargins(0, 0, 0, 0)
+        self.suggestions = _card("suggestions", "#eef6ff")
+        self.suggestions.linkActivated.connect(self.try_suggestion)
+        middle_layout.addWidget(self.suggestions)
         middle_layout.addWidget(self.answer_card)
         results_row = QHBoxLayout()
         results_row.addWidget(self.results_label, 1)
@@ -233,7 +242,9 @@ class MainWindow(QMainWindow):
         layout.addStretch(1)
         title = QLabel(
             "<h1>Welcome to DocSense</h1><p>Search your own documents by meaning and by keyword, ask questions "
-            "and see the answer where it stands. Everything stays on this computer.</p>"
+            "and see the answer where it stands. Everything stays on this computer.</p><p><small>The first run "
+            "prepares the language model for this computer once (a minute or so); later runs start at once."
+            "</small></p>"
         )
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setWordWrap(True)
@@ -757,7 +768,25 @@ class MainWindow(QMainWindow):
         # as DocSense's, so that no folder of the user's is written into.
         target = self.index_path.parent / "docsense-samples"
         shutil.copytree(SAMPLES, target, dirs_exist_ok=True)
+        self.index_done.connect(self._suggest_queries)
         self.start_indexing([str(target)])
+
+    def _suggest_queries(self, summary: RunSummary | None) -> None:
+        """Once the samples are indexed: two searches and a question to try, a click away."""
+        self.index_done.disconnect(self._suggest_queries)
+        if summary is None or not summary.indexed:
+            return
+        links = " · ".join(f'<a href="{i}">{html.escape(text)}</a>' + (" (ask)" if mode == "Ask" else "")
+                           for i, (mode, text) in enumerate(SAMPLE_SUGGESTIONS))  # fmt: skip
+        self.suggestions.setText(f"<b>The samples are indexed.</b> Try: {links}")
+        self.suggestions.setVisible(True)
+
+    def try_suggestion(self, link: str) -> None:
+        mode, text = SAMPLE_SUGGESTIONS[int(link)]
+        self.mode.setCurrentText(mode)
+        self.query.setText(text)
+        self.suggestions.setVisible(False)
+        self.run_query()
 
     def remove_selected_folder(self) -> None:
         item = self.folders.currentItem()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel
 
 from desktop.models import HitRole, ResultsModel
 from desktop.window import SAMPLES, MainWindow
@@ -249,6 +250,7 @@ def make_folder(root: Path, n: int, words: int = 40) -> Path:
 
 def test_welcome_view_on_an_empty_index(empty_window: MainWindow) -> None:
     assert empty_window.pages.currentWidget() is empty_window.welcome
+    assert "prepares the language model" in empty_window.welcome.findChild(QLabel).text()
     assert empty_window.samples_button.isVisible()
     assert empty_window.add_folder_button.text() == "Add a folder…"
 
@@ -264,6 +266,15 @@ def test_sample_documents_are_indexed(qtbot, empty_window: MainWindow, tmp_path:
     assert sorted(p.name for p in copied.iterdir()) == sorted(p.name for p in SAMPLES.iterdir())
     assert not (tmp_path / "home" / "docsense-samples").exists()
     qtbot.waitUntil(lambda: empty_window.pages.currentWidget() is empty_window.main_page, timeout=WAIT)
+    # Two searches and a question are suggested, a click away.
+    assert empty_window.suggestions.isVisible()
+    assert "Who wrote the xr package?" in empty_window.suggestions.text()
+    with qtbot.waitSignal(empty_window.answer_done, timeout=WAIT) as asked:
+        empty_window.suggestions.linkActivated.emit("2")
+    assert empty_window.mode.currentText() == "Ask"
+    assert empty_window.query.text() == "Who wrote the xr package?"
+    assert asked.args[0]
+    assert not empty_window.suggestions.isVisible()
 
 
 def test_indexing_progress_advances(qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch) -> None:
