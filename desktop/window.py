@@ -60,6 +60,7 @@ SAMPLE_SUGGESTIONS = (
     ("Search", "may I distribute a changed copy of the work"),
     ("Ask", "Who wrote the xr package?"),
 )
+RECENT_INDEXES = 8  # listed under File > Recent indexes
 FacetKey = tuple[str, str]  # a field of the query language: ("ext", "pdf"), ("person", "Leslie Lamport")
 FACET_FIELDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}  # other labels: entity:
 
@@ -324,6 +325,9 @@ class MainWindow(QMainWindow):
         self.about_action = action("About DocSense", [], self.show_about)
         file = self.menuBar().addMenu("&File")
         file.addAction(self.open_index_action)
+        self.recent_menu = file.addMenu("Recent indexes")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
         file.addSeparator()
         file.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&Result")
@@ -375,6 +379,28 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         self.help_box = box
+
+    def recent_indexes(self) -> list[str]:
+        """The other indexes opened lately (File > Recent indexes), newest first, those still there."""
+        value = self._state().value("recent", [])
+        listed = [value] if isinstance(value, str) else list(value or [])
+        here = os.path.abspath(self.index_path)
+        return [p for p in listed if p != here and (Path(p) / "docsense.db").exists()][:RECENT_INDEXES]
+
+    def _remember_index(self) -> None:
+        state = self._state()
+        value = state.value("recent", [])
+        listed = [value] if isinstance(value, str) else list(value or [])
+        here = os.path.abspath(self.index_path)
+        state.setValue("recent", [here, *[p for p in listed if p != here]][: RECENT_INDEXES + 1])
+        state.sync()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_indexes():
+            act = self.recent_menu.addAction(shown_path(path))
+            act.triggered.connect(lambda _checked=False, p=path: self.open_index(Path(p)))
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
     def choose_index(self) -> None:
         """Open another index (a folder holding docsense.db) in a window of its own."""
@@ -463,6 +489,9 @@ class MainWindow(QMainWindow):
             line = unsupported_line(status.unsupported)
             self.failed.addItem(line[0].upper() + line[1:])
         self.pages.setCurrentWidget(self.main_page if status.documents or status.folders else self.welcome)
+        if self.last_status is None:
+            with contextlib.suppress(OSError):
+                self._remember_index()
         self.last_status = status
         self._serve_searches()
         self.status_done.emit(status)

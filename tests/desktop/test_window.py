@@ -729,3 +729,19 @@ def test_open_and_reveal_say_so_when_no_program_can(qtbot, window: MainWindow) -
     window.reveal_current()
     assert "No file manager could show" in window.progress_label.text()
     assert window.error_box is None  # the user's to put right, not a bug
+
+
+def test_recent_indexes_are_listed_in_the_file_menu(qtbot, window: MainWindow, indexed, fake_encoder, tmp_path) -> None:
+    from desktop.format import shown_path
+
+    index, _ = indexed
+    second = tmp_path / "second-index"
+    shutil.copytree(index, second, ignore=shutil.ignore_patterns("search.sock"))
+    other = MainWindow(second, library_factory=lambda: Library(second, encoder=fake_encoder))
+    qtbot.addWidget(other)
+    with qtbot.waitSignal(other.status_done, timeout=WAIT):
+        other.show()
+    assert other.recent_indexes() == [str(index)]  # the window fixture's, opened first; not this one
+    other._fill_recent()
+    assert [a.text() for a in other.recent_menu.actions()] == [shown_path(str(index))]
+    assert window.recent_indexes() == [str(second)]
