@@ -333,7 +333,7 @@ def search(
     """Search the index for QUERY, by meaning and by keyword.
 
     QUERY may hold fields, which filter as the options do: ext:pdf (or type:), path:~/Papers, after:2020,
-    before:2021-06, from:alice, person:"Leslie Lamport" (or org:, place:), and -word to leave out the documents
+    before:2021-06, from:alice, title:errata, person:"Leslie Lamport" (or org:, place:), and -word to leave out the documents
     that hold a word. "Quoted words" are a phrase.
     """
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
@@ -353,7 +353,7 @@ def search(
             served = request(light.index, {
                 "op": "search", "query": q.text, "limit": wanted, "path": q.path and absolute_path_filter(q.path),
                 "types": list(q.types), "modes": list(modes), "entity": q.entity, "author": q.author,
-                "after": q.after, "before": q.before, "excluded": list(q.excluded),
+                "after": q.after, "before": q.before, "excluded": list(q.excluded), "title": q.title,
             })  # fmt: skip
         if served is not None:
             hits, unknown = _served_hits(served, as_json)
@@ -577,7 +577,7 @@ def ask(
         served = request(_settings(index_path, recorded={}).index, {
             "op": "ask", "query": q.text, "limit": limit, "path": q.path and absolute_path_filter(q.path),
             "types": list(q.types), "entity": q.entity, "author": q.author, "after": q.after, "before": q.before,
-            "excluded": list(q.excluded),
+            "excluded": list(q.excluded), "title": q.title,
         })  # fmt: skip
         if served is not None:  # a process that has the index (and the reader) loaded answers
             _raise_served_error(served)

@@ -90,6 +90,7 @@ class Library:
         before: float | None = None,
         spelling: bool = True,
         excluded: Sequence[str] = (),
+        title: str | None = None,
     ) -> list[SearchHit]:
         """Hybrid search; see ``engine.search.search``. The query may hold fields (engine.query: ``ext:pdf``,
         ``after:2020``, ``-word`` ...), which filter as the arguments do. ``entity`` keeps documents that mention
@@ -97,7 +98,7 @@ class Library:
         since 1970) those written in that time; ``excluded`` leaves out documents holding one of those words;
         ``spelling`` False searches misspelt words as typed."""
         parsed = with_flags(parse_query(clean_query(query)), path, tuple(types), entity, author, after, before,
-                            tuple(excluded))  # fmt: skip
+                            tuple(excluded), title)  # fmt: skip
         return search(
             self.index, parsed.text, limit=limit, filters=_filters(parsed), modes=modes, reranker=self.reranker,
             tuning=self.tuning, spelling=spelling,
@@ -160,20 +161,21 @@ class Library:
         after: float | None = None,
         before: float | None = None,
         excluded: Sequence[str] = (),
+        title: str | None = None,
     ) -> list[Answer]:
         """Answers to ``question`` from the index, best first; empty when nothing is good enough.
 
         Args:
             question: a question in plain language.
             limit: answers to return at most.
-            path, types, entity, author, after, before, excluded: which documents may answer, as for ``search``
+            path, types, entity, author, after, before, excluded, title: which documents may answer, as for ``search``
                 (the question may hold the same fields).
             passages: how many search hits the reader reads.
             hits: the question's search hits when the caller has them already (searched with the same filters):
                 the reader reads the first ``passages`` of them instead of searching again.
         """
         parsed = with_flags(parse_query(clean_query(question)), path, tuple(types), entity, author, after, before,
-                            tuple(excluded))  # fmt: skip
+                            tuple(excluded), title)  # fmt: skip
         question, filters = parsed.text, _filters(parsed)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
@@ -410,4 +412,4 @@ class Library:
 
 def _filters(parsed: ParsedQuery) -> Filters:
     return Filters(parsed.path, parsed.types, parsed.entity, parsed.author, parsed.after, parsed.before,
-                   parsed.excluded)  # fmt: skip
+                   parsed.excluded, parsed.title)  # fmt: skip

@@ -7,6 +7,7 @@
 - ``path:``: a folder (every document under it), a file, or a glob; ``~`` is the home folder.
 - ``after:`` / ``before:``: written on or after, or before, a date: YYYY, YYYY-MM or YYYY-MM-DD (UTC).
 - ``from:``: a part of the author (a mail's From).
+- ``title:``: a part of the document's title (a mail's subject, a PDF's title) or of its file's name.
 - ``person:``, ``org:``, ``place:``, ``entity:``: documents that mention that entity.
 - ``-word`` or ``-"some words"``: documents holding it are left out.
 
@@ -30,9 +31,9 @@ from engine.types import DOC_TYPES
 
 TYPE_ALIASES = {"htm": "html", "markdown": "md", "text": "txt", "mail": "eml", "email": "eml", "tex": "tex"}
 ENTITY_FIELDS = ("person", "org", "place", "entity")
-FIELDS = ("ext", "type", "path", "after", "before", "from", *ENTITY_FIELDS)
+FIELDS = ("ext", "type", "path", "after", "before", "from", "title", *ENTITY_FIELDS)
 EXAMPLES = {"ext": "ext:pdf", "type": "type:pdf", "path": "path:~/Papers", "after": "after:2020-01-31",
-            "before": "before:2021", "from": "from:alice"}  # fmt: skip
+            "before": "before:2021", "from": "from:alice", "title": "title:errata"}  # fmt: skip
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
 _GLOB_CHARS = re.compile(r"[*?\[]")
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class ParsedQuery:
     author: str | None = None
     entity: str | None = None
     excluded: tuple[str, ...] = ()
+    title: str | None = None
 
     @property
     def has_fields(self) -> bool:
@@ -99,6 +101,7 @@ def parse_query(query: str) -> ParsedQuery:
         author=one.get("from"),
         entity=one.get("entity"),
         excluded=tuple(dict.fromkeys(excluded)),
+        title=one.get("title"),
     )
     if not free.strip() and parsed.has_fields:
         raise QueryError("the query has fields but no words to search for: add some words beside them")
@@ -181,6 +184,7 @@ def with_flags(
     after: float | None = None,
     before: float | None = None,
     excluded: tuple[str, ...] = (),
+    title: str | None = None,
 ) -> ParsedQuery:
     """``parsed`` with the filters a front end gives beside the query (`docsense search --type ...`, the window's
     facets): types and exclusions add up; a filter given both ways must agree.
@@ -203,4 +207,5 @@ def with_flags(
         author=one("from", parsed.author, author),
         entity=one("person", parsed.entity, entity),
         excluded=tuple(dict.fromkeys((*excluded, *parsed.excluded))),
+        title=one("title", parsed.title, title),
     )

@@ -49,6 +49,7 @@ class Filters:
     after: float | None = None  # written at or after this time (seconds since 1970)
     before: float | None = None  # written before this time
     excluded: tuple[str, ...] = ()  # words or phrases: documents holding one are left out
+    title: str | None = None  # a part of the document's title or of its file's name, any case
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
@@ -81,6 +82,13 @@ class Filters:
             escaped = self.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("d.author LIKE ? ESCAPE '\\'")
             params.append(f"%{escaped}%")
+        if self.title is not None:
+            valid_text(self.title, "the title filter")
+            escaped = self.title.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            # The file's name: the path less everything up to its last slash.
+            name = "replace(d.path, rtrim(d.path, replace(d.path, '/', '')), '')"
+            clauses.append(f"(d.title LIKE ? ESCAPE '\\' OR {name} LIKE ? ESCAPE '\\')")
+            params.extend([f"%{escaped}%"] * 2)
         if self.excluded:
             for item in self.excluded:
                 valid_text(item, "a left-out word")
@@ -101,7 +109,7 @@ class Filters:
     def active(self) -> bool:
         return bool(
             self.path or self.types or self.entity is not None or self.author is not None or self.after is not None
-            or self.before is not None or self.excluded
+            or self.before is not None or self.excluded or self.title is not None
         )  # fmt: skip
 
 

@@ -7,8 +7,8 @@ user's, and each connection's peer must be the same user (SO_PEERCRED, where the
 
 The protocol is one JSON object a line, one request and one answer a connection (desktop/remote.py is the client):
 ``{"op": "search", "query": ..., "limit": ..., "path": ..., "types": [...], "modes": [...], "entity": ...,
-"author": ..., "after": ..., "before": ..., "excluded": [...]}`` (the query's fields already read by the client,
-engine.query) is answered by ``{"hits": [SearchHit as a dict, ...], "searched":
+"author": ..., "after": ..., "before": ..., "excluded": [...], "title": ...}`` (the query's fields already read
+by the client, engine.query) is answered by ``{"hits": [SearchHit as a dict, ...], "searched":
 ..., "fixes": {...}, "unknown": [...]}``, or by ``{"error": message, "usage": true|false}`` for a query or index
 the user can put right. ``{"op": "ask", ...}`` (the same filters) is answered by ``{"answers": [Answer as a dict,
 ...], "searched": ..., "fixes": {...}}``. ``{"op": "ping"}`` is answered by ``{"pid": ..., "index": ...}``.
@@ -200,6 +200,7 @@ class SearchServer:
                 "path": request.get("path"), "types": tuple(request.get("types") or ()),
                 "entity": request.get("entity"), "author": request.get("author"), "after": request.get("after"),
                 "before": request.get("before"), "excluded": tuple(request.get("excluded") or ()),
+                "title": request.get("title"),
             }  # fmt: skip
             if op == "ask":
                 answers = library.ask(query, limit=int(request.get("limit", 3)), **filters)

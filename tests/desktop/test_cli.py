@@ -379,6 +379,7 @@ def test_a_serving_process_answers_searches_as_the_command_would(
         ["search", "license latex package", "--group", "--sort", "date", "--offset", "1", "-n", "3", "--json"],
         ["ask", "Who wrote the xr package?", "--json"],
         ["ask", "Who wrote the xr package? ext:pdf", "-n", "1"],
+        ["search", "labels in another document title:xr", "-n", "2"],
         ["search", "qwzxv blorptang"],
         ["search", "  "],
         ["search", "apache after:yesterday"],
@@ -392,7 +393,8 @@ def test_a_serving_process_answers_searches_as_the_command_would(
         return out
 
     alone = run_all()
-    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 0, 0, 0, 0, 2, 2]
+    assert [code for code, _out, _err in alone] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2]
+    assert alone[7][1].count("xr") == 2  # title: is sent to the server too
     assert json.loads(alone[5][1].splitlines()[0])["path"].endswith(".pdf")  # ask's answers come over it too
     assert "after:yesterday is not a date" in alone[-1][2]
     server = request.getfixturevalue("served")

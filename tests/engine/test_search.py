@@ -398,3 +398,11 @@ def test_a_minus_word_leaves_out_the_documents_that_hold_it(library) -> None:
     assert without < everything
     holding = {h.path for h in library.search('"copyright"', limit=200, modes=("keyword",))}
     assert not without & holding  # no hit left from a document that holds the word
+
+
+def test_a_title_field_keeps_the_documents_so_titled_or_named(library) -> None:
+    hits = library.search("labels in another document title:xr", limit=20)
+    assert hits
+    assert {Path(h.path).name for h in hits} <= {"xr.pdf", "xr-aes-empty-password.pdf"}
+    assert {Path(h.path).name for h in library.search("labels in another document", limit=20)} - {"xr.pdf"}
+    assert library.search("labels in another document title:zzqqx") == []
