@@ -109,12 +109,16 @@ def _open_library(index_path: str | None, reranker: str | None = None) -> Any:
     return Library(settings=_settings(index_path, reranker=reranker))
 
 
-def _emit_json(obj: Any) -> None:
+def _as_dict(obj: Any) -> Any:
+    """A dataclass (a SearchHit, an Answer), or one as a serving process sent it, as a dict; others as they are."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        obj = dataclasses.asdict(obj)
-    elif isinstance(obj, SimpleNamespace):  # as a serving process sent it
-        obj = vars(obj)
-    text = json.dumps(obj, ensure_ascii=False)  # escapes C0 controls itself; C1 and bidi controls as \uXXXX here
+        return dataclasses.asdict(obj)
+    return dict(vars(obj)) if isinstance(obj, SimpleNamespace) else obj
+
+
+def _emit_json(obj: Any) -> None:
+    # json escapes C0 controls itself; C1 and bidi controls are written as \uXXXX here.
+    text = json.dumps(_as_dict(obj), ensure_ascii=False)
     click.echo(_TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
 
 
@@ -264,17 +268,13 @@ def index(
 def _dates(after: str | None, before: str | None) -> tuple[float | None, float | None]:
     """--after and --before as seconds since 1970 (UTC): YYYY, YYYY-MM or YYYY-MM-DD; a usage error otherwise."""
 
-    def parse(value: str | None, name: str) -> float | None:
-        import datetime as dt
+    from engine.query import parse_date
 
-        if value is None:
-            return None
-        for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
-            try:
-                return dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=dt.UTC).timestamp()
-            except ValueError:
-                continue
-        raise click.UsageError(f"{name} {printable(value)!s}: give a date as YYYY, YYYY-MM or YYYY-MM-DD")
+    def parse(value: str | None, name: str) -> float | None:
+        when = None if value is None else parse_date(value)
+        if value is not None and when is None:
+            raise click.UsageError(f"{name} {printable(value)!s}: give a date as YYYY, YYYY-MM or YYYY-MM-DD")
+        return when
 
     return parse(after, "--after"), parse(before, "--before")
 
@@ -346,14 +346,10 @@ def search(
         served = None
         if not explain and light.reranker is None:  # a process that has the index open answers in milliseconds
             from desktop.remote import request
-            from engine.query import absolute_path_filter, parse_query, with_flags
 
-            # The query's fields are read here, so that path: means this folder's path, not the server's.
-            q = with_flags(parse_query(query), path_filter, types, entity, author, *when)
             served = request(light.index, {
-                "op": "search", "query": q.text, "limit": wanted, "path": q.path and absolute_path_filter(q.path),
-                "types": list(q.types), "modes": list(modes), "entity": q.entity, "author": q.author,
-                "after": q.after, "before": q.before, "excluded": list(q.excluded), "title": q.title,
+                "op": "search", "limit": wanted, "modes": list(modes),
+                **_served_query(query, path_filter, types, entity, author, when),
             })  # fmt: skip
         if served is not None:
             hits, unknown = _served_hits(served, as_json)
@@ -372,7 +368,7 @@ def search(
         whys = [library.explain(query, hit) for hit, _n in shown] if explain and library is not None else []
     if as_json:
         for i, (hit, count) in enumerate(shown):
-            row = dict(vars(hit)) if isinstance(hit, SimpleNamespace) else dataclasses.asdict(hit)
+            row = _as_dict(hit)
             if group:
                 row["hits_in_document"] = count
             if whys:
@@ -410,6 +406,22 @@ def _arranged(hits: list[Any], sort: str, offset: int, limit: int, group: bool) 
     elif sort == "name":
         hits = sorted(hits, key=lambda h: (os.path.basename(h.path).lower(), h.path))
     return [(hit, counts[hit.path]) for hit in hits[offset : offset + limit]]
+
+
+def _served_query(
+    query: str,
+    path: str | None,
+    types: tuple[str, ...],
+    entity: str | None,
+    author: str | None,
+    when: tuple[float | None, float | None],
+) -> dict[str, Any]:
+    """The query and its filters (the options' and the query's fields) as a serving process takes them: the
+    fields are read here, so that path: means this folder's path, not the server's."""
+    from engine.query import absolute_path_filter, parse_query, with_flags
+
+    q = with_flags(parse_query(query), path, types, entity, author, *when)
+    return {"query": q.text, **q.filters(), "path": q.path and absolute_path_filter(q.path)}
 
 
 def _raise_served_error(served: dict[str, Any]) -> None:
@@ -571,13 +583,9 @@ def ask(
     when = _dates(after, before)
     with user_errors():
         from desktop.remote import request
-        from engine.query import absolute_path_filter, parse_query, with_flags
 
-        q = with_flags(parse_query(question), path_filter, types, entity, author, *when)
         served = request(_settings(index_path, recorded={}).index, {
-            "op": "ask", "query": q.text, "limit": limit, "path": q.path and absolute_path_filter(q.path),
-            "types": list(q.types), "entity": q.entity, "author": q.author, "after": q.after, "before": q.before,
-            "excluded": list(q.excluded), "title": q.title,
+            "op": "ask", "limit": limit, **_served_query(question, path_filter, types, entity, author, when)
         })  # fmt: skip
         if served is not None:  # a process that has the index (and the reader) loaded answers
             _raise_served_error(served)

@@ -63,6 +63,7 @@ SAMPLE_SUGGESTIONS = (
 RECENT_INDEXES = 8  # listed under File > Recent indexes
 FacetKey = tuple[str, str]  # a field of the query language: ("ext", "pdf"), ("person", "Leslie Lamport")
 FACET_FIELDS = {"PERSON": "person", "ORG": "org", "GPE": "place", "LOC": "place"}  # other labels: entity:
+TYPE_FIELDS = ("ext", "type")
 
 
 class _Bridge(QObject):
@@ -118,7 +119,6 @@ class MainWindow(QMainWindow):
         self.index_worker: Worker | None = None
         self.watcher: Any = None
         self.server: Any = None  # the engine.serve.SearchServer answering `docsense search` from this window
-        self.not_serving: str | None = None  # why not, when another process serves the index
         self._closing = False
         self.hits: list[SearchHit] = []
         self.answers: list[Answer] = []
@@ -354,9 +354,7 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table cellpadding=3>{rows}</table>",
                           parent=self)  # fmt: skip
         box.setTextFormat(Qt.TextFormat.RichText)
-        box.setModal(False)
-        box.show()
-        self.help_box = box
+        self._show_help(box)
 
     def about_text(self) -> str:
         """What the About box says: versions, where the index is, the device and the encoder."""
@@ -375,24 +373,26 @@ class MainWindow(QMainWindow):
                 f"PySide6 {PySide6.__version__}")  # fmt: skip
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, "About DocSense", self.about_text(), parent=self)
+        self._show_help(QMessageBox(QMessageBox.Icon.Information, "About DocSense", self.about_text(), parent=self))
+
+    def _show_help(self, box: QMessageBox) -> None:
+        """Show the shortcuts or the About box beside the window, not blocking it."""
         box.setModal(False)
         box.show()
         self.help_box = box
 
     def recent_indexes(self) -> list[str]:
         """The other indexes opened lately (File > Recent indexes), newest first, those still there."""
-        value = self._state().value("recent", [])
-        listed = [value] if isinstance(value, str) else list(value or [])
         here = os.path.abspath(self.index_path)
+        listed = _listed(self._state().value("recent", []))
         return [p for p in listed if p != here and (Path(p) / "docsense.db").exists()][:RECENT_INDEXES]
 
     def _remember_index(self) -> None:
         state = self._state()
-        value = state.value("recent", [])
-        listed = [value] if isinstance(value, str) else list(value or [])
         here = os.path.abspath(self.index_path)
-        state.setValue("recent", [here, *[p for p in listed if p != here]][: RECENT_INDEXES + 1])
+        state.setValue(
+            "recent", [here, *[p for p in _listed(state.value("recent", [])) if p != here]][: RECENT_INDEXES + 1]
+        )
         state.sync()
 
     def _fill_recent(self) -> None:
@@ -507,10 +507,9 @@ class MainWindow(QMainWindow):
         server = SearchServer(self.index_path, self.library, run=self._in_library_thread, owned=False)
         try:
             server.start()
-        except IndexAccessError as exc:
-            self.not_serving = str(exc)
+        except IndexAccessError:  # another process serves it (or no socket can be made): commands ask that one
             return
-        self.server, self.not_serving = server, None
+        self.server = server
 
     def _in_library_thread(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` (from the server's thread) in the library's thread, between the window's own jobs."""
@@ -695,23 +694,19 @@ class MainWindow(QMainWindow):
         from engine.query import ENTITY_FIELDS, field, without_fields
 
         name, value = key
-        kind = ("ext", "type") if name in ("ext", "type") else ENTITY_FIELDS
+        kind = TYPE_FIELDS if name in TYPE_FIELDS else ENTITY_FIELDS
         self.query.setText(f"{without_fields(self.query.text(), kind)} {field(name, value)}".strip())
         self.run_query()
 
     def clear_filters(self) -> None:
         """Take the facets' fields out of the query, and search again."""
-        from engine.query import ENTITY_FIELDS, without_fields
-
-        self.query.setText(without_fields(self.query.text(), ("ext", "type", *ENTITY_FIELDS)))
+        self.query.setText(_without_facets(self.query.text()))
         self.filter_chip.setVisible(False)
         if self.query.text().strip():
             self.run_query()
 
     def _show_filter_chip(self, query: str) -> None:
-        from engine.query import ENTITY_FIELDS, without_fields
-
-        filtered = without_fields(query, ("ext", "type", *ENTITY_FIELDS)) != " ".join(query.split())
+        filtered = _without_facets(query) != " ".join(query.split())
         self.filter_chip.setText("Clear filters  ✕")
         self.filter_chip.setVisible(filtered)
 
@@ -989,6 +984,18 @@ class MainWindow(QMainWindow):
         self.index_runner.wait(60000)
         self.library_runner.wait(30000)
         super().closeEvent(event)
+
+
+def _without_facets(query: str) -> str:
+    """``query`` without the fields facets write (types and entities)."""
+    from engine.query import ENTITY_FIELDS, without_fields
+
+    return without_fields(query, (*TYPE_FIELDS, *ENTITY_FIELDS))
+
+
+def _listed(value: Any) -> list[str]:
+    """A list kept in window.ini as QSettings gives it back: one item comes back as a string, none as None."""
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
 
 
 def open_at_page(path: str, page: int | None) -> bool:

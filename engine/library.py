@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from engine.encoder import Encoder
 from engine.errors import ModelError
@@ -97,8 +98,7 @@ class Library:
         that entity; ``author`` those whose author (a mail's From) contains it; ``after`` and ``before`` (seconds
         since 1970) those written in that time; ``excluded`` leaves out documents holding one of those words;
         ``spelling`` False searches misspelt words as typed."""
-        parsed = with_flags(parse_query(clean_query(query)), path, tuple(types), entity, author, after, before,
-                            tuple(excluded), title)  # fmt: skip
+        parsed = _parsed(query, path, tuple(types), entity, author, after, before, tuple(excluded), title)
         return search(
             self.index, parsed.text, limit=limit, filters=_filters(parsed), modes=modes, reranker=self.reranker,
             tuning=self.tuning, spelling=spelling,
@@ -107,7 +107,7 @@ class Library:
     def spelled(self, query: str) -> tuple[str, dict[str, str]]:
         """What search searches for ``query`` (its misspelt words put right, engine.spelling) and {misspelt word:
         the word searched for instead}, for a front end to say what it did."""
-        return spelled(self.index, parse_query(clean_query(query)).text)
+        return spelled(self.index, _parsed(query).text)
 
     def unknown_words(self, query: str) -> list[str]:
         """The words of ``query`` that no document holds (after spelling), for a front end to say why nothing
@@ -119,7 +119,7 @@ class Library:
         computed now)."""
         from engine.explain import explain
 
-        return explain(self.index, parse_query(clean_query(query)).text, hit)
+        return explain(self.index, _parsed(query).text, hit)
 
     @property
     def reranker(self) -> CrossEncoderReranker | None:
@@ -174,8 +174,7 @@ class Library:
             hits: the question's search hits when the caller has them already (searched with the same filters):
                 the reader reads the first ``passages`` of them instead of searching again.
         """
-        parsed = with_flags(parse_query(clean_query(question)), path, tuple(types), entity, author, after, before,
-                            tuple(excluded), title)  # fmt: skip
+        parsed = _parsed(question, path, tuple(types), entity, author, after, before, tuple(excluded), title)
         question, filters = parsed.text, _filters(parsed)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
@@ -408,6 +407,11 @@ class Library:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _parsed(query: str, *flags: Any) -> ParsedQuery:
+    """``query`` cleaned and parsed (engine.query), with the filters given beside it (``with_flags``' order)."""
+    return with_flags(parse_query(clean_query(query)), *flags)
 
 
 def _filters(parsed: ParsedQuery) -> Filters:

@@ -24,7 +24,7 @@ import datetime as dt
 import os
 import re
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from engine.errors import QueryError
 from engine.types import DOC_TYPES
@@ -37,6 +37,10 @@ EXAMPLES = {"ext": "ext:pdf", "type": "type:pdf", "path": "path:~/Papers", "afte
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
 _GLOB_CHARS = re.compile(r"[*?\[]")
 T = TypeVar("T")
+
+
+# The filters of a ParsedQuery, by the names Library.search and Library.ask take them (and the socket sends them).
+FILTERS = ("path", "types", "entity", "author", "after", "before", "excluded", "title")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,10 @@ class ParsedQuery:
     @property
     def has_fields(self) -> bool:
         return self != ParsedQuery(self.text)
+
+    def filters(self) -> dict[str, Any]:
+        """The filters, as keyword arguments of Library.search and Library.ask."""
+        return {name: getattr(self, name) for name in FILTERS}
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -166,13 +174,23 @@ def _doc_type(value: str) -> str:
     return kind
 
 
-def _date(value: str, name: str) -> float:
+def parse_date(value: str) -> float | None:
+    """``value`` (YYYY, YYYY-MM or YYYY-MM-DD, UTC) in seconds since 1970; None when it is no such date."""
     for pattern in ("%Y-%m-%d", "%Y-%m", "%Y"):
         try:
-            return dt.datetime.strptime(value, pattern).replace(tzinfo=dt.UTC).timestamp()
+            return dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=dt.UTC).timestamp()
         except ValueError:
             continue
-    raise QueryError(f"{name}:{value} is not a date: write it as YYYY, YYYY-MM or YYYY-MM-DD, e.g. {name}:2020-01-31")
+    return None
+
+
+def _date(value: str, name: str) -> float:
+    when = parse_date(value)
+    if when is None:
+        raise QueryError(
+            f"{name}:{value} is not a date: write it as YYYY, YYYY-MM or YYYY-MM-DD, e.g. {name}:2020-01-31"
+        )
+    return when
 
 
 def with_flags(

@@ -79,16 +79,14 @@ class Filters:
             valid_text(self.author, "the author filter")
             if not self.author.strip():
                 raise QueryError("the author filter is empty: give a part of a name or an address")
-            escaped = self.author.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("d.author LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped}%")
+            params.append(_holding(self.author))
         if self.title is not None:
             valid_text(self.title, "the title filter")
-            escaped = self.title.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             # The file's name: the path less everything up to its last slash.
             name = "replace(d.path, rtrim(d.path, replace(d.path, '/', '')), '')"
             clauses.append(f"(d.title LIKE ? ESCAPE '\\' OR {name} LIKE ? ESCAPE '\\')")
-            params.extend([f"%{escaped}%"] * 2)
+            params.extend([_holding(self.title)] * 2)
         if self.excluded:
             for item in self.excluded:
                 valid_text(item, "a left-out word")
@@ -111,6 +109,12 @@ class Filters:
             self.path or self.types or self.entity is not None or self.author is not None or self.after is not None
             or self.before is not None or self.excluded or self.title is not None
         )  # fmt: skip
+
+
+def _holding(text: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for a text holding ``text``, stripped, whatever its characters."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def entity_forms(text: str) -> list[str]:

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from engine.endpoint import PROTOCOL, private_folder, socket_path
 from engine.errors import IndexAccessError, QueryError, explain
 from engine.library import Library
+from engine.query import FILTERS
 
 MAX_REQUEST = 1 << 20  # bytes
 log = logging.getLogger(__name__)
@@ -196,12 +197,9 @@ class SearchServer:
             query = request.get("query")
             if not isinstance(query, str):
                 raise QueryError("the query must be text")
-            filters: dict[str, Any] = {
-                "path": request.get("path"), "types": tuple(request.get("types") or ()),
-                "entity": request.get("entity"), "author": request.get("author"), "after": request.get("after"),
-                "before": request.get("before"), "excluded": tuple(request.get("excluded") or ()),
-                "title": request.get("title"),
-            }  # fmt: skip
+            filters: dict[str, Any] = {name: request.get(name) for name in FILTERS}
+            filters["types"] = tuple(filters["types"] or ())
+            filters["excluded"] = tuple(filters["excluded"] or ())
             if op == "ask":
                 answers = library.ask(query, limit=int(request.get("limit", 3)), **filters)
                 searched, fixes = library.spelled(query)

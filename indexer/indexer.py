@@ -155,20 +155,19 @@ class Indexer:
         self.tagger = tagger or self.settings.tagger
         # A watcher's runs keep their tagging processes (spaCy loaded once) between runs: see keep_pools.
         self.keep_pools = False
-        self._kept_pools: list[tuple[int, cf.ProcessPoolExecutor, str | None]] = []  # (workers, pool, log)
+        self._kept_pools: list[tuple[int, cf.ProcessPoolExecutor, str]] = []  # (workers, pool, log file)
 
     # -- public -------------------------------------------------------------------------------------------
 
     def close_pools(self) -> None:
         """End the tagging processes kept between runs (``keep_pools``): a watcher stopping, or idle a while."""
         kept, self._kept_pools = self._kept_pools, []
-        for _workers, pool, _log in kept:
+        for _workers, pool, log in kept:
             pool.shutdown(wait=True, cancel_futures=True)
-        for log in {log for _w, _p, log in kept if log is not None}:
             with contextlib.suppress(OSError):
                 os.unlink(log)
 
-    def _take_pool(self, workers: int) -> tuple[cf.ProcessPoolExecutor, str | None] | None:
+    def _take_pool(self, workers: int) -> tuple[cf.ProcessPoolExecutor, str] | None:
         """A kept pool of ``workers`` processes that still works, if there is one."""
         for i, (width, pool, log) in enumerate(self._kept_pools):
             if width == workers and not getattr(pool, "_broken", False):
@@ -953,19 +952,15 @@ class _Tagging:
         self.running: dict[cf.Future[TagResult], TagJob] = {}
         self.workers = max(1, run.owner.workers - 1) if run.owner.workers > 0 else 0  # a core embeds
         self.pool: cf.ProcessPoolExecutor | None = None
-        self.log: str | None = None
         self.alone = False  # a suspect runs alone in the pool
         self.retired: list[cf.ProcessPoolExecutor] = []  # narrower pools finishing what they have (widen)
-        self.made: dict[cf.ProcessPoolExecutor, tuple[int, str | None]] = {}  # each pool's width and log
+        self.made: dict[cf.ProcessPoolExecutor, tuple[int, str]] = {}  # each pool's width and log file
 
     def __enter__(self) -> _Tagging:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop_pool()
-        if self.log is not None and not any(log == self.log for _w, _p, log in self.run.owner._kept_pools):
-            with contextlib.suppress(OSError):
-                os.unlink(self.log)
 
     @property
     def done(self) -> bool:
@@ -1019,12 +1014,11 @@ class _Tagging:
         if kept is not None:
             self.made[kept[0]] = (self.workers, kept[1])
             return kept[0]
-        if self.log is None:
-            fd, self.log = tempfile.mkstemp(prefix="docsense-tagger-", suffix=".log")
-            os.close(fd)
+        fd, log = tempfile.mkstemp(prefix="docsense-tagger-", suffix=".log")  # what its libraries print
+        os.close(fd)
         settings = owner.settings
-        pool = _process_pool(self.workers, settings, None if settings.debug else self.log)
-        self.made[pool] = (self.workers, self.log)
+        pool = _process_pool(self.workers, settings, None if settings.debug else log)
+        self.made[pool] = (self.workers, log)
         return pool
 
     def _submit(self) -> None:
@@ -1066,13 +1060,12 @@ class _Tagging:
         owner = self.run.owner
         keep = owner.keep_pools and not broken and not self.running and not self.suspects and not self.alone
         for pool in pools:
-            width, log = self.made.get(pool, (self.workers, self.log))
+            width, log = self.made.pop(pool)
             if keep and not getattr(pool, "_broken", False) and all(w != width for w, _p, _l in owner._kept_pools):
-                owner._kept_pools.append((width, pool, log))
+                owner._kept_pools.append((width, pool, log))  # its log goes with it (close_pools removes it)
             else:
                 pool.shutdown(wait=True, cancel_futures=True)
-                if log is not None and log != self.log and all(log != kl for _w, _p, kl in owner._kept_pools):
-                    with contextlib.suppress(OSError):
-                        os.unlink(log)  # a kept pool's, from an earlier run
+                with contextlib.suppress(OSError):
+                    os.unlink(log)
         self.retired.clear()
         self.pool = None
