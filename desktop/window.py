@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QTreeView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -46,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.format import file_of, human_time, no_match, progress_line, shown_path, spelled, unsupported_line
-from desktop.models import HitRole, ResultsModel, SnippetDelegate
+from desktop.models import HitRole, ResultsModel, ResultsView
 from desktop.preview import Highlight, PreviewWidget
 from desktop.workers import Handoff, Runner, Worker
 from engine.types import Answer, Entity, Explanation, Progress, RunSummary, SearchHit, Status
@@ -162,19 +161,14 @@ class MainWindow(QMainWindow):
         self.answer_card.mousePressEvent = lambda _event: self.show_answer(0)  # type: ignore[method-assign]
 
         self.model = ResultsModel(self)
-        self.results = QTreeView()
-        self.results.setModel(self.model)
-        self.results.setRootIsDecorated(False)
-        self.results.setAlternatingRowColors(True)
+        self.results = ResultsView(self.model)
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results.setUniformRowHeights(True)
         self.results.header().setStretchLastSection(True)
         self.results.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.results.setItemDelegateForColumn(ResultsModel.SNIPPET_COLUMN, SnippetDelegate(self.results))
-        for column, width in enumerate((190, 45, 70, 60, 600)):
+        for column, width in enumerate((200, 55, 82, 44, 40, 36)):
             self.results.setColumnWidth(column, width)
-        self.results.activated.connect(lambda index: self.show_hit(index.row()))
-        self.results.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_hit(current.row()))
+        self.results.activated.connect(self.show_hit)
+        self.results.selectionModel().currentRowChanged.connect(lambda current, _prev: self.show_hit(current))
         self.results_label = QLabel("")
         self.results_label.setTextFormat(Qt.TextFormat.PlainText)  # messages may quote file names
         self.results_label.setWordWrap(True)
@@ -213,7 +207,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.facets)
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.preview)
-        self.splitter.setSizes([220, 560, 620])
+        self.splitter.setSizes([200, 600, 600])
 
         main = QWidget()
         main_layout = QVBoxLayout(main)
@@ -620,10 +614,11 @@ class MainWindow(QMainWindow):
         self._preview(a.path, a.doc_type, a.page, (a.sentence_start, a.sentence_end), a.sentence, (a.start, a.end),
                       a.answer, answer_context=a.sentence)  # fmt: skip
 
-    def show_hit(self, row: int) -> None:
-        if not 0 <= row < self.model.rowCount():
+    def show_hit(self, index: QModelIndex) -> None:
+        """Show the hit of a result row in the preview: a document's row shows its best hit."""
+        hit: SearchHit | None = index.data(HitRole) if index.isValid() else None
+        if hit is None:
             return
-        hit: SearchHit = self.model.index(row, 0).data(HitRole)
         answer = next((a for a in self.answers if a.path == hit.path and hit.start <= a.start < hit.end), None)
         best = (hit.best_start, hit.best_end) if hit.best_start is not None and hit.best_end is not None else None
         found = (answer.start, answer.end) if answer else None
@@ -714,7 +709,7 @@ class MainWindow(QMainWindow):
 
     def current_hit(self) -> SearchHit | None:
         index = self.results.currentIndex()
-        return self.model.index(index.row(), 0).data(HitRole) if index.isValid() else None
+        return index.data(HitRole) if index.isValid() else None
 
     def open_current(self) -> None:
         hit = self.current_hit()

@@ -580,6 +580,7 @@ def _hits(
                 strength=strengths.get(f.id, "weak"),
                 embedded=not r["waiting"],
                 date=r["date"],
+                pages=r["pages"],
             )
         )
     return hits

@@ -53,6 +53,7 @@ class SearchHit:
             meaning search cannot see it yet.
         date: when the document was written (seconds since 1970): its own date where it has one (a mail's Date,
             a PDF's creation date), else its file's modification time; None if neither is known.
+        pages: how many pages its document has (paged formats), else None.
     """
 
     path: str
@@ -71,6 +72,7 @@ class SearchHit:
     strength: str = "weak"
     embedded: bool = True
     date: float | None = None
+    pages: int | None = None
 
 
 @dataclass(frozen=True)

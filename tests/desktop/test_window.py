@@ -57,8 +57,74 @@ def test_results_model_passes_qtmodeltester(qtmodeltester, indexed, fake_encoder
     model = ResultsModel()
     model.set_hits(hits, ["apache"])
     qtmodeltester.check(model, force_py=True)
-    assert model.rowCount() == 20
+    documents = list(dict.fromkeys(h.path for h in hits))
+    assert len(documents) < len(hits), "the query should find some document twice"
+    assert model.rowCount() == len(documents)
     assert model.index(0, 0).data(HitRole) == hits[0]
+
+
+def test_results_are_grouped_by_document_with_their_hits_beneath(indexed, fake_encoder) -> None:
+    """One row per document in the order of its best hit, its hits beneath it best first, as Recoll shows them."""
+    index, _ = indexed
+    with Library(index, encoder=fake_encoder) as lib:
+        hits = lib.search("apache virtual host", limit=20)
+    model = ResultsModel()
+    model.set_hits(hits, ["apache"])
+    shown = []
+    for row in range(model.rowCount()):
+        parent = model.index(row, 0)
+        children = [model.index(i, 0, parent).data(HitRole) for i in range(model.rowCount(parent))]
+        assert parent.data(HitRole) == children[0]
+        assert model.index(row, ResultsModel.HITS).data() == str(len(children))
+        assert {h.path for h in children} == {children[0].path}
+        shown.extend(children)
+    assert sorted(shown, key=hits.index) == hits  # every hit once
+    assert [h.path for h in shown] == [h.path for h in sorted(hits, key=lambda h: documents_rank(hits, h))]
+    assert shown == model.hits_in_order()
+    child = model.index(0, 0, model.index(0, 0))
+    assert "<b>" in child.data(Qt.ItemDataRole.UserRole + 2)
+    assert child.data().startswith(hits[0].matched)  # no page: an HTML page; then its side and strength
+    assert model.hit_index(hits[-1]).data(HitRole) == hits[-1]
+
+
+def documents_rank(hits: list, hit) -> tuple[int, int]:
+    """A hit's place when hits are grouped by document, the documents in the order of their best hit."""
+    first = list(dict.fromkeys(h.path for h in hits))
+    return first.index(hit.path), hits.index(hit)
+
+
+def test_results_sort_by_a_header_and_keep_the_order_for_the_next_search(indexed, fake_encoder) -> None:
+    index, _ = indexed
+    with Library(index, encoder=fake_encoder) as lib:
+        hits = lib.search("license errata version", limit=30)
+        more = lib.search("apache virtual host", limit=30)
+    model = ResultsModel()
+    model.set_hits(hits, [])
+    names = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert names != sorted(names, key=str.casefold), "score order should not already be name order"
+    model.sort(ResultsModel.FILE, Qt.SortOrder.AscendingOrder)
+    assert [model.index(r, 0).data() for r in range(model.rowCount())] == sorted(names, key=str.casefold)
+    model.sort(ResultsModel.PAGES, Qt.SortOrder.DescendingOrder)
+    pages = [model.index(r, ResultsModel.PAGES).data() for r in range(model.rowCount())]
+    assert pages[0]
+    assert int(pages[0]) == max(h.pages or 0 for h in hits)
+    model.sort(ResultsModel.MODIFIED, Qt.SortOrder.DescendingOrder)
+    model.set_hits(more, [])
+    dates = [model.index(r, 0).data(HitRole).date for r in range(model.rowCount())]
+    assert dates == sorted(dates, reverse=True)
+    assert len(set(dates)) > 1
+    model.sort(ResultsModel.MATCH, Qt.SortOrder.DescendingOrder)
+    assert model.hits_in_order() == sorted(more, key=lambda h: documents_rank(more, h))
+
+
+def test_sorting_keeps_the_selected_hit(qtbot, window: MainWindow) -> None:
+    hits = search(qtbot, window, "license errata version")
+    last = hits[-1]
+    window.results.setCurrentIndex(window.model.hit_index(last))
+    window.results.sortByColumn(ResultsModel.FILE, Qt.SortOrder.AscendingOrder)
+    assert window.current_hit() == last
+    assert window.results.currentIndex() == window.model.hit_index(last)
+    assert window.results.isFirstColumnSpanned(0, window.model.index(0, 0))  # a hit's row spans the columns
 
 
 def test_status_bar_tells_documents_chunks_device_encoder(window: MainWindow) -> None:
@@ -87,9 +153,9 @@ def test_status_bar_says_when_documents_need_indexing_again(qtbot, tmp_path: Pat
 def test_search_shows_hits(qtbot, window: MainWindow) -> None:
     hits = search(qtbot, window, "apache virtual hosts")
     assert hits
-    assert window.model.rowCount() == len(hits)
+    assert window.model.rowCount() == len({h.path for h in hits})
     assert window.model.index(0, 0).data() == "sect.http-web-server.html"
-    assert window.model.index(0, ResultsModel.SNIPPET_COLUMN).data(Qt.ItemDataRole.UserRole + 2).count("<b>") > 0
+    assert window.results.isExpanded(window.model.index(0, 0))  # its hits show beneath it
     assert window.results_label.text() == f"{len(hits)} results"
 
 
@@ -114,7 +180,7 @@ def test_pdf_preview_highlights_on_the_rendered_page(qtbot, window: MainWindow) 
     hits = search(qtbot, window, "errata Lamport manual")
     pdf_rows = [i for i, h in enumerate(hits) if h.doc_type == "pdf"]
     assert pdf_rows
-    window.results.setCurrentIndex(window.model.index(pdf_rows[0], 0))
+    window.results.setCurrentIndex(window.model.hit_index(hits[pdf_rows[0]]))
     qtbot.waitUntil(lambda: window.preview.stack.currentWidget() is window.preview.page_area, timeout=WAIT)
     assert window.preview.page_rects, "the snippet was not found on the rendered page"
     assert all(kind == "hit" for kind, _ in window.preview.page_rects)
@@ -174,12 +240,14 @@ def test_keyboard_shortcuts(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.query.hasFocus(), timeout=5000)
     search(qtbot, window, "slapd configuration")
     window.results.setCurrentIndex(window.model.index(3, 0))
-    qtbot.keyClick(window.query, Qt.Key.Key_Down)  # from the field into the results, at the first one
+    qtbot.keyClick(window.query, Qt.Key.Key_Down)  # from the field into the results, at the first document
     assert window.results.hasFocus()
-    assert window.results.currentIndex().row() == 0
+    assert window.results.currentIndex() == window.model.index(0, 0)
+    qtbot.keyClick(window.results, Qt.Key.Key_Down)  # its first hit
+    assert window.results.currentIndex() == window.model.index(0, 0, window.model.index(0, 0))
     qtbot.keyClick(window.results, Qt.Key.Key_Down)
-    assert window.results.currentIndex().row() == 1
-    second = window.model.index(1, 0).data(HitRole)
+    second = window.results.currentIndex().data(HitRole)
+    assert second == window.model.hits_in_order()[1]
     qtbot.keyClick(window.results, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: any(h.kind == "hit" and h.start == second.start for h in window.preview.highlights)
                     or bool(window.preview.page_rects), timeout=WAIT)  # fmt: skip
