@@ -191,7 +191,7 @@ class ResultsModel(QAbstractItemModel):
             return f"{_hit_lead(hit)}: {hit.snippet}"
         if role == SnippetHtmlRole:
             lead = html.escape(_hit_lead(hit))
-            return f"<span style='color:gray'>{lead}</span>&nbsp;&nbsp;{bold_terms(hit.snippet, self._terms)}"
+            return f"<span class='lead'>{lead}</span>&nbsp;&nbsp;{bold_terms(hit.snippet, self._terms)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             where = f"{doc.full_name}, page {hit.page}" if hit.page else doc.full_name
             if not hit.embedded:
@@ -251,10 +251,15 @@ class ResultDelegate(QStyledItemDelegate):
 
     MARGIN = 2
 
-    def _document(self, option: QStyleOptionViewItem, html_text: str, width: int) -> QTextDocument:
+    def _document(self, option: QStyleOptionViewItem, html_text: str, width: int,
+                  selected: bool = False) -> QTextDocument:  # fmt: skip
         doc = QTextDocument()
         doc.setDocumentMargin(self.MARGIN)
         doc.setDefaultFont(option.font)
+        # The lead (page, side, strength) greyed, but in the selection's own colour when selected: grey on the
+        # selection's blue could not be read.
+        grey = option.palette.color(QPalette.ColorRole.PlaceholderText).name()
+        doc.setDefaultStyleSheet("" if selected else f".lead {{ color: {grey} }}")
         doc.setHtml(html_text)
         doc.setTextWidth(max(width, 80))
         return doc
@@ -285,8 +290,8 @@ class ResultDelegate(QStyledItemDelegate):
         style = widget.style() if widget else QApplication.style()
         option.text = ""
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, widget)
-        doc = self._document(option, html_text, min(option.rect.width(), self._width(option, index)))
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        doc = self._document(option, html_text, min(option.rect.width(), self._width(option, index)), selected)
         context = QAbstractTextDocumentLayout.PaintContext()
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         context.palette.setColor(QPalette.ColorRole.Text, option.palette.color(role))

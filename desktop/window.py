@@ -305,7 +305,15 @@ class MainWindow(QMainWindow):
             self.addAction(act)
             return act
 
-        self.focus_action = action("Focus search", ["Ctrl+L", "Ctrl+F"], self.focus_search)
+        self.focus_action = action("Focus search", ["Ctrl+L"], self.focus_search)
+        self.find_action = action("Find in the document (in the preview; elsewhere: focus search)", ["Ctrl+F"],
+                                  self.find_or_focus)  # fmt: skip
+        self.next_hit_action = action("Next hit in the document (or next found)", ["F3"], lambda: self.next_hit(1))
+        self.previous_hit_action = action("Previous hit in the document (or previous found)", ["Shift+F3"],
+                                          lambda: self.next_hit(-1))  # fmt: skip
+        self.zoom_in_action = action("Zoom in", ["Ctrl++", "Ctrl+="], lambda: self.preview.zoom(1))
+        self.zoom_out_action = action("Zoom out", ["Ctrl+-"], lambda: self.preview.zoom(-1))
+        self.fit_action = action("Fit the page to the width", ["Ctrl+0"], lambda: self.preview.zoom(0))
         self.open_action = action("Open at page", ["Ctrl+O"], self.open_current)
         self.reveal_action = action("Reveal in folder", ["Ctrl+Shift+R"], self.reveal_current)
         self.copy_action = action("Copy snippet", ["Ctrl+Shift+C"], self.copy_snippet)
@@ -330,6 +338,11 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         view.addAction(self.focus_action)
         view.addAction(self.ask_action)
+        view.addSeparator()
+        for act in (self.find_action, self.next_hit_action, self.previous_hit_action, self.zoom_in_action,
+                    self.zoom_out_action, self.fit_action):  # fmt: skip
+            view.addAction(act)
+        view.addSeparator()
         view.addAction(self.library_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
@@ -622,26 +635,61 @@ class MainWindow(QMainWindow):
         answer = next((a for a in self.answers if a.path == hit.path and hit.start <= a.start < hit.end), None)
         best = (hit.best_start, hit.best_end) if hit.best_start is not None and hit.best_end is not None else None
         found = (answer.start, answer.end) if answer else None
+        others = [h for h in self.hits if h.path == hit.path and h != hit]
         self._preview(hit.path, hit.doc_type, hit.page, (hit.start, hit.end), hit.snippet, found,
-                      answer.answer if answer else None, best, answer.sentence if answer else None)  # fmt: skip
+                      answer.answer if answer else None, best, answer.sentence if answer else None,
+                      others)  # fmt: skip
+
+    def document_hits(self, hit: SearchHit) -> list[SearchHit]:
+        """The hits of ``hit``'s document, in the order they stand in it."""
+        return sorted((h for h in self.hits if h.path == hit.path), key=lambda h: (h.page or 0, h.start))
+
+    def next_hit(self, step: int = 1) -> None:
+        """F3 / Shift+F3: the next (or previous) place Find found, when the preview's find bar holds text; else the
+        next (previous) hit in the document shown, across its pages, round to the first (last)."""
+        if self.preview.finding():
+            self.preview.find_next(step)
+            return
+        hit = self.current_hit()
+        if hit is None:
+            return
+        ordered = self.document_hits(hit)
+        at = ordered.index(hit) + step if hit in ordered else 0
+        if not 0 <= at < len(ordered):
+            self.statusBar().showMessage("Back to the " + ("first" if step > 0 else "last") + " hit of this document",
+                                         4000)  # fmt: skip
+        self.results.setCurrentIndex(self.model.hit_index(ordered[at % len(ordered)]))
+
+    def find_or_focus(self) -> None:
+        """Ctrl+F: find in the document when the preview has the focus, else the search field."""
+        focused = QApplication.focusWidget()
+        if focused is not None and (focused is self.preview or self.preview.isAncestorOf(focused)):
+            self.preview.open_find()
+        else:
+            self.focus_search()
 
     def _preview(self, path: str, doc_type: str, page: int | None, span: tuple[int, int], span_text: str,
                  answer: tuple[int, int] | None, answer_text: str | None,
-                 best: tuple[int, int] | None = None, answer_context: str | None = None) -> None:  # fmt: skip
+                 best: tuple[int, int] | None = None, answer_context: str | None = None,
+                 others: list[SearchHit] | None = None) -> None:  # fmt: skip
+        """Show the document at ``path`` at a hit (its span and text) or an answer; ``others`` are the other hits
+        of the same document, marked paler."""
         # A file's name is the folder's content, not markup: escaped, so that "<img src=...>.txt" shows as a name.
         title = (f"<b>{html.escape(Path(path).name)}</b>" + (f" — page {page}" if page else "")
                  + f"<br><small>{html.escape(shown_path(path))}</small>")  # fmt: skip
+        others = others or []
         if doc_type == "pdf" and page and os.path.isfile(path):  # a PDF inside an archive: its text, highlighted
             needles: list[tuple[str, ...]] = [("hit", span_text)]
             if answer_text:
                 needles.append(("answer", answer_text, answer_context or ""))
-            self.preview.show_pdf(title, path, page, needles)
+            self.preview.show_pdf(title, path, page, needles, [(h.page, h.snippet) for h in others if h.page])
             return
 
         def job(_progress: Any, _cancelled: Any) -> tuple[str, list[Highlight]]:
             library = self.library()
             text = library.document_text(path) or ""
             marks = [Highlight(e.start, e.end, e.label) for e in library.document_entities(path)]
+            marks += [Highlight(h.start, h.end, "other") for h in others]
             marks.append(Highlight(span[0], span[1], "hit"))
             if best:
                 marks.append(Highlight(best[0], best[1], "best"))

@@ -62,7 +62,15 @@ def grouped(app: object, window: object) -> None:
     _wait(app, lambda: window.preview.header.text() != "")  # type: ignore[attr-defined]
 
 
-SHOTS: dict[str, Callable[[object, object], None]] = {"grouped": grouped}
+def pdf_page(app: object, window: object) -> None:
+    """The PDF preview at a hit on page 5, the document's other hits paler, its page number and count."""
+    _search(app, window, "errata Lamport manual")
+    hit = next(h for h in window.hits if h.path.endswith("lamport-manual.pdf") and h.page == 5)  # type: ignore[attr-defined]
+    window.results.setCurrentIndex(window.model.hit_index(hit))  # type: ignore[attr-defined]
+    _wait(app, lambda: window.preview.current_page() == 5)  # type: ignore[attr-defined]
+
+
+SHOTS: dict[str, Callable[[object, object], None]] = {"grouped": grouped, "pdf-page": pdf_page}
 
 
 def main(names: list[str]) -> None:

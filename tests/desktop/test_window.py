@@ -188,8 +188,139 @@ def test_pdf_preview_highlights_on_the_rendered_page(qtbot, window: MainWindow) 
     top = min(r.top() for _, r in window.preview.page_rects)
     scroll = window.preview.page_area.verticalScrollBar().value()
     assert scroll <= top < scroll + window.preview.page_area.viewport().height()
-    assert not window.preview.page.pixmap().isNull()
+    assert not window.preview.page.image(window.preview.current_page() - 1).isNull()
     assert f"page {hits[pdf_rows[0]].page}" in window.preview.header.text()
+
+
+def pdf_hits(qtbot, window: MainWindow) -> list:
+    """The hits of lamport-manual.pdf (seven pages) for a query that finds it on several, in document order."""
+    hits = search(qtbot, window, "errata Lamport manual first reported")
+    manual = [h for h in hits if h.path.endswith("lamport-manual.pdf")]
+    assert len({h.page for h in manual}) >= 3, "the query should find the manual on several pages"
+    ordered = sorted(manual, key=lambda h: (h.page, h.start))
+    assert ordered != manual, "score order should not already be document order"
+    return ordered
+
+
+def test_pdf_preview_shows_every_page_scrolled_to_the_hit(qtbot, window: MainWindow) -> None:
+    ordered = pdf_hits(qtbot, window)
+    later = ordered[-1]
+    assert later.page > 1
+    window.results.setCurrentIndex(window.model.hit_index(later))
+    qtbot.waitUntil(lambda: window.preview.showing_pdf(), timeout=WAIT)
+    preview = window.preview
+    assert preview.page.page_count() == later.pages == 7
+    assert preview.page.height() > 7 * preview.page.page_rect(0).height()  # the pages, one under another
+    assert preview.current_page() == later.page
+    assert preview.page_label.text() == f"Page {later.page} of 7"
+    top = min(r.top() for _, r in preview.page_rects)
+    assert preview.page.page_rect(later.page - 1).contains(preview.page_rects[0][1])  # on the hit's own page
+    scroll = preview.page_area.verticalScrollBar().value()
+    assert scroll <= top < scroll + preview.page_area.viewport().height()
+    preview.page_area.verticalScrollBar().setValue(0)  # scrolled back to the start by hand
+    assert preview.page_label.text() == "Page 1 of 7"
+
+
+def test_f3_moves_to_the_next_hit_of_the_document_across_pages(qtbot, window: MainWindow) -> None:
+    ordered = pdf_hits(qtbot, window)
+    window.results.setCurrentIndex(window.model.hit_index(ordered[0]))
+    window.preview.setFocus()
+    seen = [window.current_hit()]
+    for _ in ordered[1:]:
+        qtbot.keyClick(window, Qt.Key.Key_F3)
+        seen.append(window.current_hit())
+    assert seen == ordered  # document order, not score order: page by page
+    assert window.preview.current_page() == ordered[-1].page
+    qtbot.keyClick(window, Qt.Key.Key_F3)  # past the last: round to the first
+    assert window.current_hit() == ordered[0]
+    assert "first hit" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert window.current_hit() == ordered[-1]
+    others = {kind for kind, _ in window.preview.page_rects}
+    assert others <= {"hit", "answer"}
+    assert any(m.kind == "other" for m in window.preview.page.marks)  # the other hits, paler
+
+
+def test_find_in_the_pdf_from_the_preview(qtbot, window: MainWindow) -> None:
+    ordered = pdf_hits(qtbot, window)
+    window.results.setCurrentIndex(window.model.hit_index(ordered[0]))
+    qtbot.waitUntil(lambda: window.preview.showing_pdf(), timeout=WAIT)
+    window.results.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # from the results: the search field
+    assert window.query.hasFocus()
+    window.preview.page_area.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)  # in the preview: find
+    assert window.preview.find_bar.isVisible()
+    assert window.preview.find_field.hasFocus()
+    qtbot.keyClicks(window.preview.find_field, "reported by")
+    qtbot.keyClick(window.preview.find_field, Qt.Key.Key_Return)
+    found = window.preview.found()
+    texts = [window.preview.page_text(p)[a:b].casefold() for p, a, b in found]
+    assert texts == ["reported by"] * len(found)
+    assert len({p for p, _, _ in found}) >= 3  # on every page that has it, not only the one in view
+    first = window.preview.found_at()
+    assert window.preview.find_label.text() == f"{first + 1} of {len(found)}"
+    qtbot.keyClick(window.preview.find_field, Qt.Key.Key_Return)
+    assert window.preview.found_at() == (first + 1) % len(found)
+    qtbot.keyClick(window, Qt.Key.Key_F3)  # F3 moves through what Find found while the bar holds text
+    assert window.preview.found_at() == (first + 2) % len(found)
+    qtbot.keyClick(window.preview.find_field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert window.preview.found_at() == (first + 1) % len(found)
+    now = [window.preview.page.to_canvas(m) for m in window.preview.page.marks if m.kind == "found-now"]
+    assert now
+    scroll = window.preview.page_area.verticalScrollBar().value()
+    assert scroll <= now[0].top() < scroll + window.preview.page_area.viewport().height()
+    assert window.preview.current_page() == found[window.preview.found_at()][0] + 1
+    qtbot.keyClick(window.preview.find_field, Qt.Key.Key_Escape)
+    assert not window.preview.find_bar.isVisible()
+    assert not any(m.kind.startswith("found") for m in window.preview.page.marks)
+    hit = window.current_hit()
+    qtbot.keyClick(window, Qt.Key.Key_F3)  # the bar closed: F3 is the next hit again
+    assert window.current_hit() != hit
+
+
+def test_zoom_the_pdf_and_fit_it_to_the_width(qtbot, window: MainWindow) -> None:
+    ordered = pdf_hits(qtbot, window)
+    window.results.setCurrentIndex(window.model.hit_index(ordered[-1]))
+    qtbot.waitUntil(lambda: window.preview.showing_pdf(), timeout=WAIT)
+    fitted = window.preview.page_width
+    qtbot.keyClick(window, Qt.Key.Key_Plus, Qt.KeyboardModifier.ControlModifier)
+    assert window.preview.page_width == pytest.approx(fitted * 1.25, abs=2)
+    assert window.preview.current_page() == ordered[-1].page  # the same place stays in view
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert window.preview.page_width == pytest.approx(fitted / 1.25, abs=2)
+    window.results.setCurrentIndex(window.model.hit_index(ordered[0]))  # zoomed: the next hit keeps the zoom
+    assert window.preview.page_width == pytest.approx(fitted / 1.25, abs=2)
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert window.preview.page_width == fitted
+
+
+def test_find_and_zoom_in_a_text_document(qtbot, window: MainWindow) -> None:
+    search(qtbot, window, "apache virtual hosts")
+    qtbot.waitUntil(lambda: window.preview.highlights != [], timeout=WAIT)
+    preview = window.preview
+    size = preview.text.font().pointSizeF()
+    preview.zoom(1)
+    assert preview.text.font().pointSizeF() > size
+    preview.zoom(0)
+    assert preview.text.font().pointSizeF() == size
+    preview.open_find()
+    preview.find_field.setText("VirtualHost")
+    preview.find_next(1)
+    text = preview.text.toPlainText()
+    found = preview.found()
+    assert len(found) > 1
+    assert all(text[a:b].casefold() == "virtualhost" for _, a, b in found)
+    cursor = preview.text.textCursor().position()
+    assert cursor == found[preview.found_at()][1]
+    preview.find_next(1)
+    assert preview.text.textCursor().position() == found[(preview.found_at())][1] != cursor
+    kinds = {s.format.background().color().name() for s in preview.text.extraSelections()}
+    assert "#78d278" in kinds  # the match moved to, in the deeper green
+    preview.find_field.setText("no such words anywhere")
+    preview.find_next(1)
+    assert preview.find_label.text() == "Not found"
 
 
 def test_ask_shows_an_answer_card(qtbot, window: MainWindow, indexed, fake_encoder) -> None:
@@ -459,7 +590,7 @@ def test_watch_toggle_keeps_the_index_current(qtbot, empty_window: MainWindow, t
 
 
 def test_find_on_page_matches_words_pdfium_hyphenated() -> None:
-    from desktop.preview import find_on_page
+    from desktop.pdfview import find_on_page
 
     page = "the conditions below give you the free\ufffe\r\ndom to make and distribute"
     found = find_on_page(page, "give you the freedom to make")
@@ -470,7 +601,7 @@ def test_find_on_page_matches_words_pdfium_hyphenated() -> None:
 
 
 def test_find_on_page_finds_an_answer_inside_page_words() -> None:
-    from desktop.preview import find_on_page
+    from desktop.pdfview import find_on_page
 
     page = " xr package\u2217\r\nDavid Carlisle\u2020\r\n2020-05-10 Copyright 1994, all rights"
     for needle, expected in [("David Carlisle", "David Carlisle"), ("1994", "1994"), ("David Carlisle\u2020",
@@ -524,12 +655,12 @@ def test_pdf_page_fits_the_pane_and_follows_its_width(qtbot, corpus_dir: Path) -
     preview.show_pdf("lppl", str(corpus_dir / "pdf/lppl.pdf"), 1, [("hit", needle)])
     viewport = preview.page_area.viewport().width()
     assert viewport - 40 <= preview.page_width <= viewport  # no sideways scrolling, no wasted margin
-    assert preview.page.pixmap().width() == preview.page_width
+    assert preview.page.image(0).width() == preview.page_width
     narrow = [r for _, r in preview.page_rects]
     narrow_width = preview.page_width
     preview.resize(1100, 500)
     qtbot.waitUntil(lambda: preview.page_width > 900, timeout=5000)  # rendered again once the resize settles
-    assert preview.page.pixmap().width() == preview.page_width
+    assert preview.page.image(0).width() == preview.page_width
     wide = [r for _, r in preview.page_rects]
     assert len(wide) == len(narrow) > 0  # the same highlight, drawn at the new scale
     assert wide[0].width() / narrow[0].width() == pytest.approx(preview.page_width / narrow_width, rel=0.02)
@@ -628,14 +759,14 @@ def test_a_hit_on_a_scanned_page_is_boxed_where_ocr_read_it(qtbot, tmp_path: Pat
     qtbot.waitUntil(lambda: win.preview.stack.currentWidget() is win.preview.page_area, timeout=WAIT)
     qtbot.waitUntil(lambda: bool(win.preview.page_rects), timeout=WAIT)
     assert {kind for kind, _ in win.preview.page_rects} == {"hit"}
-    page = win.preview.page.pixmap()
+    page = win.preview.page.page_rect(hits[0].page - 1)
     for _kind, rect in win.preview.page_rects:
-        assert 0 <= rect.left() < rect.right() <= page.width()
-        assert 0 <= rect.top() < rect.bottom() <= page.height()
+        assert page.left() <= rect.left() < rect.right() <= page.right()
+        assert page.top() <= rect.top() < rect.bottom() <= page.bottom()
 
 
 def test_find_in_words_survives_ocr_misreadings() -> None:
-    from desktop.preview import find_in_words
+    from desktop.pdfview import find_in_words
 
     line = "page 137 This is not an errer, but it would be better to change lines 23 and 24 to:"
     words = line.split(" ")
@@ -644,7 +775,7 @@ def test_find_in_words_survives_ocr_misreadings() -> None:
 
 
 def test_find_in_context_marks_the_answer_in_its_own_sentence() -> None:
-    from desktop.preview import find_in_context
+    from desktop.pdfview import find_in_context
 
     page = "LaTeX is old. Leslie Lamport\r\nwrote LaTeX in 1984, and TeX is Knuth's."
     found = find_in_context(page, "LaTeX", "Leslie Lamport wrote LaTeX in 1984")
