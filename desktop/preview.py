@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer
@@ -34,6 +35,7 @@ from desktop.pdfview import (
     ocr_marks,
     text_marks,
 )
+from desktop.rendered import MAX_RENDERED_CHARS, DocumentView, OffsetMap, render
 
 if TYPE_CHECKING:
     from indexer.extract.ocr import OcrSettings
@@ -85,8 +87,7 @@ class PreviewWidget(QWidget):
             f' <span style="background:{BEST_COLOUR.name()}">&nbsp;best match&nbsp;</span>'
             f' <span style="background:{ANSWER_COLOUR.name()}">&nbsp;answer&nbsp;</span>'
         )
-        self.text = QTextEdit()
-        self.text.setReadOnly(True)
+        self.text = DocumentView()
         self.pdf = QPdfDocument(self)
         self.page = PdfCanvas(self.pdf)
         self.page_area = QScrollArea()
@@ -105,7 +106,8 @@ class PreviewWidget(QWidget):
         layout.addWidget(self._find_bar())
         self._pdf_loaded: tuple[str, int] | None = None  # (path, mtime) of the file self.pdf holds
         self._page_texts: dict[int, str] = {}  # the loaded PDF's page texts, as read so far
-        self.highlights: list[Highlight] = []
+        self.highlights: list[Highlight] = []  # the text's, at offsets in the indexed text
+        self.shown_highlights: list[Highlight] = []  # the same, where they stand in what is shown (rendered)
         self.ocr: OcrSettings | None = None  # how scanned pages were read, to find hits on them (the window sets it)
         self._page = 0  # the 0-based page of the hit shown
         self.fit_width = True  # a PDF's pages as wide as the pane; zooming sets a scale of its own
@@ -190,12 +192,24 @@ class PreviewWidget(QWidget):
 
     # -- text -----------------------------------------------------------------------------------------------
 
-    def show_text(self, title: str, text: str, highlights: list[Highlight]) -> None:
-        """Show ``text`` with its highlights; scrolls to the answer, else to the hit's best part, else to the hit."""
+    def show_text(self, title: str, text: str, highlights: list[Highlight],
+                  rendered: tuple[str, str, Path | None] | None = None) -> None:  # fmt: skip
+        """Show ``text`` with its highlights (offsets in ``text``); scrolls to the answer, else to the hit's best
+        part, else to the hit. ``rendered``, (kind, source, folder): show the document as Markdown or HTML renders
+        it, its highlights placed on the rendering (``shown_highlights``)."""
         self.stack.setCurrentWidget(self.text)
         self.header.setText(title)
-        self.text.setPlainText(text)
+        self.text.blocked = []
         self.highlights = highlights
+        if rendered is not None and len(rendered[1]) <= MAX_RENDERED_CHARS:
+            render(self.text.document(), *rendered)
+            shown = self.text.toPlainText()
+            mapping = OffsetMap(text, shown)
+            highlights = [Highlight(*span, h.kind) for h in highlights if (span := mapping.span(h.start, h.end))]
+        else:
+            self.text.setPlainText(text)
+            shown = text
+        self.shown_highlights = highlights
         self._forget_find()
         self._show_page_number()
         selections = []
@@ -208,12 +222,12 @@ class PreviewWidget(QWidget):
             fmt.setBackground(colour)
             if h.kind == "answer":
                 fmt.setFontWeight(700)
-            selections.append(self._selection(text, h.start, h.end, fmt))
+            selections.append(self._selection(shown, h.start, h.end, fmt))
         self._text_selections = selections
         self.text.setExtraSelections(selections)
         target = next((h for kind in ("answer", "best", "hit") for h in highlights if h.kind == kind), None)
         if target is not None:
-            self._scroll_text_to(text, target.start, target.end)
+            self._scroll_text_to(shown, target.start, target.end)
 
     def _selection(self, text: str, start: int, end: int, fmt: QTextCharFormat) -> QTextEdit.ExtraSelection:
         selection = QTextEdit.ExtraSelection()

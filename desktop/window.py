@@ -685,9 +685,10 @@ class MainWindow(QMainWindow):
             self.preview.show_pdf(title, path, page, needles, [(h.page, h.snippet) for h in others if h.page])
             return
 
-        def job(_progress: Any, _cancelled: Any) -> tuple[str, list[Highlight]]:
+        def job(_progress: Any, _cancelled: Any) -> tuple[str, list[Highlight], tuple[str, str, Path] | None]:
             library = self.library()
             text = library.document_text(path) or ""
+            rendered = _rendering(path, doc_type, text)
             marks = [Highlight(e.start, e.end, e.label) for e in library.document_entities(path)]
             marks += [Highlight(h.start, h.end, "other") for h in others]
             marks.append(Highlight(span[0], span[1], "hit"))
@@ -695,7 +696,7 @@ class MainWindow(QMainWindow):
                 marks.append(Highlight(best[0], best[1], "best"))
             if answer:
                 marks.append(Highlight(answer[0], answer[1], "answer"))
-            return text, marks
+            return text, marks, rendered
 
         self.library_runner.start(job, returned=lambda r: self.preview.show_text(title, *r), errored=self._error)
 
@@ -1027,6 +1028,21 @@ class MainWindow(QMainWindow):
         self.index_runner.wait(60000)
         self.library_runner.wait(30000)
         super().closeEvent(event)
+
+
+def _rendering(path: str, doc_type: str, text: str) -> tuple[str, str, Path] | None:
+    """What the preview renders of a Markdown or HTML document: (kind, source, its folder); None for the others,
+    and for a page inside an archive (its text is shown)."""
+    if doc_type == "md":
+        return "md", text, Path(path).parent  # the indexed text of a Markdown file is its source
+    if doc_type == "html" and os.path.isfile(path):
+        from indexer.extract.html import decode_html
+
+        try:
+            return "html", decode_html(Path(path).read_bytes()), Path(path).parent
+        except OSError:
+            return None
+    return None
 
 
 def _without_facets(query: str) -> str:

@@ -70,7 +70,13 @@ def pdf_page(app: object, window: object) -> None:
     _wait(app, lambda: window.preview.current_page() == 5)  # type: ignore[attr-defined]
 
 
-SHOTS: dict[str, Callable[[object, object], None]] = {"grouped": grouped, "pdf-page": pdf_page}
+def markdown(app: object, window: object) -> None:
+    """A Markdown file rendered (headings, lists, code, tables), the hit on its words."""
+    _search(app, window, "how was the model fine-tuned ext:md")
+    _wait(app, lambda: bool(window.preview.shown_highlights))  # type: ignore[attr-defined]
+
+
+SHOTS: dict[str, Callable[[object, object], None]] = {"grouped": grouped, "pdf-page": pdf_page, "markdown": markdown}
 
 
 def main(names: list[str]) -> None:

@@ -103,7 +103,7 @@ class _TextParser(HTMLParser):
         self._emit(data)
 
 
-def _decode(data: bytes) -> str:
+def decode_html(data: bytes) -> str:
     """The page's text, its encoding found as browsers find it (WHATWG encoding sniffing): a byte-order mark
     first, then a ``<meta charset>`` among the first bytes, then the text heuristics. A declaration found that way
     cannot be true of UTF-16 (the bytes that spell it are ASCII), so "utf-16" there means UTF-8, as the standard
@@ -126,7 +126,7 @@ def _decode(data: bytes) -> str:
 
 def extract(data: bytes) -> Extracted:
     parser = _TextParser()
-    parser.feed(_decode(data))
+    parser.feed(decode_html(data))
     parser.close()
     text = "".join(parser.parts)
     if not text.strip():

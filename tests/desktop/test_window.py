@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -159,21 +160,32 @@ def test_search_shows_hits(qtbot, window: MainWindow) -> None:
     assert window.results_label.text() == f"{len(hits)} results"
 
 
-def test_preview_highlights_the_hit_span(qtbot, window: MainWindow) -> None:
+def words_of(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def test_preview_highlights_the_hit_span(qtbot, window: MainWindow, indexed, fake_encoder) -> None:
+    """An HTML page is shown rendered: the hit, and its best part, are marked where their words stand in it."""
     hits = search(qtbot, window, "apache virtual hosts")
+    assert hits[0].doc_type == "html"
     qtbot.waitUntil(lambda: window.preview.highlights != [], timeout=WAIT)
     hit_marks = [h for h in window.preview.highlights if h.kind == "hit"]
     assert [(h.start, h.end) for h in hit_marks] == [(hits[0].start, hits[0].end)]
+    with Library(indexed[0], encoder=fake_encoder) as lib:
+        text = lib.document_text(hits[0].path)
+    shown = window.preview.text.toPlainText()
     selections = window.preview.text.extraSelections()
     spans = {(s.cursor.selectionStart(), s.cursor.selectionEnd()) for s in selections}
-    assert (hits[0].start, hits[0].end) in spans  # ASCII text: Qt positions equal Python offsets
+    on_screen = {h.kind: h for h in window.preview.shown_highlights}
+    for kind, start, end in (("hit", hits[0].start, hits[0].end), ("best", hits[0].best_start, hits[0].best_end)):
+        mark = on_screen[kind]
+        assert (mark.start, mark.end) in spans  # ASCII text: Qt positions equal Python offsets
+        indexed_words, shown_words = words_of(text[start:end]), words_of(shown[mark.start : mark.end])
+        assert shown_words[:5] == indexed_words[:5]
+        assert shown_words[-5:] == indexed_words[-5:]
     # The part that matched the meaning best is marked inside the hit, and the preview scrolls to it.
-    assert hits[0].best_start is not None
-    best_marks = [(h.start, h.end) for h in window.preview.highlights if h.kind == "best"]
-    assert best_marks == [(hits[0].best_start, hits[0].best_end)]
     assert hits[0].start <= hits[0].best_start < hits[0].best_end <= hits[0].end
-    assert (hits[0].best_start, hits[0].best_end) in spans
-    assert window.preview.text.textCursor().position() == hits[0].best_start
+    assert window.preview.text.textCursor().position() == on_screen["best"].start
 
 
 def test_pdf_preview_highlights_on_the_rendered_page(qtbot, window: MainWindow) -> None:
