@@ -106,6 +106,7 @@ class PreviewWidget(QWidget):
         layout.addWidget(self._find_bar())
         self._pdf_loaded: tuple[str, int] | None = None  # (path, mtime) of the file self.pdf holds
         self._page_texts: dict[int, str] = {}  # the loaded PDF's page texts, as read so far
+        self.shown_path: str | None = None  # the document shown (None: none)
         self.highlights: list[Highlight] = []  # the text's, at offsets in the indexed text
         self.shown_highlights: list[Highlight] = []  # the same, where they stand in what is shown (rendered)
         self.ocr: OcrSettings | None = None  # how scanned pages were read, to find hits on them (the window sets it)
@@ -164,6 +165,16 @@ class PreviewWidget(QWidget):
 
     # -- what is shown --------------------------------------------------------------------------------------
 
+    def clear(self, message: str = "Select a result to see it here.") -> None:
+        """Show nothing (the document shown is no longer among the results)."""
+        self.shown_path = None
+        self.header.setText(message)
+        self.highlights, self.shown_highlights = [], []
+        self.text.clear()
+        self.stack.setCurrentWidget(self.text)
+        self._forget_find()
+        self._show_page_number()
+
     def showing_pdf(self) -> bool:
         return self.stack.currentWidget() is self.page_area
 
@@ -192,13 +203,14 @@ class PreviewWidget(QWidget):
 
     # -- text -----------------------------------------------------------------------------------------------
 
-    def show_text(self, title: str, text: str, highlights: list[Highlight],
+    def show_text(self, title: str, path: str, text: str, highlights: list[Highlight],
                   rendered: tuple[str, str, Path | None] | None = None) -> None:  # fmt: skip
-        """Show ``text`` with its highlights (offsets in ``text``); scrolls to the answer, else to the hit's best
-        part, else to the hit. ``rendered``, (kind, source, folder): show the document as Markdown or HTML renders
-        it, its highlights placed on the rendering (``shown_highlights``)."""
+        """Show ``text``, the document at ``path``, with its highlights (offsets in ``text``); scrolls to the answer,
+        else to the hit's best part, else to the hit. ``rendered``, (kind, source, folder): show the document as
+        Markdown or HTML renders it, its highlights placed on the rendering (``shown_highlights``)."""
         self.stack.setCurrentWidget(self.text)
         self.header.setText(title)
+        self.shown_path = path
         self.text.blocked = []
         self.highlights = highlights
         if rendered is not None and len(rendered[1]) <= MAX_RENDERED_CHARS:
@@ -316,6 +328,7 @@ class PreviewWidget(QWidget):
         its own sentence). ``others`` are the document's other hits, (page, text), highlighted paler."""
         self.stack.setCurrentWidget(self.page_area)
         self.header.setText(title)
+        self.shown_path = path
         if not self._load_pdf(path):
             self.header.setText(f"{title}<br>Cannot open this PDF with QtPdf.")
             self.page.lay_out(1.0, 1)

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from desktop.workers import Handoff, Runner, Worker
 from engine.types import Answer, Entity, Explanation, Progress, RunSummary, SearchHit, Status
 
 SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
+STATUS_EVERY_S = 3.0  # how often the status bar's counts are read again while files are indexed
 FACET_GROUPS = (("PERSON", "People"), ("ORG", "Organisations"), ("GPE", "Places"), ("LOC", "Places"),
                 ("DATE", "Dates"))  # fmt: skip
 # What the window suggests once the sample documents are indexed: (mode, text).
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.answers: list[Answer] = []
         self.last_summary: RunSummary | None = None
         self.last_progress: Progress | None = None  # the running (or last) indexing run's latest
+        self._status_at = time.monotonic()  # when the status bar was last asked for while indexing
         self._bridge = _Bridge()
         self._bridge.watched.connect(self._on_watch_event)
         self._bridge.handed.connect(self._run_handed)
@@ -594,6 +597,8 @@ class MainWindow(QMainWindow):
             label = f"{label}. {spelled(found['searched'], found['fixes'])}"
         self.results_label.setText(label)
         self._fill_facets(hits, found["entities"])
+        if self.preview.shown_path is not None and self.preview.shown_path not in {h.path for h in hits}:
+            self.preview.clear("The document shown is not among these results." if hits else "No results to show.")
         if ask:
             self._show_answer_card()
         else:
@@ -698,7 +703,7 @@ class MainWindow(QMainWindow):
                 marks.append(Highlight(answer[0], answer[1], "answer"))
             return text, marks, rendered
 
-        self.library_runner.start(job, returned=lambda r: self.preview.show_text(title, *r), errored=self._error)
+        self.library_runner.start(job, returned=lambda r: self.preview.show_text(title, path, *r), errored=self._error)
 
     # -- facets -------------------------------------------------------------------------------------------
 
@@ -900,6 +905,9 @@ class MainWindow(QMainWindow):
 
     def _indexing_progress(self, p: Progress) -> None:
         before, self.last_progress = self.last_progress, p
+        if p.phase == "index" and time.monotonic() - self._status_at >= STATUS_EVERY_S and self._has_index():
+            self._status_at = time.monotonic()
+            self.refresh_status()  # the status bar's counts grow with the index, as its files are stored
         if p.phase == "index" and p.files_total:
             self.progress.setFormat("%v / %m files")
             self.progress.setRange(0, p.files_total)

@@ -335,6 +335,28 @@ def test_find_and_zoom_in_a_text_document(qtbot, window: MainWindow) -> None:
     assert preview.find_label.text() == "Not found"
 
 
+def test_the_preview_follows_the_results(qtbot, window: MainWindow) -> None:
+    """A search or filter that no longer finds the document shown clears the preview, or shows its first hit."""
+    hits = search(qtbot, window, "errata Lamport manual")
+    manual = next(h for h in hits if h.path.endswith("lamport-manual.pdf"))
+    window.results.setCurrentIndex(window.model.hit_index(manual))
+    qtbot.waitUntil(lambda: window.preview.shown_path == manual.path, timeout=WAIT)
+    window.mode.setCurrentText("Ask")  # asking selects no result: what stays shown is the preview's own business
+    window.query.setText("errata type:mail")  # the corpus holds no mail
+    with qtbot.waitSignal(window.answer_done, timeout=WAIT):
+        window.run_query()
+    assert window.preview.shown_path is None
+    assert window.preview.header.text() == "No results to show."
+    assert not window.preview.showing_pdf()
+    window.mode.setCurrentText("Search")
+    search(qtbot, window, "errata Lamport manual")
+    qtbot.waitUntil(lambda: window.preview.shown_path is not None, timeout=WAIT)
+    with qtbot.waitSignal(window.search_done, timeout=WAIT) as blocker:
+        window.apply_facet(("type", "md"))
+    assert {h.doc_type for h in blocker.args[0]} == {"md"}
+    qtbot.waitUntil(lambda: window.preview.shown_path == blocker.args[0][0].path, timeout=WAIT)
+
+
 def test_ask_shows_an_answer_card(qtbot, window: MainWindow, indexed, fake_encoder) -> None:
     index, _ = indexed
     question = "How do I restrict access to a directory in Apache?"
@@ -450,6 +472,20 @@ def empty_window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Main
     qtbot.addWidget(win)
     win.show()
     return win
+
+
+def test_the_status_bar_counts_grow_while_indexing(qtbot, empty_window: MainWindow, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import desktop.window
+
+    monkeypatch.setattr(desktop.window, "STATUS_EVERY_S", 0.0)  # at every progress report, not every 3 s
+    folder = make_folder(tmp_path / "notes", 400)
+    seen: list[int] = []
+    empty_window.status_done.connect(lambda status: seen.append(status.documents))
+    with qtbot.waitSignal(empty_window.index_done, timeout=120000):
+        empty_window.start_indexing([str(folder)])
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1] == 400, timeout=WAIT)
+    assert any(0 < n < 400 for n in seen), seen  # counted while the files were read, not only at the end
 
 
 def make_folder(root: Path, n: int, words: int = 40) -> Path:
