@@ -79,14 +79,11 @@ class PreviewWidget(QWidget):
         self.header = QLabel("Select a result to see it here.")
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.legend = QLabel(
-            " ".join(
-                f'<span style="background:{c.name()}">&nbsp;{label}&nbsp;</span>' for label, c in ENTITY_COLOURS.items()
-            )
-            + f' <span style="background:{HIT_COLOUR.name()}">&nbsp;hit&nbsp;</span>'
-            f' <span style="background:{BEST_COLOUR.name()}">&nbsp;best match&nbsp;</span>'
-            f' <span style="background:{ANSWER_COLOUR.name()}">&nbsp;answer&nbsp;</span>'
-        )
+        # Each swatch keeps dark text: the colours are light, whatever the theme
+        swatches = [*ENTITY_COLOURS.items(), ("hit", HIT_COLOUR), ("best match", BEST_COLOUR),
+                    ("answer", ANSWER_COLOUR)]  # fmt: skip
+        self.legend = QLabel(" ".join(f'<span style="background:{c.name()};color:#1a1a1a">&nbsp;{label}&nbsp;</span>'
+                                      for label, c in swatches))  # fmt: skip
         self.text = DocumentView()
         self.pdf = QPdfDocument(self)
         self.page = PdfCanvas(self.pdf)

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 from desktop.format import file_of, human_time, no_match, progress_line, shown_path, spelled, unsupported_line
 from desktop.models import HitRole, ResultsModel, ResultsView
 from desktop.preview import Highlight, PreviewWidget
+from desktop.theme import apply_theme
 from desktop.workers import Handoff, Runner, Worker
 from engine.types import Answer, Entity, Explanation, Progress, RunSummary, SearchHit, Status
 
@@ -82,7 +83,8 @@ def _card(name: str, background: str) -> QLabel:
     card.setWordWrap(True)
     card.setTextFormat(Qt.TextFormat.RichText)
     card.setFrameShape(QFrame.Shape.StyledPanel)
-    card.setStyleSheet(f"#{name} {{ background: {background}; padding: 8px; }}")
+    # Its own text colour: a light card keeps dark text under a dark theme
+    card.setStyleSheet(f"#{name} {{ background: {background}; color: #1a1a1a; padding: 8px; }}")
     card.setVisible(False)
     return card
 
@@ -130,6 +132,8 @@ class MainWindow(QMainWindow):
         self._bridge.watched.connect(self._on_watch_event)
         self._bridge.handed.connect(self._run_handed)
         self.setWindowTitle("DocSense")
+        if self.settings.theme != "system":
+            apply_theme(QApplication.instance(), self.settings.theme)  # type: ignore[arg-type]
         self.resize(1400, 860)
         self._build()
         self._shortcuts()
@@ -325,6 +329,7 @@ class MainWindow(QMainWindow):
             "Ask mode", ["Ctrl+K"], lambda: self.mode.setCurrentIndex(1 - self.mode.currentIndex())
         )
         self.open_index_action = action("Open index…", ["Ctrl+Shift+O"], self.choose_index)
+        self.settings_action = action("Settings…", ["Ctrl+,"], self.open_settings)
         self.quit_action = action("Quit", ["Ctrl+Q"], self.close)
         self.shortcuts_action = action("Keyboard shortcuts", ["F1"], self.show_shortcuts)
         self.about_action = action("About DocSense", [], self.show_about)
@@ -333,6 +338,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Recent indexes")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
+        file.addSeparator()
+        file.addAction(self.settings_action)
         file.addSeparator()
         file.addAction(self.quit_action)
         menu = self.menuBar().addMenu("&Result")
@@ -390,6 +397,29 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         self.help_box = box
+
+    def open_settings(self) -> None:
+        """The Settings dialog over the config file; saved, the theme changes at once, the rest on the next start."""
+        from desktop.settings_dialog import SettingsDialog
+
+        folders = list(self.last_status.folders) if self.last_status is not None else []
+        self.settings_dialog = SettingsDialog(self.settings, folders, self)
+        self.settings_dialog.accepted.connect(self._settings_saved)
+        self.settings_dialog.open()
+
+    def _settings_saved(self) -> None:
+        from engine.settings import Settings, SettingsError
+        from indexer.extract.ocr import OcrSettings
+
+        try:
+            self.settings = Settings.resolve({"index": self.index_path})
+        except SettingsError as exc:
+            self._error(str(exc))
+            return
+        apply_theme(QApplication.instance(), self.settings.theme)  # type: ignore[arg-type]
+        self.preview.ocr = OcrSettings(self.settings.ocr, str(self.settings.cache / "ocr"))
+        self.statusBar().showMessage(f"Settings saved in {self.settings.config_file}. Models and the device take "
+                                     "effect when DocSense opens again.", 10000)  # fmt: skip
 
     def recent_indexes(self) -> list[str]:
         """The other indexes opened lately (File > Recent indexes), newest first, those still there."""
@@ -502,6 +532,8 @@ class MainWindow(QMainWindow):
         if self.last_status is None:
             with contextlib.suppress(OSError):
                 self._remember_index()
+            if self.settings.watch and status.folders and not self.watch_toggle.isChecked():
+                self.watch_toggle.setChecked(True)  # the Settings' "watch from when the window opens"
         self.last_status = status
         self._serve_searches()
         self.status_done.emit(status)

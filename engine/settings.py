@@ -16,6 +16,8 @@ variables for::
     device = "cpu"                 # cuda, mps; default: the GPU when there is one
     threads = 1                    # the cores indexing may use (default: all)
     pdf_reader = "pdfium"          # or pypdf
+    theme = "dark"                 # the window's: system, light or dark
+    watch = true                   # the window watches its folders from when it opens
 
     [folders."/home/me/Papers"]
     exclude = ["drafts", "*.tmp"]
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,8 @@ OPTIONS = (
         "eng",
         "the languages scanned PDF pages are read in (Tesseract's names: eng, eng+deu; none: no OCR)",
     ),
+    Option("watch", "DOCSENSE_WATCH", bool, False, "the window watches its folders for changes from when it opens"),
+    Option("theme", "DOCSENSE_THEME", str, "system", "the window's colours", choices=("system", "light", "dark")),
     Option("allow_downloads", "DOCSENSE_ALLOW_DOWNLOADS", bool, False, "let Hugging Face libraries download models"),
     Option("debug", "DOCSENSE_DEBUG", bool, False, "show the traceback of internal errors"),
 )
@@ -166,6 +170,8 @@ class Settings:
     worker_memory_mb: int
     max_tag_chars: int
     ocr: str
+    watch: bool
+    theme: str
     allow_downloads: bool
     debug: bool
     config_file: Path
@@ -310,6 +316,68 @@ def _config_path(env: Mapping[str, str], home: Path | None) -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def write_config(path: Path, values: Mapping[str, Any], excludes: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Set ``values`` in the config file at ``path`` (None takes a setting out: its default, or the index's, holds
+    again) and, with ``excludes``, each folder's excluded patterns (none: the folder's table goes). Everything
+    else in the file stays as the user wrote it, comments included. Written whole or not at all.
+
+    Raises:
+        SettingsError: a value that ``resolve`` would refuse (nothing is written), or a file that cannot be written.
+    """
+    import tomlkit
+
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else tomlkit.document()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read the config file {path}: {exc}") from None
+    except tomlkit.exceptions.ParseError as exc:
+        raise SettingsError(f"the config file {path} is not valid TOML: {exc}") from None
+    for name, value in values.items():
+        if name not in _BY_NAME or name in ("index", "home"):
+            raise SettingsError(f"{name!r} is not a setting the config file can hold")
+        if value is None or value == "":
+            doc.pop(name, None)
+            continue
+        parsed = _parse(_BY_NAME[name], value, "the settings")
+        doc[name] = str(parsed) if isinstance(parsed, Path) else parsed
+    if excludes is not None:
+        folders = doc.get("folders")
+        if folders is None:
+            folders = tomlkit.table(is_super_table=True)
+        for folder, patterns in excludes.items():
+            key = os.path.abspath(os.path.expanduser(folder))
+            kept = [str(p).strip() for p in patterns if str(p).strip()]
+            if kept:
+                table = folders.get(key) or tomlkit.table()
+                table["exclude"] = kept
+                folders[key] = table
+            elif key in folders:
+                table = folders[key]
+                table.pop("exclude", None)
+                if not table:
+                    del folders[key]
+        if folders:
+            doc["folders"] = folders
+        else:
+            doc.pop("folders", None)
+    text = tomlkit.dumps(doc)
+    _read_config_text(text, path)  # what is written reads back, or nothing is
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".new")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise SettingsError(f"cannot write the config file {path}: {exc.strerror}") from None
+
+
+def _read_config_text(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"the config file {path} would not be valid TOML: {exc}") from None
 
 
 def _read_config(path: Path) -> dict[str, Any]:

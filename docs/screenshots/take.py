@@ -76,12 +76,33 @@ def markdown(app: object, window: object) -> None:
     _wait(app, lambda: bool(window.preview.shown_highlights))  # type: ignore[attr-defined]
 
 
-SHOTS: dict[str, Callable[[object, object], None]] = {"grouped": grouped, "pdf-page": pdf_page, "markdown": markdown}
+def settings(app: object, window: object) -> object:
+    """The Settings dialog over the config file."""
+    window.open_settings()  # type: ignore[attr-defined]
+    _wait(app, lambda: window.settings_dialog.isVisible())  # type: ignore[attr-defined]
+    return window.settings_dialog  # type: ignore[attr-defined]
+
+
+def dark(app: object, window: object) -> None:
+    """The dark theme, on a search with its PDF preview."""
+    from desktop.theme import apply_theme
+
+    apply_theme(app, "dark")  # type: ignore[arg-type]
+    _search(app, window, "errata Lamport manual")
+    _wait(app, lambda: window.preview.showing_pdf())  # type: ignore[attr-defined]
+
+
+SHOTS: dict[str, Callable[[object, object], object]] = {
+    "grouped": grouped,
+    "pdf-page": pdf_page,
+    "markdown": markdown,
+    "settings": settings,
+    "dark": dark,
+}
 
 
 def main(names: list[str]) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    shutil.rmtree(WORK / "home", ignore_errors=True)  # a window remembers its size and splitters: start afresh
     os.environ["DOCSENSE_HOME"] = str(WORK / "home")
     os.environ["DOCSENSE_CONFIG"] = str(WORK / "home" / "config.toml")
     from PySide6.QtWidgets import QApplication
@@ -91,13 +112,18 @@ def main(names: list[str]) -> None:
     index = _index()
     app = QApplication.instance() or QApplication([])
     for name in names or list(SHOTS):
+        shutil.rmtree(WORK / "home", ignore_errors=True)  # a window remembers its size and splitters: start afresh
         window = MainWindow(index)
         window.show()
+        window.resize(1280, 800)
         _wait(app, lambda w=window: w.last_status is not None)
-        SHOTS[name](app, window)
-        window.grab().save(str(HERE / f"{name}.png"))
+        shown = SHOTS[name](app, window) or window
+        shown.grab().save(str(HERE / f"{name}.png"))  # type: ignore[attr-defined]
         print(HERE / f"{name}.png")
         window.close()
+        from desktop.theme import apply_theme
+
+        apply_theme(app, "system")  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

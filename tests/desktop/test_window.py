@@ -907,6 +907,63 @@ def test_the_window_closes_cleanly_on_sigterm(indexed, tmp_path: Path) -> None:
     assert not socket_path(index).exists()
 
 
+def test_the_settings_dialog_writes_what_was_changed_to_the_config_file(qtbot, window: MainWindow, indexed) -> None:
+    import tomllib
+
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    from desktop.theme import apply_theme
+
+    _index, corpus = indexed
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.settings_dialog
+    assert dialog.isVisible()
+    folders = [dialog.excludes.item(r, 0).text() for r in range(dialog.excludes.rowCount())]
+    assert folders == [str(corpus)]  # the index's folders, to exclude patterns in
+    dialog.theme.setCurrentText("dark")
+    dialog.watch.setChecked(True)
+    dialog.ocr.setChecked(False)
+    dialog.excludes.item(0, 1).setText("*.tmp, drafts ,")
+    try:
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save),
+                         Qt.MouseButton.LeftButton)  # fmt: skip
+        assert not dialog.isVisible()
+        written = tomllib.loads(window.settings.config_file.read_text())
+        # Only what changed: the index's own encoder, left alone, is not written over
+        assert written == {"theme": "dark", "watch": True, "ocr": "none",
+                           "folders": {str(corpus): {"exclude": ["*.tmp", "drafts"]}}}  # fmt: skip
+        assert window.settings.theme == "dark"
+        assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128  # dark at once
+        assert window.settings.excludes_for(str(corpus)) == ("*.tmp", "drafts")
+        # A config file that cannot be written: said in the dialog, which stays open
+        config = window.settings.config_file
+        config.unlink()
+        config.mkdir()
+        window.open_settings()
+        dialog = window.settings_dialog
+        dialog.theme.setCurrentText("light")
+        dialog.accept()
+        assert dialog.isVisible()
+        assert "cannot write the config file" in dialog.error.text()
+        dialog.reject()
+    finally:
+        apply_theme(QApplication.instance(), "system")
+
+
+def test_watch_on_start_from_the_config_file(qtbot, indexed, fake_encoder, tmp_path: Path) -> None:
+    index, _corpus = indexed
+    config = tmp_path / "home" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("watch = true\n")
+    win = MainWindow(index, library_factory=lambda: Library(index, encoder=fake_encoder))
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.status_done, timeout=WAIT):
+        win.show()
+    assert win.watch_toggle.isChecked()
+    qtbot.waitUntil(lambda: win.watcher is not None, timeout=WAIT)
+
+
 def test_a_query_with_fields_filters_and_a_malformed_one_says_why(qtbot, window: MainWindow) -> None:
     hits = search(qtbot, window, "license conditions ext:pdf -webcomp")
     assert hits

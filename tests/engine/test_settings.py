@@ -142,3 +142,34 @@ def test_config_file_shapes_and_unknown_vector_stores_are_clear_errors(tmp_path:
     assert result.exit_code == 1
     assert "unknown vector_store 'qdrant': choose from faiss-auto, faiss-flat" in result.stderr
     assert not (tmp_path / "i").exists()
+
+
+def test_write_config_keeps_the_users_comments_and_reads_back(tmp_path: Path) -> None:
+    from engine.settings import write_config
+
+    config = tmp_path / "home" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('# my models\ntagger = "none"  # no entities: faster\nreader = "/models/squad"\n\n'
+                      '[folders."/home/me/Papers"]\nexclude = ["drafts"]\n')  # fmt: skip
+    papers, notes = "/home/me/Papers", str(tmp_path / "notes")
+    write_config(config, {"theme": "dark", "watch": True, "reader": None, "ocr": "none"},
+                 {papers: ["drafts", "*.tmp", " "], notes: ["old"]})  # fmt: skip
+    text = config.read_text()
+    assert "# my models" in text
+    assert "# no entities: faster" in text
+    settings = Settings.resolve(env=_env(tmp_path), recorded={})
+    assert (settings.theme, settings.sources["theme"]) == ("dark", "file")
+    assert settings.watch is True
+    assert (settings.reader, settings.sources["reader"]) == ("sentence", "default")  # taken out: the default again
+    assert settings.ocr == "none"
+    assert settings.tagger == "none"  # left as it was
+    assert settings.excludes == {papers: ("drafts", "*.tmp"), notes: ("old",)}
+    write_config(config, {}, {papers: []})  # no patterns left: the folder's table goes
+    assert "Papers" not in config.read_text()
+    assert Settings.resolve(env=_env(tmp_path), recorded={}).excludes == {notes: ("old",)}
+    before = config.read_text()
+    with pytest.raises(SettingsError, match=r"theme .* must be one of system, light, dark"):
+        write_config(config, {"theme": "purple"})
+    with pytest.raises(SettingsError, match=r"threads .* must be int"):
+        write_config(config, {"threads": "many"})
+    assert config.read_text() == before  # a refused value writes nothing
