@@ -76,6 +76,18 @@ def markdown(app: object, window: object) -> None:
     _wait(app, lambda: bool(window.preview.shown_highlights))  # type: ignore[attr-defined]
 
 
+def search(app: object, window: object) -> None:
+    """A search whose best hit is an HTML page: rendered, the hit and its best part highlighted, entities coloured."""
+    _search(app, window, "apache virtual hosts")
+    _wait(app, lambda: bool(window.preview.shown_highlights))  # type: ignore[attr-defined]
+
+
+def ask_pdf(app: object, window: object) -> None:
+    """A question answered from a PDF: the answer card, and the answer on the page."""
+    _search(app, window, "Who wrote the xr package?", ask=True)
+    _wait(app, lambda: window.preview.showing_pdf() and bool(window.preview.page_rects))  # type: ignore[attr-defined]
+
+
 def settings(app: object, window: object) -> object:
     """The Settings dialog over the config file."""
     window.open_settings()  # type: ignore[attr-defined]
@@ -96,6 +108,8 @@ SHOTS: dict[str, Callable[[object, object], object]] = {
     "grouped": grouped,
     "pdf-page": pdf_page,
     "markdown": markdown,
+    "search": search,
+    "ask-pdf": ask_pdf,
     "settings": settings,
     "dark": dark,
 }
