@@ -864,7 +864,7 @@ class MainWindow(QMainWindow):
     # -- indexing -----------------------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to DocSense")
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to DocSense", str(Path.home()))
         if folder:
             self.start_indexing([folder])
 

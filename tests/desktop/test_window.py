@@ -1023,6 +1023,7 @@ def test_the_window_remembers_its_size_splitters_and_last_query(qtbot, indexed, 
 
 
 @pytest.mark.skipif(any(shutil.which(v) for v in ("evince", "okular", "zathura")), reason="a PDF viewer is installed")
+@pytest.mark.qt_log_ignore("does not support QPlatformServices::openDocument")  # what this test is about
 def test_open_and_reveal_say_so_when_no_program_can(qtbot, window: MainWindow) -> None:
     # Offscreen there is no desktop to hand a file to (and no evince, okular or zathura here): as on a bare system.
     search(qtbot, window, "referring to labels in another document ext:pdf")
