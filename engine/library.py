@@ -13,7 +13,7 @@ from engine.errors import ModelError
 from engine.fts import content_words
 from engine.index import Index
 from engine.pages import page_of
-from engine.query import ParsedQuery, parse_query, with_flags
+from engine.query import ParsedQuery, expand_prefixes, parse_query, with_flags
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
@@ -100,14 +100,14 @@ class Library:
         ``spelling`` False searches misspelt words as typed."""
         parsed = _parsed(query, path, tuple(types), entity, author, after, before, tuple(excluded), title)
         return search(
-            self.index, parsed.text, limit=limit, filters=_filters(parsed), modes=modes, reranker=self.reranker,
-            tuning=self.tuning, spelling=spelling,
+            self.index, self._expanded(parsed.text), limit=limit, filters=_filters(parsed), modes=modes,
+            reranker=self.reranker, tuning=self.tuning, spelling=spelling,
         )  # fmt: skip
 
     def spelled(self, query: str) -> tuple[str, dict[str, str]]:
         """What search searches for ``query`` (its misspelt words put right, engine.spelling) and {misspelt word:
         the word searched for instead}, for a front end to say what it did."""
-        return spelled(self.index, _parsed(query).text)
+        return spelled(self.index, self._expanded(_parsed(query).text))
 
     def unknown_words(self, query: str) -> list[str]:
         """The words of ``query`` that no document holds (after spelling), for a front end to say why nothing
@@ -119,7 +119,11 @@ class Library:
         computed now)."""
         from engine.explain import explain
 
-        return explain(self.index, _parsed(query).text, hit)
+        return explain(self.index, self._expanded(_parsed(query).text), hit)
+
+    def _expanded(self, text: str) -> str:
+        """``text`` with each ``word*`` as the index's words that begin so (engine.query.expand_prefixes)."""
+        return expand_prefixes(text, self.index.store.terms_starting)
 
     @property
     def reranker(self) -> CrossEncoderReranker | None:
@@ -175,7 +179,7 @@ class Library:
                 the reader reads the first ``passages`` of them instead of searching again.
         """
         parsed = _parsed(question, path, tuple(types), entity, author, after, before, tuple(excluded), title)
-        question, filters = parsed.text, _filters(parsed)
+        question, filters = self._expanded(parsed.text), _filters(parsed)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
             # named document's passages for "Who wrote it?", whose words are in no document.

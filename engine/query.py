@@ -10,6 +10,7 @@
 - ``title:``: a part of the document's title (a mail's subject, a PDF's title) or of its file's name.
 - ``person:``, ``org:``, ``place:``, ``entity:``: documents that mention that entity.
 - ``-word`` or ``-"some words"``: documents holding it are left out.
+- ``word*``: any word that begins so (two letters at least): the words of the index that do, most common first.
 
 A value is a word or "quoted words". Everything else is the free text, as typed: "quoted words" stay a phrase, and a
 name that is no field ("http://example.org", "note: this") or a minus that starts no word ("-5 degrees") is text.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -37,6 +39,23 @@ EXAMPLES = {"ext": "ext:pdf", "type": "type:pdf", "path": "path:~/Papers", "afte
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
 _GLOB_CHARS = re.compile(r"[*?\[]")
 T = TypeVar("T")
+
+
+PREFIX_TERMS = 6  # the index's words a prefix stands for, at most
+_PREFIX = re.compile(r'(?<![\w*])(\w{2,})\*(?![\w*])|("[^"]*")')
+
+
+def expand_prefixes(text: str, terms_starting: Callable[[str, int], list[str]]) -> str:
+    """``text`` with each ``word*`` outside double quotes replaced by the words ``terms_starting`` gives for its
+    prefix (lower case), or by the bare prefix when it gives none."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(2) is not None:
+            return m.group(2)
+        prefix = m.group(1).lower()
+        return " ".join(terms_starting(prefix, PREFIX_TERMS)) or prefix
+
+    return _PREFIX.sub(one, text)
 
 
 # The filters of a ParsedQuery, by the names Library.search and Library.ask take them (and the socket sends them).

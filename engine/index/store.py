@@ -696,6 +696,15 @@ class Store:
         counts.update((r[0], int(r[1])) for r in self.conn.execute(sql, list(counts)))
         return counts
 
+    def terms_starting(self, prefix: str, limit: int) -> list[str]:
+        """The keyword index's terms that begin with ``prefix`` (lower case), those most windows hold first."""
+        self._open_vocabulary()
+        rows = self.conn.execute(
+            "SELECT term FROM temp.chunk_terms WHERE term >= ? AND term < ? ORDER BY doc DESC, term LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [r[0] for r in rows]
+
     def holds(self, word: str) -> bool:
         """Whether some window holds ``word`` in a form the keyword index stems as it does (True for a word that
         stems to no term at all: there is nothing to look for)."""

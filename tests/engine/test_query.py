@@ -97,3 +97,19 @@ def test_facets_write_fields_that_parse_back() -> None:
     assert parse_query(query).entity == "Leslie Lamport"
     assert without_fields(query, ("person", "org")) == "errata ext:pdf -draft"
     assert without_fields('"ext:pdf in a phrase" ext:pdf', ("ext",)) == '"ext:pdf in a phrase"'
+
+
+def test_a_prefix_stands_for_the_words_that_begin_so() -> None:
+    from engine.query import expand_prefixes
+
+    terms = {"virt": ["virtual", "virtualis"], "zz": []}
+    asked: list[tuple[str, int]] = []
+
+    def starting(prefix: str, limit: int) -> list[str]:
+        asked.append((prefix, limit))
+        return terms.get(prefix, [])
+
+    assert expand_prefixes('Virt* hosts "conf* files" zz* a* x*y', starting) == (
+        'virtual virtualis hosts "conf* files" zz a* x*y'  # quoted: as typed; one letter, or inside a word: text
+    )
+    assert [p for p, _ in asked] == ["virt", "zz"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -406,3 +407,16 @@ def test_a_title_field_keeps_the_documents_so_titled_or_named(library) -> None:
     assert {Path(h.path).name for h in hits} <= {"xr.pdf", "xr-aes-empty-password.pdf"}
     assert {Path(h.path).name for h in library.search("labels in another document", limit=20)} - {"xr.pdf"}
     assert library.search("labels in another document title:zzqqx") == []
+
+
+def test_a_prefix_query_finds_the_words_that_begin_so(library) -> None:
+    """``virt*`` finds "virtual" and "virtualization" by keyword, though no document holds "virt"."""
+    assert library.search("virt", modes=("keyword",)) == []
+    hits = library.search("virt* ext:html", modes=("keyword",))
+    assert hits
+    assert all(re.search(r"\bvirt\w*", h.snippet, re.IGNORECASE) for h in hits[:3])
+    searched, fixes = library.spelled("virt* hosts")
+    assert fixes == {}  # a prefix is no misspelt word
+    assert searched.split()[0].startswith("virt")
+    assert "virt*" not in searched
+    assert library.search("qqzzyx* ext:html", modes=("keyword",)) == []  # no word begins so: nothing, no error
