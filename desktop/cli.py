@@ -333,8 +333,9 @@ def search(
     """Search the index for QUERY, by meaning and by keyword.
 
     QUERY may hold fields, which filter as the options do: ext:pdf (or type:), path:~/Papers, after:2020,
-    before:2021-06, from:alice, title:errata, person:"Leslie Lamport" (or org:, place:), and -word to leave out
-    the documents that hold a word. "Quoted words" are a phrase.
+    before:2021-06, from:alice, to:bob, title:errata, person:"Leslie Lamport" (or org:, place:), and -word to
+    leave out the documents that hold a word. "Quoted words" are a phrase; word* stands for the words that begin
+    so.
     """
     modes = ("meaning", "keyword") if mode == "hybrid" else (mode,)
     when = _dates(after, before)

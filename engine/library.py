@@ -13,7 +13,7 @@ from engine.errors import ModelError
 from engine.fts import content_words
 from engine.index import Index
 from engine.pages import page_of
-from engine.query import ParsedQuery, expand_prefixes, parse_query, with_flags
+from engine.query import ParsedQuery, alternatives, expand_prefixes, parse_query, with_flags
 from engine.reader import Candidate, Passage, Reader, load_reader
 from engine.reader.text import expected_labels
 from engine.rerank import CrossEncoderReranker, load_reranker
@@ -92,17 +92,29 @@ class Library:
         spelling: bool = True,
         excluded: Sequence[str] = (),
         title: str | None = None,
+        recipient: str | None = None,
     ) -> list[SearchHit]:
         """Hybrid search; see ``engine.search.search``. The query may hold fields (engine.query: ``ext:pdf``,
         ``after:2020``, ``-word`` ...), which filter as the arguments do. ``entity`` keeps documents that mention
         that entity; ``author`` those whose author (a mail's From) contains it; ``after`` and ``before`` (seconds
         since 1970) those written in that time; ``excluded`` leaves out documents holding one of those words;
         ``spelling`` False searches misspelt words as typed."""
-        parsed = _parsed(query, path, tuple(types), entity, author, after, before, tuple(excluded), title)
-        return search(
-            self.index, self._expanded(parsed.text), limit=limit, filters=_filters(parsed), modes=modes,
-            reranker=self.reranker, tuning=self.tuning, spelling=spelling,
-        )  # fmt: skip
+        parsed = _parsed(query, path, tuple(types), entity, author, after, before, tuple(excluded), title, recipient)
+        texts = alternatives(self._expanded(parsed.text))
+        found = [
+            search(self.index, text, limit=limit, filters=_filters(parsed), modes=modes, reranker=self.reranker,
+                   tuning=self.tuning, spelling=spelling)
+            for text in texts
+        ]  # fmt: skip
+        if len(found) == 1:
+            return found[0]
+        # "a OR b c": a search for each of "a c" and "b c", each window's best hit of them, by score
+        best: dict[tuple[str, int], SearchHit] = {}
+        for hit in (h for hits in found for h in hits):
+            key = (hit.path, hit.start)
+            if key not in best or hit.score > best[key].score:
+                best[key] = hit
+        return sorted(best.values(), key=lambda h: -h.score)[:limit]
 
     def spelled(self, query: str) -> tuple[str, dict[str, str]]:
         """What search searches for ``query`` (its misspelt words put right, engine.spelling) and {misspelt word:
@@ -166,19 +178,22 @@ class Library:
         before: float | None = None,
         excluded: Sequence[str] = (),
         title: str | None = None,
+        recipient: str | None = None,
     ) -> list[Answer]:
         """Answers to ``question`` from the index, best first; empty when nothing is good enough.
 
         Args:
             question: a question in plain language.
             limit: answers to return at most.
-            path, types, entity, author, after, before, excluded, title: which documents may answer, as for ``search``
+            path, types, entity, author, after, before, excluded, title, recipient: which documents may answer, as
+                for ``search``
                 (the question may hold the same fields).
             passages: how many search hits the reader reads.
             hits: the question's search hits when the caller has them already (searched with the same filters):
                 the reader reads the first ``passages`` of them instead of searching again.
         """
-        parsed = _parsed(question, path, tuple(types), entity, author, after, before, tuple(excluded), title)
+        parsed = _parsed(question, path, tuple(types), entity, author, after, before, tuple(excluded), title,
+                         recipient)  # fmt: skip
         question, filters = self._expanded(parsed.text), _filters(parsed)
         if hits is None:
             # The reader judges the passages itself (its own no-answer floor): the search's floors would take away a
@@ -420,4 +435,4 @@ def _parsed(query: str, *flags: Any) -> ParsedQuery:
 
 def _filters(parsed: ParsedQuery) -> Filters:
     return Filters(parsed.path, parsed.types, parsed.entity, parsed.author, parsed.after, parsed.before,
-                   parsed.excluded, parsed.title)  # fmt: skip
+                   parsed.excluded, parsed.title, parsed.recipient)  # fmt: skip

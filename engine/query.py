@@ -7,9 +7,12 @@
 - ``path:``: a folder (every document under it), a file, or a glob; ``~`` is the home folder.
 - ``after:`` / ``before:``: written on or after, or before, a date: YYYY, YYYY-MM or YYYY-MM-DD (UTC).
 - ``from:``: a part of the author (a mail's From).
+- ``to:``: a part of whom a mail was sent to (its To or Cc).
 - ``title:``: a part of the document's title (a mail's subject, a PDF's title) or of its file's name.
 - ``person:``, ``org:``, ``place:``, ``entity:``: documents that mention that entity.
 - ``-word`` or ``-"some words"``: documents holding it are left out.
+- ``a OR b``: either word (or "quoted words") in that place: ``apache OR nginx proxy`` searches "apache proxy"
+  and "nginx proxy" and keeps each hit's best; ``OR`` in capitals, between two words.
 - ``word*``: any word that begins so (two letters at least): the words of the index that do, most common first.
 
 A value is a word or "quoted words". Everything else is the free text, as typed: "quoted words" stay a phrase, and a
@@ -33,9 +36,9 @@ from engine.types import DOC_TYPES
 
 TYPE_ALIASES = {"htm": "html", "markdown": "md", "text": "txt", "mail": "eml", "email": "eml", "tex": "tex"}
 ENTITY_FIELDS = ("person", "org", "place", "entity")
-FIELDS = ("ext", "type", "path", "after", "before", "from", "title", *ENTITY_FIELDS)
+FIELDS = ("ext", "type", "path", "after", "before", "from", "to", "title", *ENTITY_FIELDS)
 EXAMPLES = {"ext": "ext:pdf", "type": "type:pdf", "path": "path:~/Papers", "after": "after:2020-01-31",
-            "before": "before:2021", "from": "from:alice", "title": "title:errata"}  # fmt: skip
+            "before": "before:2021", "from": "from:alice", "to": "to:bob", "title": "title:errata"}  # fmt: skip
 _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
 _GLOB_CHARS = re.compile(r"[*?\[]")
 T = TypeVar("T")
@@ -59,7 +62,7 @@ def expand_prefixes(text: str, terms_starting: Callable[[str, int], list[str]]) 
 
 
 # The filters of a ParsedQuery, by the names Library.search and Library.ask take them (and the socket sends them).
-FILTERS = ("path", "types", "entity", "author", "after", "before", "excluded", "title")
+FILTERS = ("path", "types", "entity", "author", "after", "before", "excluded", "title", "recipient")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class ParsedQuery:
     entity: str | None = None
     excluded: tuple[str, ...] = ()
     title: str | None = None
+    recipient: str | None = None
 
     @property
     def has_fields(self) -> bool:
@@ -129,6 +133,7 @@ def parse_query(query: str) -> ParsedQuery:
         entity=one.get("entity"),
         excluded=tuple(dict.fromkeys(excluded)),
         title=one.get("title"),
+        recipient=one.get("to"),
     )
     if not free.strip() and parsed.has_fields:
         raise QueryError("the query has fields but no words to search for: add some words beside them")
@@ -157,6 +162,35 @@ def absolute_path_filter(path: str) -> str:
     if _GLOB_CHARS.search(path):
         return os.path.expanduser(path if path.startswith(("*", "/", "~")) else os.path.join(os.getcwd(), path))
     return os.path.abspath(os.path.expanduser(path))
+
+
+MAX_ALTERNATIVES = 8  # the searches an OR query makes, at most
+
+
+def alternatives(text: str) -> list[str]:
+    """The queries ``text`` stands for when it says ``a OR b``: one per choice of each OR group's alternatives,
+    the other words in their places (``apache OR nginx proxy``: "apache proxy", "nginx proxy"); ``[text]`` without
+    OR. "OR" at the start or the end, or lower-case "or", is a word.
+
+    Raises:
+        QueryError: more than MAX_ALTERNATIVES queries.
+    """
+    tokens = _tokens(text)
+    slots: list[list[str]] = []  # each a word, or an OR group's alternatives
+    i = 0
+    while i < len(tokens):
+        group = [tokens[i]]
+        while i + 2 < len(tokens) and tokens[i + 1] == "OR":
+            group.append(tokens[i + 2])
+            i += 2
+        slots.append(group)
+        i += 1
+    queries = [""]
+    for group in slots:
+        queries = [f"{q} {choice}".strip() for q in queries for choice in dict.fromkeys(group)]
+        if len(queries) > MAX_ALTERNATIVES:
+            raise QueryError(f"the query's ORs make more than {MAX_ALTERNATIVES} searches: use fewer")
+    return queries
 
 
 def _tokens(query: str) -> list[str]:
@@ -222,6 +256,7 @@ def with_flags(
     before: float | None = None,
     excluded: tuple[str, ...] = (),
     title: str | None = None,
+    recipient: str | None = None,
 ) -> ParsedQuery:
     """``parsed`` with the filters a front end gives beside the query (`docsense search --type ...`, the window's
     facets): types and exclusions add up; a filter given both ways must agree.
@@ -245,4 +280,5 @@ def with_flags(
         entity=one("person", parsed.entity, entity),
         excluded=tuple(dict.fromkeys((*excluded, *parsed.excluded))),
         title=one("title", parsed.title, title),
+        recipient=one("to", parsed.recipient, recipient),
     )

@@ -50,6 +50,7 @@ class Filters:
     before: float | None = None  # written before this time
     excluded: tuple[str, ...] = ()  # words or phrases: documents holding one are left out
     title: str | None = None  # a part of the document's title or of its file's name, any case
+    recipient: str | None = None  # a part of whom it was sent to (a mail's To or Cc), any case
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE clause over ``documents d`` and its parameters; "1" when nothing is filtered."""
@@ -81,6 +82,12 @@ class Filters:
                 raise QueryError("the author filter is empty: give a part of a name or an address")
             clauses.append("d.author LIKE ? ESCAPE '\\'")
             params.append(_holding(self.author))
+        if self.recipient is not None:
+            valid_text(self.recipient, "the recipient filter")
+            if not self.recipient.strip():
+                raise QueryError("the recipient filter is empty: give a part of a name or an address")
+            clauses.append("d.recipients LIKE ? ESCAPE '\\'")
+            params.append(_holding(self.recipient))
         if self.title is not None:
             valid_text(self.title, "the title filter")
             # The file's name: the path less everything up to its last slash.
@@ -107,7 +114,7 @@ class Filters:
     def active(self) -> bool:
         return bool(
             self.path or self.types or self.entity is not None or self.author is not None or self.after is not None
-            or self.before is not None or self.excluded or self.title is not None
+            or self.before is not None or self.excluded or self.title is not None or self.recipient is not None
         )  # fmt: skip
 
 

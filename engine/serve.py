@@ -7,8 +7,8 @@ user's, and each connection's peer must be the same user (SO_PEERCRED, where the
 
 The protocol is one JSON object a line, one request and one answer a connection (desktop/remote.py is the client):
 ``{"op": "search", "query": ..., "limit": ..., "path": ..., "types": [...], "modes": [...], "entity": ...,
-"author": ..., "after": ..., "before": ..., "excluded": [...], "title": ...}`` (the query's fields already read
-by the client, engine.query) is answered by ``{"hits": [SearchHit as a dict, ...], "searched":
+"author": ..., "after": ..., "before": ..., "excluded": [...], "title": ..., "recipient": ...}`` (the query's
+fields already read by the client, engine.query) is answered by ``{"hits": [SearchHit as a dict, ...], "searched":
 ..., "fixes": {...}, "unknown": [...]}``, or by ``{"error": message, "usage": true|false}`` for a query or index
 the user can put right. ``{"op": "ask", ...}`` (the same filters) is answered by ``{"answers": [Answer as a dict,
 ...], "searched": ..., "fixes": {...}}``. ``{"op": "ping"}`` is answered by ``{"pid": ..., "index": ...}``.

@@ -891,6 +891,7 @@ class _Run:
                         warnings=d.warnings,
                         container=container,
                         author=d.author,
+                        recipients=d.recipients,
                         date=d.date,
                         ocr_pages=d.ocr_pages,
                     )

@@ -63,6 +63,7 @@ class DocumentParts:
     author: str | None = None
     date: float | None = None
     ocr_pages: int = 0
+    recipients: str | None = None
 
 
 @dataclass
@@ -105,6 +106,7 @@ def _cut(extracted: Extracted, task: FileTask, into: DocumentParts, path: str | 
     into.title = extracted.title
     into.warnings = extracted.warnings
     into.author, into.date, into.ocr_pages = extracted.author, extracted.date, extracted.ocr_pages
+    into.recipients = extracted.recipients
     into.chunks = chunk_text(
         extracted.text,
         _tokenizer(task.tokenizer_json),

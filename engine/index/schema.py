@@ -207,6 +207,12 @@ def m013_documents_untagged(conn: sqlite3.Connection, db: sqlite_utils.Database)
     conn.execute("CREATE INDEX documents_untagged ON documents(id) WHERE untagged IS NOT NULL")
 
 
+def m014_document_recipients(_conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """Whom a document was sent to (a mail's To and Cc, as written), for the query's ``to:``; NULL where unknown,
+    and for mails indexed before (their next indexing fills it)."""
+    db["documents"].add_column("recipients", str)  # type: ignore[union-attr]
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -221,5 +227,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m011_entities_in_context,
     m012_chunks_pending,
     m013_documents_untagged,
+    m014_document_recipients,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

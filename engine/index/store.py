@@ -202,6 +202,7 @@ class NewDocument:
     warnings: list[str] = field(default_factory=list)
     container: str | None = None  # the file that holds it (an mbox, a zip), when it is one of several
     author: str | None = None  # who wrote it, where the format says (a mail's From)
+    recipients: str | None = None  # whom it was sent to (a mail's To and Cc)
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
     ocr_pages: int = 0  # how many of its pages OCR read
     untagged: bool = False  # its entities are to be looked for by the second phase (``entities`` is empty)
@@ -330,7 +331,8 @@ class Store:
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
             "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings, "
-            "container, author, date, ocr_pages, untagged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "container, author, date, ocr_pages, untagged, recipients) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -347,6 +349,7 @@ class Store:
                 doc.date,
                 doc.ocr_pages or None,
                 1 if doc.untagged else None,
+                doc.recipients,
             ),
         )
         doc_id = int(cur.lastrowid or 0)

@@ -32,6 +32,7 @@ class Extracted:
     author: str | None = None  # who wrote it, where the format says (a mail's From, a PDF's Author)
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
     ocr_pages: int = 0  # how many of its pages were read by OCR
+    recipients: str | None = None  # whom it was sent to (a mail's To and Cc)
 
 
 @dataclass
@@ -126,7 +127,12 @@ class TextBuilder:
             self.heading(1, heading)
 
     def build(
-        self, title: str | None = None, paged: bool = False, author: str | None = None, date: float | None = None
+        self,
+        title: str | None = None,
+        paged: bool = False,
+        author: str | None = None,
+        date: float | None = None,
+        recipients: str | None = None,
     ) -> Extracted:
         self.page_starts += [self._length] * self._pending_pages  # pages left empty at the end
         self._pending_pages = 0
@@ -141,4 +147,5 @@ class TextBuilder:
             warnings=self.warnings,
             author=author,
             date=date,
+            recipients=recipients,
         )

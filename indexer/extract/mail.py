@@ -166,7 +166,9 @@ def extract(data: bytes, depth: int = 0, ocr: OcrSettings | None = None) -> Extr
             out.warnings.append(f"attachment {name}: {exc}")
             continue
         members += flattened(name, kind, attached)
-    built = out.build(fields["Subject"] or None, author=fields["From"] or None, date=_date(fields["Date"]))
+    recipients = ", ".join(v for v in (fields["To"], fields["Cc"]) if v) or None
+    built = out.build(fields["Subject"] or None, author=fields["From"] or None, date=_date(fields["Date"]),
+                      recipients=recipients)  # fmt: skip
     built.members = members
     return built
 

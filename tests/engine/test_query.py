@@ -113,3 +113,15 @@ def test_a_prefix_stands_for_the_words_that_begin_so() -> None:
         'virtual virtualis hosts "conf* files" zz a* x*y'  # quoted: as typed; one letter, or inside a word: text
     )
     assert [p for p, _ in asked] == ["virt", "zz"]
+
+
+def test_or_makes_one_query_for_each_choice() -> None:
+    from engine.query import alternatives
+
+    assert alternatives("apache OR nginx proxy") == ["apache proxy", "nginx proxy"]
+    assert alternatives("a OR b c OR d") == ["a c", "a d", "b c", "b d"]
+    assert alternatives('"virtual hosts" OR vhosts') == ['"virtual hosts"', "vhosts"]
+    for plain in ("cats or dogs", "OR gate", "this OR", "x"):  # lower case, or OR with nothing on one side: words
+        assert alternatives(plain) == [plain]
+    with pytest.raises(QueryError, match="more than 8 searches"):
+        alternatives("a OR b c OR d e OR f g OR h")

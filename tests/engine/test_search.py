@@ -420,3 +420,16 @@ def test_a_prefix_query_finds_the_words_that_begin_so(library) -> None:
     assert searched.split()[0].startswith("virt")
     assert "virt*" not in searched
     assert library.search("qqzzyx* ext:html", modes=("keyword",)) == []  # no word begins so: nothing, no error
+
+
+def test_or_finds_what_either_side_finds(library) -> None:
+    """ "slapd OR apache directory" is the best of "slapd directory" and "apache directory", hit by hit."""
+    slapd, apache = library.search("slapd directory", limit=10), library.search("apache directory", limit=10)
+    sides = slapd + apache
+    best: dict = {}
+    for hit in sides:
+        if (hit.path, hit.start) not in best or hit.score > best[hit.path, hit.start].score:
+            best[hit.path, hit.start] = hit
+    either = library.search("slapd OR apache directory", limit=10)
+    assert either == sorted(best.values(), key=lambda h: -h.score)[:10]
+    assert {h.path for h in either} >= {slapd[0].path, apache[0].path}

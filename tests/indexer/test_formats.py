@@ -551,6 +551,11 @@ def test_mail_is_found_by_who_wrote_it_and_when(tmp_path: Path, make_indexer, fa
         thread = {h.path for h in lib.search("new sequences window", limit=20)}
         assert {f"{box}/1", f"{box}/2"} <= thread
         assert {h.path for h in lib.search("new sequences window", limit=20, author="GARRIGUES")} == {f"{box}/2"}
+        # to: reads whom a message was sent to: its To, and its Cc
+        assert {h.path for h in lib.search("new sequences window to:garrigues", limit=20)} == {f"{box}/1"}
+        assert {h.path for h in lib.search("new sequences window to:kre@munnari", limit=20)} == {f"{box}/2"}
+        assert {h.path for h in lib.search("new sequences window to:exmh-workers", limit=20)} == thread & {
+            f"{box}/1", f"{box}/2"}  # fmt: skip
         day = 1030000000.0  # 2002-08-22 07:06 UTC: message 3 was written that day, 16:42 UTC
         assert {h.path for h in lib.search("solaris", limit=20, after=day, before=day + 86400)} == {f"{box}/3"}
         assert lib.search("solaris", limit=20, after=day + 86400) == []
@@ -558,6 +563,8 @@ def test_mail_is_found_by_who_wrote_it_and_when(tmp_path: Path, make_indexer, fa
             lib.search("solaris", author="  ")
     index = str(tmp_path / "index")
     found = docsense("search", "solaris", "--index", index, "--from", "padraig", "--after", "2002-08", "--json")
+    assert [json.loads(line)["path"] for line in found.stdout.splitlines()] == [f"{box}/3"]
+    found = docsense("search", "solaris to:ilug@linux.ie", "--index", index, "--json")
     assert [json.loads(line)["path"] for line in found.stdout.splitlines()] == [f"{box}/3"]
     bad = docsense("search", "solaris", "--index", index, "--before", "last week")
     assert bad.returncode == 2
