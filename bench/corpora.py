@@ -53,12 +53,43 @@ def python_doc_corpus() -> Path:
     return target
 
 
-QUESTION_SETS = ("pyfaq", "latex")
+def git_doc_corpus() -> Path:
+    """A folder holding gitdoc-retrieval-dev.json's corpus: git's reference pages and three pages in other languages.
+
+    The pages are git-doc's HTML manual (NAME, SYNOPSIS, DESCRIPTION ... pages, and a few long ones: git-config,
+    git-log, the user manual), less the FAQ the questions come from. Chapter 10 of Debian Reference in German,
+    Japanese and Chinese sits beside them under other-languages/: it covers git too, in another language, with
+    English commands and URLs in between, which an English-only encoder can match by accident.
+    """
+    spec = json.loads((SETS / "gitdoc-retrieval-dev.json").read_text())
+    target = DATA / "gitdoc-corpus"
+    if (target / ".done").exists():
+        return target
+    html = debian_package("git-doc") / "usr/share/doc/git/html"
+    shutil.rmtree(target, ignore_errors=True)
+    for rel in spec["corpus"]:
+        if rel.startswith("other-languages/"):
+            name = Path(rel).name  # ch10.ja.html
+            package = debian_package("debian-reference-" + name.split(".")[1])
+            source = package / "usr/share/debian-reference" / name
+        else:
+            source = html / rel
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest)
+    (target / ".done").write_text(str(len(spec["corpus"])))
+    return target
+
+
+QUESTION_SETS = ("pyfaq", "gitdoc", "latex")
 
 
 def question_set(name: str) -> tuple[dict, Path]:
     """The judged questions of set ``name`` and its index folder: "pyfaq", bench/sets/pyfaq-retrieval-dev.json
-    over python3.11-doc; "latex", bench/latex-check.json (ours, a check, not for tuning) over texlive-latex-base-doc."""
+    over python3.11-doc; "gitdoc", bench/sets/gitdoc-retrieval-dev.json (ours, the second dev set) over git-doc;
+    "latex", bench/latex-check.json (ours, a check, not for tuning) over texlive-latex-base-doc."""
+    if name == "gitdoc":
+        return json.loads((SETS / "gitdoc-retrieval-dev.json").read_text()), DATA / "gitdoc-index"
     if name == "latex":
         return json.loads((HERE / "latex-check.json").read_text()), DATA / "texlive-index"
     return json.loads((SETS / "pyfaq-retrieval-dev.json").read_text()), DATA / "pydoc-index"
@@ -68,4 +99,6 @@ def set_corpus(name: str) -> Path:
     """The folder that set ``name``'s documents are under (fetched and unpacked once)."""
     if name == "latex":
         return debian_package("texlive-latex-base-doc") / "usr/share/doc/texlive-doc"
+    if name == "gitdoc":
+        return git_doc_corpus()
     return python_doc_corpus()

@@ -1,9 +1,15 @@
-"""Search quality on bench/sets/pyfaq-retrieval-dev.json: document-level nDCG@10, MRR@10, Recall@10.
+"""Search quality on the two dev sets: document-level nDCG@10, MRR@10, Recall@10, and flooding.
 
-    .venv/bin/python bench/retrieval.py            # builds bench/data/pydoc-index once, then reuses it
+    .venv/bin/python bench/retrieval.py            # both dev sets; builds their indexes once, then reuses them
+    .venv/bin/python bench/retrieval.py --set gitdoc -v  # one set, with each question's top pages
     .venv/bin/python bench/retrieval.py --rebuild  # re-index (after a change to extraction or chunking)
     .venv/bin/python bench/retrieval.py --sweep    # the default at other weights too
     .venv/bin/python bench/retrieval.py --set latex --sweep  # bench/latex-check.json over texlive-latex-base-doc
+
+The dev sets are pyfaq-retrieval-dev (the Python docs' FAQ, by the Python documentation team) and
+gitdoc-retrieval-dev (ours: git's reference pages, whose sections are NAME, SYNOPSIS, DESCRIPTION ..., with the
+git FAQ's questions and our own, and three pages in other languages; bench/sets/README.md). Flooding is the largest
+share of the questions' top 10s that one page is in: a long page that matches everything a little shows there.
 
 A document is ranked by its best chunk. Rows: keyword only (BM25), meaning only (dense, each window scored by its
 best view), hybrid with reciprocal-rank fusion (the fusion before issue 6, DOCSENSE_FUSION=rrf), and the default
@@ -57,23 +63,35 @@ def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
     return dcg / ideal, mrr, recall
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rebuild", action="store_true", help="index the corpus again from scratch")
-    parser.add_argument("--set", choices=QUESTION_SETS, default="pyfaq", help="which questions (default pyfaq)")
-    parser.add_argument("--index", type=Path, help="index folder (default: bench/data/pydoc-index or texlive-index)")
-    parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
-    parser.add_argument("--sweep", action="store_true", help="add the default at other weights")
-    args = parser.parse_args()
+def flooding(top_lists: list[list[str]]) -> tuple[float, str]:
+    """The largest share of the questions' top-10 lists that one page is in, and that page (issue 20's target: 0.3)."""
+    counts: dict[str, int] = {}
+    for ranked in top_lists:
+        for doc in set(ranked[:K]):
+            counts[doc] = counts.get(doc, 0) + 1
+    if not counts:
+        return 0.0, ""
+    page = max(counts, key=lambda d: (counts[d], d))
+    return counts[page] / len(top_lists), page
+
+
+def _typed(like: object, text: str) -> object:
+    """``text`` as a value of ``like``'s type (a bool from true/false/1/0)."""
+    if isinstance(like, bool):
+        return text.lower() in ("1", "true", "yes")
+    return type(like)(text)
+
+
+def run_set(name: str, args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     from engine import Library
     from engine.tuning import DEFAULT_TUNING
     from indexer import Indexer
 
-    spec, index = question_set(args.set)
+    spec, index = question_set(name)
     index = args.index or index
-    corpus = set_corpus(args.set)
+    corpus = set_corpus(name)
     if args.rebuild or not (index / "docsense.db").exists():
         import shutil
 
@@ -88,28 +106,53 @@ def main() -> None:
     both = ("meaning", "keyword")
     rrf = replace(default, fusion="rrf")
     methods = {name: (modes, rrf if fusion == "rrf" else default) for name, (modes, fusion) in MODES.items()}
+    for tried in args.tried:
+        changes = {k: _typed(getattr(default, k), v) for k, v in (kv.split("=") for kv in tried.split(","))}
+        methods[f"default with {tried}"] = (both, replace(default, **changes))
     if args.reranker:
         methods[f"default + reranker {Path(args.reranker).name}"] = (both, default)
     if args.sweep:
         for weight in SWEEP:
             mark = " (the default)" if weight == default.meaning_weight else ""
-            name = f"score fusion, meaning {weight:.2f} / keyword {1 - weight:.2f}{mark}"
-            methods[name] = (both, replace(default, meaning_weight=weight))
+            label = f"score fusion, meaning {weight:.2f} / keyword {1 - weight:.2f}{mark}"
+            methods[label] = (both, replace(default, meaning_weight=weight))
         for weight in DOCUMENT_SWEEP:
             mark = " (the default)" if weight == default.document_weight else ""
-            name = f"score fusion, document's fused best x {weight:g}{mark}"
-            methods[name] = (both, replace(default, document_weight=weight))
-    print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} |")
-    print("|---|---|---|---|")
-    for name, (modes, tuning) in methods.items():
-        reranker = args.reranker if "reranker" in name else None
+            label = f"score fusion, document's fused best x {weight:g}{mark}"
+            methods[label] = (both, replace(default, document_weight=weight))
+    print(f"\n{name}: {len(spec['queries'])} questions over {len(spec['corpus'])} pages ({index})\n")
+    print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} | flooding: most top-{K}s one page is in |")
+    print("|---|---|---|---|---|")
+    for label, (modes, tuning) in methods.items():
+        reranker = args.reranker if "reranker" in label else None
         with Library(index, reranker=reranker, tuning=tuning) as library:
-            rows = [
-                scores(ranked_documents(library, q["query"], modes, corpus), set(q["relevant"]))
-                for q in spec["queries"]
-            ]
+            ranked = [ranked_documents(library, q["query"], modes, corpus) for q in spec["queries"]]
+        rows = [scores(docs, set(q["relevant"])) for docs, q in zip(ranked, spec["queries"], strict=True)]
         means = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
-        print(f"| {name} | {means[0]:.3f} | {means[1]:.3f} | {means[2]:.3f} |")
+        share, page = flooding(ranked)
+        print(f"| {label} | {means[0]:.3f} | {means[1]:.3f} | {means[2]:.3f} | {share:.2f} ({page}) |")
+        if args.verbose and label.startswith("default"):
+            for q, docs, row in zip(spec["queries"], ranked, rows, strict=True):
+                print(f"    {row[0]:.2f}  {q['query'][:60]:60}  {' '.join(docs[:4])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rebuild", action="store_true", help="index the corpus again from scratch")
+    parser.add_argument("--set", choices=(*QUESTION_SETS, "dev"), default="dev",
+                        help="which questions (default dev: pyfaq and gitdoc, the two dev sets)")  # fmt: skip
+    parser.add_argument("--index", type=Path, help="index folder (default: bench/data/<set>-index)")
+    parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
+    parser.add_argument("--sweep", action="store_true", help="add the default at other weights")
+    parser.add_argument("--try", dest="tried", action="append", default=[], metavar="NAME=VALUE,...",
+                        help="add a row: the default with these SearchTuning fields changed")  # fmt: skip
+    parser.add_argument("-v", "--verbose", action="store_true", help="the default's score and top pages per question")
+    args = parser.parse_args()
+    names = ("pyfaq", "gitdoc") if args.set == "dev" else (args.set,)
+    if args.index and len(names) > 1:
+        parser.error("--index names one set's index: give --set too")
+    for name in names:
+        run_set(name, args)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from engine.errors import QueryError, escaped_bytes
 from engine.fts import build_fts_query, build_near_query, content_words
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
+from engine.language import query_language
 from engine.pages import page_of
 from engine.query import absolute_path_filter
 from engine.rerank import CrossEncoderReranker
@@ -188,25 +189,36 @@ def _keyword_ids(
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
-    return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows)
+    sizes = store.window_counts(sorted({doc for _score, doc in found.values()})) if tuning.evidence_by_size else None
+    return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows, sizes)
 
 
 def keyword_evidence(
-    found: list[tuple[int, float, int]], windows: int = DEFAULT_TUNING.keyword_doc_windows
+    found: list[tuple[int, float, int]],
+    windows: int = DEFAULT_TUNING.keyword_doc_windows,
+    sizes: dict[int, int] | None = None,
 ) -> list[tuple[int, float]]:
     """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence: the
     sum of its best ``windows`` BM25 scores among the windows found, over ``windows`` (matches all through a
-    document count more than one)."""
+    document count more than one). With ``sizes`` (document -> its windows), over as many as the document has
+    when it has fewer: a short page that matches all through is not outweighed by a long one that matches here
+    and there."""
     tops: dict[int, list[float]] = {}
     for _chunk, score, doc in found:
         top = tops.setdefault(doc, [])
         if len(top) < windows:
             top.append(score)
-    rescored = [(chunk, score + sum(tops[doc]) / windows) for chunk, score, doc in found]
+
+    def over(doc: int) -> int:
+        return max(1, min(windows, sizes.get(doc, windows))) if sizes is not None else windows
+
+    rescored = [(chunk, score + sum(tops[doc]) / over(doc)) for chunk, score, doc in found]
     rescored.sort(key=lambda r: -r[1])  # stable: equal scores keep BM25's order
     return rescored
 
 
+VIEWS_PER_WINDOW = 4  # a full window of 512 tokens has 4 or 5 views of 128 (indexer.chunk): a document's views,
+# for its meaning evidence, are taken as 4 a window
 KEYWORD_BUDGET = 50_000  # windows holding the query's terms, all told, past which common words are left out
 SEEK_COST = 25  # looking up whether one window holds a term costs about as much as listing this many that do
 
@@ -333,8 +345,12 @@ def _dense_ids(
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
     # Fewer views than asked for means every view (allowed) was seen; else the unseen ones score below the last.
     floor = float(scores[-1]) if len(chunks) == depth else None
+    sizes = None
+    if tuning.evidence_by_size:
+        windows = index.store.window_counts(sorted(set(doc_of.values())))
+        sizes = {doc: VIEWS_PER_WINDOW * n for doc, n in windows.items()}
     found = document_evidence(
-        chunks[kept], views[kept], scores[kept], docs[kept], k, floor, tuning.doc_views, tuning.doc_weight
+        chunks[kept], views[kept], scores[kept], docs[kept], k, floor, tuning.doc_views, tuning.doc_weight, sizes
     )
     if documents is not None:
         documents.update((chunk, doc_of[chunk]) for chunk, _score, _view in found)
@@ -353,6 +369,7 @@ def document_evidence(
     floor: float | None = None,
     doc_views: int = DEFAULT_TUNING.doc_views,
     doc_weight: float = DEFAULT_TUNING.doc_weight,
+    sizes: dict[int, int] | None = None,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` (chunk, best view + doc_weight x its document's evidence, best view), from the best views of the
     index given best first as parallel arrays: each view's chunk, number, score and chunk's document.
@@ -362,7 +379,8 @@ def document_evidence(
     best windows score alike, and lifts a good page's other windows with it. When the views given are not all of
     the index's (``floor`` is the score of the last one given), a document's views not given count at ``floor``,
     the most they can score; when they are all (``floor`` None), a document with fewer views is scored by the mean
-    of those it has.
+    of those it has. With ``sizes`` (document -> about how many views it has), a document with fewer than
+    doc_views views is scored by the mean of as many as it has, not diluted by views it cannot have.
     """
     # Each document's best doc_views scores: group by document keeping the order, number each group's members.
     order = np.argsort(docs, kind="stable")
@@ -373,7 +391,14 @@ def document_evidence(
     doc_list, slot = np.unique(docs[keep], return_inverse=True)
     found = np.bincount(slot)
     total = np.bincount(slot, weights=scores[keep])
-    evidence = total / found if floor is None else (total + floor * (doc_views - found)) / doc_views
+    if floor is None:
+        evidence = total / found
+    else:
+        room = np.full(len(doc_list), doc_views, dtype=np.float64)
+        if sizes is not None:
+            own = np.fromiter((sizes.get(int(d), doc_views) for d in doc_list), dtype=np.float64, count=len(doc_list))
+            room = np.maximum(found, np.minimum(room, own))
+        evidence = (total + floor * (room - found)) / room
     # Each chunk's best view is its first in the best-first order.
     _, first = np.unique(chunks, return_index=True)
     own = scores[first] + doc_weight * evidence[np.searchsorted(doc_list, docs[first])]
@@ -436,6 +461,7 @@ def search(
             documents=doc_of,
             document_weight=tuning.document_weight,
         )
+        fused = _document_priors(index, query, fused, doc_of, tuning, terms.windows_total)
     wanted = limit if reranker is None else max(limit, reranker.depth)
     fused = _first_relevant(terms, fused, cosines, tuning, doc_of, wanted)
     if reranker is not None and fused:
@@ -444,6 +470,39 @@ def search(
     calibrated = index.encoder.name == DEFAULT_ENCODER
     strengths = _strengths(terms, shown, cosines if calibrated else {}, tuning)
     return _hits(index, query, shown, best_views, strengths)
+
+
+def _document_priors(
+    index: Index, query: str, fused: list[Fused], doc_of: dict[int, int], tuning: SearchTuning, windows: int = 0
+) -> list[Fused]:
+    """``fused`` with each window's score lowered by what its document is, whatever the query asks: long
+    (length_prior) or written in another language than the query (language_penalty); best first again."""
+    docs = {doc_of[f.id] for f in fused if f.id in doc_of}
+    if not docs:
+        return fused
+    penalty: dict[int, float] = {}
+    if tuning.length_prior:
+        mean = (windows or index.store.window_count()) / max(1, index.document_count())
+        for doc, windows in index.store.window_counts(sorted(docs)).items():
+            if windows > mean:
+                penalty[doc] = tuning.length_prior * math.log(windows / mean)
+    if tuning.language_penalty:
+        for doc in docs & _other_language_documents(index, query):
+            penalty[doc] = penalty.get(doc, 0.0) + tuning.language_penalty
+    if not penalty:
+        return fused
+    rescored = [Fused(f.id, f.score - penalty.get(doc_of.get(f.id, -1), 0.0), f.sources) for f in fused]
+    rescored.sort(key=lambda f: -f.score)  # stable: equal scores keep the fusion's order
+    return rescored
+
+
+def _other_language_documents(index: Index, query: str) -> set[int]:
+    """The documents written in another language than ``query``: the language it says by itself, else the one most
+    of the index's documents are in. None when the index holds one language."""
+    languages = [code for code in index.languages() if code]
+    if len(languages) < 2:
+        return set()
+    return index.documents_not_in(query_language(query) or languages[0])
 
 
 def _strengths(

@@ -25,6 +25,14 @@ class SearchTuning:
         doc_weight: ... counted this much beside a window's own best view.
         evidence_depth: the meaning evidence comes from the best evidence_depth x candidates views.
         per_document: windows of one document among the first hits before other documents get their turn.
+        length_prior: a window's fused score loses this much x log(its document's windows / the index's mean),
+            for documents longer than the mean: a long page matches every query a little, in many windows, and
+            its evidence and its best window's chance of a high score grow with its length (issue 20).
+        evidence_by_size: a document with fewer windows (views) than keyword_doc_windows (doc_views) has its
+            evidence averaged over those it has, not over the full count (which favours long pages).
+        language_penalty: a window of a document written in another language than the query's loses this much of
+            its fused score: the encoder reads English, and a page in Korean with English words in it matches
+            English queries by accident (engine.language).
         meaning_floor: a window found by meaning alone is a hit only when its best view's cosine to the query is at
             least this: below it nothing is close in meaning (set for all-MiniLM-L6-v2 on the dev sets,
             bench/relevance_floor.py; other encoders have no floor until one is set for them).
@@ -48,6 +56,9 @@ class SearchTuning:
     doc_weight: float = 0.5
     evidence_depth: int = 8
     per_document: int = 2
+    length_prior: float = 0.0
+    evidence_by_size: bool = False
+    language_penalty: float = 0.0
     meaning_floor: float = 0.40
     keyword_floor: float = 0.40
     known_share: float = 0.5

@@ -6,6 +6,11 @@ all-MiniLM-L6-v2 was trained on short texts, and one vector for 512 tokens blurs
 sub-windows of about 128 tokens, each led by its context (the top-level heading in force there, that is the page's or
 chapter's title, else the document's title), and search scores the window by its best view (docs/BENCHMARKS.md,
 issue 6: the top-level title scored better than the whole heading path, and is shorter).
+
+A reference page (a man page, git's or Perl's manual pages) says what it is in its NAME line ("git-stash - Stash the
+changes in a dirty working directory away") and its top-level headings say nothing of it (NAME, DESCRIPTION,
+OPTIONS), so its views are led by that line instead (issue 20); a generic top-level heading elsewhere gives way to
+the document's title.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ DEFAULT_MAX_TOKENS = 512
 DEFAULT_OVERLAP = 64
 CONTEXT_TOKENS = 32  # the most of a view that its context may take
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
+NAME_LINE_CHARS = 200  # the most of a NAME line that may lead views (CONTEXT_TOKENS cut it anyway)
+# Headings that say nothing of what a page is about: a man page's sections, and their like.
+GENERIC_HEADINGS = frozenset({
+    "name", "synopsis", "description", "options", "examples", "example", "see also", "files", "environment",
+    "exit status", "return value", "errors", "bugs", "author", "authors", "notes", "copyright", "history",
+    "configuration", "discussion", "commands", "overview", "usage", "diagnostics", "caveats", "reporting bugs",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,31 @@ def view_title(title: str | None, path: str) -> str | None:
     if not alnum or sum(ch.isalpha() for ch in alnum) * 2 < len(alnum) or _HEX_RUN.search(stem):
         return None
     return " ".join(stem.replace("_", " ").replace("-", " ").replace(".", " ").split())
+
+
+def name_line(text: str, sections: list[tuple[int, str]]) -> str | None:
+    """The line that names a reference page and says what it is, from its NAME section ("ls - list directory
+    contents"), or None when the document has no NAME section."""
+    for i, (start, heading) in enumerate(sections):
+        if heading.split(" > ")[-1].strip().lower() != "name":
+            continue
+        end = sections[i + 1][0] if i + 1 < len(sections) else len(text)
+        lines = [line.strip() for line in text[start:end].splitlines() if line.strip()]
+        if lines and lines[0].lower() == "name":
+            lines = lines[1:]  # the heading's own line
+        return " ".join(lines[0].split())[:NAME_LINE_CHARS] if lines else None
+    return None
+
+
+def view_context(heading: str | None, title: str | None, page_line: str | None = None) -> str | None:
+    """What leads a view: the page's NAME line when it has one, else the top-level heading in force unless it is a
+    generic one (DESCRIPTION, OPTIONS), else the document's title."""
+    if page_line:
+        return page_line
+    top = heading.split(" > ")[0] if heading else None
+    if top and top.strip().rstrip(":").lower() not in GENERIC_HEADINGS:
+        return top
+    return title
 
 
 def heading_at(sections: list[tuple[int, str]], start: int, end: int, starts: list[int] | None = None) -> str | None:
@@ -131,6 +168,7 @@ def chunk_text(
     contexts: dict[str, list[int]] = {}
     starts = [s for s, _ in sections or []]
     windows = token_windows(len(ids), body, min(overlap, body - 1), word_start)
+    page_line = name_line(text, sections or [])
     for number, (a, b) in enumerate(windows):
         start, end = int(offsets[a, 0]), int(offsets[b - 1, 1])
         window = np.concatenate(([tokenizer.cls_id], ids[a:b], [tokenizer.sep_id])).astype(int).tolist()
@@ -139,7 +177,7 @@ def chunk_text(
         if view_tokens is not None:
             views, spans = [], []
             for va, vb, context in _view_ranges(a, b, offsets, word_start, sections or [], starts, title,
-                                                view_tokens, tokenizer, contexts):  # fmt: skip
+                                                view_tokens, tokenizer, contexts, page_line):  # fmt: skip
                 views.append([tokenizer.cls_id, *context, *ids[va:vb].tolist(), tokenizer.sep_id])
                 spans.append((int(offsets[va, 0]), int(offsets[vb - 1, 1])))
         chunks.append(
@@ -169,6 +207,7 @@ def _view_ranges(
     size: int,
     tokenizer: Tokenizer,
     contexts: dict[str, list[int]],
+    page_line: str | None = None,
 ) -> list[tuple[int, int, list[int]]]:
     """[va, vb) token ranges tiling [a, b) on word boundaries, each with its context's token ids ([SEP]-ended)."""
 
@@ -184,7 +223,7 @@ def _view_ranges(
     va = a
     while va < b:
         heading = heading_at(sections, int(offsets[va, 0]), int(offsets[va, 0]) + 1, starts)
-        context = context_ids(heading.split(" > ")[0] if heading else title)
+        context = context_ids(view_context(heading, title, page_line))
         room = size - 2 - len(context)
         vb = va + window_end(0, b - va, room, word_start[va:b])
         if out and vb >= b and vb - va < room // 4:

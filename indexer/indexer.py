@@ -33,6 +33,7 @@ from engine.errors import DocSenseError, IndexAccessError, escaped_bytes
 from engine.faults import crash_point
 from engine.index import Index, check_index_folder
 from engine.index.store import DB_NAME, STALE_MTIME_NS, DocumentRow, FailureRow, NewChunk, NewDocument
+from engine.language import document_language
 from engine.lock import WriterLock
 from engine.settings import Settings
 from engine.tagger import NO_TAGGER
@@ -62,6 +63,7 @@ from indexer.work import (
 
 SAVE_EVERY_S = 60.0
 PROGRESS_EVERY_S = 0.1
+LANGUAGE_BATCH = 200  # documents stored before schema 15 whose language is looked for in one transaction
 
 
 def default_workers(threads: int = 0) -> int:
@@ -788,11 +790,21 @@ class _Run:
         prefix = len(task.path) + 1
         return [p for p in self.store.members_of(task.path) if in_part(p[prefix:], task.part)]
 
+    def _languages_of_older_documents(self) -> None:
+        """Documents stored before their language was looked for get it from their stored text (a few
+        milliseconds each), a batch a transaction, so search can tell their language from the first run on."""
+        while batch := self.store.documents_without_language(LANGUAGE_BATCH):
+            with self.index.write() as change:
+                change.set_languages({doc_id: document_language(text) or "" for doc_id, text in batch})
+            if self.stop():
+                return
+
     def _second_phase(self, encoder: Encoder, group: int) -> Generator[Progress, None, bool]:
         """Embed the chunks stored without vectors and look for the entities of the documents stored without them
         (this run's, and any an earlier run left), oldest first: ``group`` windows at a time are embedded here
         while a pool tags documents, and each batch's vectors, and each document's entities, are stored in a
         transaction of their own. Returns whether the run was stopped."""
+        self._languages_of_older_documents()
         self.embed_total = self.store.pending_count()[0]
         untagged = self.store.untagged_documents() if self.tagger != NO_TAGGER else []
         self.tag_total = len(untagged)
@@ -892,6 +904,7 @@ class _Run:
                         container=container,
                         author=d.author,
                         recipients=d.recipients,
+                        language=d.language,
                         date=d.date,
                         ocr_pages=d.ocr_pages,
                     )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from engine.errors import ModelError
 from engine.faults import crash_point
+from engine.language import document_language
 from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_TEXT_MB
 from engine.tagger import EntitySpan, Tagger, kept, load_tagger, pieces
 from engine.tokenizer import Tokenizer
@@ -64,6 +65,7 @@ class DocumentParts:
     date: float | None = None
     ocr_pages: int = 0
     recipients: str | None = None
+    language: str = ""  # engine.language's code, '' when it could not be told
 
 
 @dataclass
@@ -107,6 +109,7 @@ def _cut(extracted: Extracted, task: FileTask, into: DocumentParts, path: str | 
     into.warnings = extracted.warnings
     into.author, into.date, into.ocr_pages = extracted.author, extracted.date, extracted.ocr_pages
     into.recipients = extracted.recipients
+    into.language = document_language(extracted.text) or ""
     into.chunks = chunk_text(
         extracted.text,
         _tokenizer(task.tokenizer_json),

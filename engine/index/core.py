@@ -101,6 +101,10 @@ class Change:
         """The second phase: a document's entities, stored without them."""
         self._store.put_entities(doc_id, entities, warnings)
 
+    def set_languages(self, languages: dict[int, str]) -> None:
+        """The languages of documents stored before their language was looked for (engine.language)."""
+        self._store.set_languages(languages)
+
     def rename_document(self, old: str, new: str, folder: str, size: int, mtime_ns: int) -> None:
         self._store.rename_document(old, new, folder, size, mtime_ns)
 
@@ -208,6 +212,8 @@ class Index:
         self._make_vectors, self._load_vectors = backend(self.vectors_backend)
         self._saved_version: int | None = None
         self._seen_version: int | None = None  # the rows' vectors_version the vectors in memory hold
+        self._writes = 0  # changes this Index committed (with the store's data_version: whether rows changed)
+        self._languages: tuple[tuple[int, int], dict[str, int], dict[str, set[int]], int] | None = None
 
     def _open_store(self, create: bool) -> Store:
         """The database, for writing when it can be; searching goes on, read-only, on a disk too full for the
@@ -287,9 +293,32 @@ class Index:
             if error is None:
                 raise
             raise error from exc
+        self._writes += 1
         vectors.remove(change.removed)
         vectors.add(change.added_ids, change.added_vectors)
         self._seen_version = self.store.vectors_version()
+
+    def _language_cache(self) -> tuple[dict[str, int], dict[str, set[int]], int]:
+        key = (self.store.data_version(), self._writes)
+        if self._languages is None or self._languages[0] != key:
+            self._languages = (key, self.store.languages(), {}, self.store.counts()[0])
+        return self._languages[1], self._languages[2], self._languages[3]
+
+    def document_count(self) -> int:
+        """How many documents the index holds (cached as ``languages``)."""
+        return self._language_cache()[2]
+
+    def languages(self) -> dict[str, int]:
+        """{language code: its documents}, most first ('' for those whose language could not be told); read again
+        only after the rows changed, so a search pays nothing for it."""
+        return self._language_cache()[0]
+
+    def documents_not_in(self, language: str) -> set[int]:
+        """The documents written in another language than ``language`` (cached as ``languages``)."""
+        others = self._language_cache()[1]
+        if language not in others:
+            others[language] = self.store.documents_not_in(language)
+        return others[language]
 
     def rebuild_vectors(self) -> VectorStore:
         ids, vecs = self.store.all_vectors(self.dim)

@@ -213,6 +213,23 @@ def m014_document_recipients(_conn: sqlite3.Connection, db: sqlite_utils.Databas
     db["documents"].add_column("recipients", str)  # type: ignore[union-attr]
 
 
+def m015_document_language(conn: sqlite3.Connection, db: sqlite_utils.Database) -> None:
+    """The language a document is written in (engine.language: an ISO 639-1 code; '' when it could not be told;
+    NULL when not yet looked at: the next indexing run looks at those stored before, from their text)."""
+    db["documents"].add_column("language", str)  # type: ignore[union-attr]
+    conn.execute("CREATE INDEX documents_language ON documents(language)")
+
+
+def m016_reference_pages_views(conn: sqlite3.Connection, _db: sqlite_utils.Database) -> None:
+    """Reference pages (those with a NAME section: man pages, git's and Perl's manual pages) now lead their views
+    with their NAME line (indexer.chunk): their vectors are made again the next time a run sees them, as m004 did;
+    until then their old vectors still answer."""
+    conn.execute(
+        "UPDATE documents SET mtime_ns = -1, sha256 = '' WHERE id IN "
+        """(SELECT doc_id FROM texts WHERE sections LIKE '%"NAME"]%' OR sections LIKE '%> NAME"]%')"""
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -228,5 +245,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m012_chunks_pending,
     m013_documents_untagged,
     m014_document_recipients,
+    m015_document_language,
+    m016_reference_pages_views,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -206,6 +206,7 @@ class NewDocument:
     date: float | None = None  # when, in seconds since 1970 (UTC), where the format says
     ocr_pages: int = 0  # how many of its pages OCR read
     untagged: bool = False  # its entities are to be looked for by the second phase (``entities`` is empty)
+    language: str | None = None  # engine.language's code; '' when it could not be told
 
 
 _DOCUMENT_ROW = "id, path, folder, type, size, mtime_ns, sha256, container"
@@ -331,8 +332,8 @@ class Store:
         self.conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
         cur = self.conn.execute(
             "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, warnings, "
-            "container, author, date, ocr_pages, untagged, recipients) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "container, author, date, ocr_pages, untagged, recipients, language) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc.path,
                 doc.folder,
@@ -350,6 +351,7 @@ class Store:
                 doc.ocr_pages or None,
                 1 if doc.untagged else None,
                 doc.recipients,
+                doc.language,
             ),
         )
         doc_id = int(cur.lastrowid or 0)
@@ -716,6 +718,49 @@ class Store:
 
     def window_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits a change to the database (SQLite's
+        data_version; this connection's own commits leave it as it is)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def window_counts(self, doc_ids: Sequence[int]) -> dict[int, int]:
+        """{document id: how many windows it has} for those of ``doc_ids`` still stored."""
+        found: dict[int, int] = {}
+        for a in range(0, len(doc_ids), 10_000):
+            batch = list(doc_ids[a : a + 10_000])
+            sql = f"SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(batch))}) GROUP BY doc_id"
+            found.update(self.conn.execute(sql, batch))
+        return found
+
+    def languages(self) -> dict[str, int]:
+        """{language code: how many documents are written in it}, most first; '' for those whose language could
+        not be told (documents not yet looked at are not counted)."""
+        rows = self.conn.execute(
+            "SELECT language, count(*) FROM documents WHERE language IS NOT NULL GROUP BY language "
+            "ORDER BY count(*) DESC, language"
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def documents_not_in(self, language: str) -> set[int]:
+        """The ids of the documents written in a language other than ``language`` (not those whose language
+        could not be told)."""
+        rows = self.conn.execute(
+            "SELECT id FROM documents WHERE language IS NOT NULL AND language NOT IN ('', ?)", (language,)
+        )
+        return {r[0] for r in rows}
+
+    def documents_without_language(self, limit: int) -> list[tuple[int, str]]:
+        """(id, text) of up to ``limit`` documents whose language was not yet looked at (stored before schema 15)."""
+        rows = self.conn.execute(
+            "SELECT d.id, t.text FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.language IS NULL LIMIT ?",
+            (limit,),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def set_languages(self, languages: dict[int, str]) -> None:
+        """Store each document's language (''  when it could not be told). Call inside ``transaction()``."""
+        self.conn.executemany("UPDATE documents SET language = ? WHERE id = ?", [(v, k) for k, v in languages.items()])
 
     def windows_with(self, term: str) -> set[int]:
         """The ids of the windows that hold ``term`` (stemmed as by ``stems``), in their text or heading."""

@@ -65,6 +65,8 @@ def test_an_index_tagged_before_its_entities_were_judged_is_judged_when_opened(t
         conn.execute("DROP INDEX documents_untagged")
         conn.execute("ALTER TABLE documents DROP COLUMN untagged")
         conn.execute("ALTER TABLE documents DROP COLUMN recipients")
+        conn.execute("DROP INDEX documents_language")
+        conn.execute("ALTER TABLE documents DROP COLUMN language")
         conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(m011_entities_in_context)}")
     store.close()
     store = Store(tmp_path)

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.index.schema import _M001_CREATE_TABLES, _M002_ENTITIES, _M003_VIEW_SPANS, SCHEMA_VERSION, _statements
+from engine.index.schema import (
+    _M001_CREATE_TABLES,
+    _M002_ENTITIES,
+    _M003_VIEW_SPANS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    _statements,
+)
 from engine.index.store import Store
 
 
@@ -189,3 +196,35 @@ def test_a_new_view_scheme_needs_a_migration() -> None:
     from engine.index.vectors import VIEW_SCHEME
 
     assert VIEW_SCHEME == "title-128"
+
+
+def test_an_index_of_schema_15_embeds_its_reference_pages_again_and_learns_its_languages(
+    tmp_path: Path, make_indexer
+) -> None:
+    """m016: a page with a NAME section is embedded again, led by its NAME line; m015: documents stored before
+    languages were told get theirs at the next run, from their stored text. Other documents are left as they are."""
+    import shutil
+
+    from engine import Library
+    from engine.index.schema import m016_reference_pages_views
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(data / "languages" / "git-stash.html", corpus)
+    shutil.copy(data / "corpus" / "html" / "sect.apt-cache.html", corpus)
+    (corpus / "notes-de.txt").write_text((data / "languages" / "debian-reference-de-git.txt").read_text())
+    assert make_indexer().run([corpus]).indexed == 3
+    index = tmp_path / "index"
+    with sqlite3.connect(index / "docsense.db") as conn:  # as schema 15 left it: no language told yet
+        conn.execute("UPDATE documents SET language = NULL")
+        conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(m016_reference_pages_views)}")
+    conn.close()
+    with Library(index) as lib:
+        assert lib.status().outdated == 1  # git-stash.html only
+        assert lib.index.languages() == {}
+    summary = make_indexer().run()
+    assert summary.indexed == 1
+    with Library(index) as lib:
+        assert lib.status().outdated == 0
+        assert lib.index.languages() == {"en": 2, "de": 1}

@@ -9,6 +9,8 @@ from engine.pages import page_of
 from indexer.chunk import chunk_text, heading_at, token_windows
 from indexer.extract import extract
 
+REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+
 
 def test_token_windows_cover_everything_with_overlap() -> None:
     windows = token_windows(1000, 510, 64)
@@ -148,3 +150,43 @@ def test_view_title_uses_file_names_only_when_they_read_as_words() -> None:
     assert view_title("  ", "/notes/meeting.notes.txt") == "meeting notes"
     assert view_title(None, "/mail/00002.ca96f74042d05c1a1d29ca30467cfcd5.txt") is None
     assert view_title(None, "/photos/IMG_20230101.txt") is None
+
+
+def _contexts(chunks, tokenizer) -> set[tuple[int, ...]]:
+    """The token ids that lead the views of ``chunks`` (their context, before its [SEP])."""
+    return {tuple(view[1 : view.index(tokenizer.sep_id)]) for c in chunks for view in c.views}
+
+
+def _ids(tokenizer, text: str) -> tuple[int, ...]:
+    return tuple(tokenizer.encode(text)[0].tolist())
+
+
+def test_a_reference_page_s_views_are_led_by_its_name_line(tokenizer) -> None:
+    """git's, Perl's and man's reference pages say what they are in their NAME line; their headings (NAME,
+    DESCRIPTION, OPTIONS) say nothing of it, so a view led by one would not say which command it is about."""
+    page = REPO_DATA / "languages" / "git-stash.html"
+    got = extract("html", page.read_bytes())
+    assert any(h.endswith("> DESCRIPTION") for _, h in got.sections)
+    chunks = chunk_text(got.text, tokenizer, None, got.sections, title=got.title)
+    assert len(chunks) > 3
+    name = "git-stash - Stash the changes in a dirty working directory away"
+    assert _contexts(chunks, tokenizer) == {_ids(tokenizer, name)}
+    man = extract("man", (REPO_DATA / "formats" / "xargs.1.gz").read_bytes())
+    assert man.sections[0][1].lower() == "name"  # a man page's top headings are its sections
+    man_chunks = chunk_text(man.text, tokenizer, None, man.sections, title=man.title)
+    (context,) = _contexts(man_chunks, tokenizer)
+    start = _ids(tokenizer, "xargs - build and execute command lines")
+    assert context[: len(start)] == start
+
+
+def test_a_generic_top_heading_gives_way_to_the_title(tokenizer) -> None:
+    from indexer.chunk import name_line, view_context
+
+    text = "Description\nThe quick brown fox jumps over the lazy dog. " * 40
+    (chunk,) = chunk_text(text, tokenizer, sections=[(0, "Description")], title="Foxes and dogs")
+    assert _contexts([chunk], tokenizer) == {_ids(tokenizer, "Foxes and dogs")}
+    assert view_context("LDAP Directory > Options", "Handbook") == "LDAP Directory"  # a heading that says something
+    assert view_context("OPTIONS > --all", "git-add(1)") == "git-add(1)"
+    text = "Name\n\nls - list directory contents\n\nSynopsis\n"
+    assert name_line(text, [(0, "Name"), (text.index("Synopsis"), "Synopsis")]) == "ls - list directory contents"
+    assert name_line("no sections at all", []) is None

@@ -1,0 +1,92 @@
+"""Which language a document, or a query, is written in (CLD3, Google's compact neural language identifier).
+
+The default encoder was trained on English: a page in Korean or Japanese with a few English words and URLs in it
+embeds near any English question about those words, and its rare English words make strong keyword matches. Knowing
+each document's language lets search keep a query from matching pages in another language by accident
+(engine.search), and lets status say what an index holds.
+
+CLD3 comes from PyPI as ``cld3-py`` (its module is ``gcld3``, Apache 2.0): a wheel of under 1 MB that loads in
+milliseconds, so a cold search can afford it. It names languages by ISO 639-1 codes ("en", "de", "ja", "zh").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+SAMPLE_CHARS = 4_000  # each of a document's three samples (its start, middle and end)
+MIN_LETTERS = 200  # a document with fewer letters has no language said (a form, a table of numbers, code)
+MIN_SHARE = 0.3  # ... when it has at least this share of them (one sample in three reliably in it, and most)
+QUERY_WORDS = 4  # a query in Latin letters is judged by itself from this many words on
+QUERY_PROBABILITY = 0.95  # ... when CLD3 is this sure and says its guess is reliable
+NON_LATIN_LETTERS = 2  # a query with this many letters of another script is judged by itself at any length
+
+# Letters outside the Latin script: Greek, Cyrillic, Armenian, Hebrew, Arabic, the Indic scripts, Thai, Georgian,
+# Hangul, kana and the CJK ideographs. A query in one of them says its language at any length.
+_NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u0590-\u05ff\u0600-\u06ff\u0900-\u0dff"
+                        r"\u0e00-\u0e7f\u10a0-\u10ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff"
+                        r"\uac00-\ud7af\uf900-\ufaff]")  # fmt: skip
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@cache
+def _identifier() -> Any:
+    import gcld3
+
+    return gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=SAMPLE_CHARS * 4)
+
+
+def _base(code: str) -> str:
+    """CLD3's code without its script ("zh-Latn" is Chinese written in Latin letters: "zh")."""
+    return code.split("-")[0]
+
+
+def document_language(text: str) -> str | None:
+    """The language ``text`` is written in, or None when it has too few letters to tell or no language has the
+    most of it (a page of code, a bilingual text). Three samples (start, middle, end) keep a long text's cost
+    bounded and a front page in another language from deciding alone."""
+    letters = len(_LETTER.findall(text, 0, min(len(text), SAMPLE_CHARS * 3)))
+    if letters < MIN_LETTERS:
+        return None
+    middle = max(0, len(text) // 2 - SAMPLE_CHARS // 2)
+    starts = sorted({0, middle, max(0, len(text) - SAMPLE_CHARS)})
+    votes: dict[str, float] = {}
+    for start in starts:
+        # Each language's share of the sample's bytes (a page of Japanese prose can end in a list of English titles).
+        for part in _identifier().FindTopNMostFreqLangs(text[start : start + SAMPLE_CHARS], 3):
+            if part.language != "und" and part.is_reliable:
+                code = _base(part.language)
+                votes[code] = votes.get(code, 0.0) + part.proportion / len(starts)
+    if not votes:
+        return None
+    best = max(votes, key=lambda code: votes[code])
+    return best if votes[best] >= MIN_SHARE else None
+
+
+def query_language(query: str) -> str | None:
+    """The language a query is written in when it says so by itself, else None (then the index's main language is
+    assumed). Short queries in Latin letters say too little: CLD3 takes "errata" for Basque, "Lamport" for
+    Japanese. A query in another script (Cyrillic, Hangul, kana, CJK ...) says it at any length."""
+    non_latin = len(_NON_LATIN.findall(query))
+    words = len(re.findall(r"\w+", query))
+    if non_latin < NON_LATIN_LETTERS and words < QUERY_WORDS:
+        return None
+    found = _identifier().FindLanguage(query)
+    if non_latin >= NON_LATIN_LETTERS:
+        return _base(found.language)
+    return _base(found.language) if found.is_reliable and found.probability >= QUERY_PROBABILITY else None
+
+
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "bg": "Bulgarian", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
+    "es": "Spanish", "fa": "Persian", "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi",
+    "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "nl": "Dutch",
+    "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sv": "Swedish",
+    "th": "Thai", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
+}  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    """A language's name in English for people ("ja": "Japanese"); the code itself for one not listed."""
+    return LANGUAGE_NAMES.get(code, code)
