@@ -22,6 +22,7 @@ import click
 from desktop.format import (
     explanation_lines,
     hit_name,
+    languages_line,
     no_match,
     progress_line,
     shown_path,
@@ -653,6 +654,11 @@ def status(index_path: str | None, as_json: bool) -> None:
         )
     if st.untagged_documents:
         echo(f"Entities:  {st.untagged_documents:,} documents wait to be tagged (`docsense index` goes on with it)")
+    if st.languages:
+        echo(f"Languages: {languages_line(st.languages)}")
+        if sum(1 for code, _n in st.languages if code) > 1:
+            echo("           a query finds pages in its own language first (the language it is written in, else the "
+                 "commonest)")  # fmt: skip
     echo(f"Encoder:   {st.encoder} on {st.device}")
     if st.backend_note:
         echo(f"           {st.backend_note}")

@@ -66,6 +66,15 @@ def unsupported_line(counts: tuple[tuple[str, int], ...] | list[tuple[str, int]]
     return f"skipped {total:,} file{'s' if total != 1 else ''} of types DocSense does not read: {kinds}{more}"
 
 
+def languages_line(counts: tuple[tuple[str, int], ...] | list[tuple[str, int]]) -> str:
+    """ "English 200, German 1, Japanese 1 (3 not told)": the index's languages, most documents first."""
+    from engine.language import language_name
+
+    told = [f"{language_name(code)} {n:,}" for code, n in counts if code]
+    untold = sum(n for code, n in counts if not code)
+    return ", ".join(told) + (f" ({untold:,} not told)" if untold else "") if told else "none told yet"
+
+
 def file_of(path: str) -> str:
     """The file on disk that holds the document at ``path``: itself, or for a message of a mailbox or a member of
     an archive ("inbox.mbox/12", "papers.zip/a/b.pdf"), the mailbox or the archive (no such path exists below a

@@ -63,6 +63,8 @@ class ResultsModel(QAbstractItemModel):
         self._docs: list[_Document] = []
         self._terms: list[str] = []
         self._sort: tuple[int, Qt.SortOrder] = (self.MATCH, Qt.SortOrder.DescendingOrder)
+        # the language most of the index is in: a document in another one says its language in the Type column
+        self.main_language: str | None = None
 
     # -- filling and reading ----------------------------------------------------------------------------
 
@@ -179,10 +181,18 @@ class ResultsModel(QAbstractItemModel):
             best.strength,
             time.strftime("%Y-%m-%d", time.localtime(best.date)) if best.date is not None else "",
             "" if best.pages is None else str(best.pages),
-            best.doc_type,
+            self._type_cell(best),
             str(len(doc.hits)),
             doc.folder,
         )
+
+    def _type_cell(self, hit: SearchHit) -> str:
+        """The document's type, and its language when that is not the index's main one ("html · Japanese")."""
+        if hit.language and self.main_language and hit.language != self.main_language:
+            from engine.language import language_name
+
+            return f"{hit.doc_type} · {language_name(hit.language)}"
+        return hit.doc_type
 
     def _hit_data(self, doc: _Document, hit: SearchHit, column: int, role: int) -> Any:
         if column != 0:

@@ -45,7 +45,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.format import file_of, human_time, no_match, progress_line, shown_path, spelled, unsupported_line
+from desktop.format import (
+    file_of,
+    human_time,
+    languages_line,
+    no_match,
+    progress_line,
+    shown_path,
+    spelled,
+    unsupported_line,
+)
 from desktop.models import HitRole, ResultsModel, ResultsView
 from desktop.preview import Highlight, PreviewWidget
 from desktop.theme import apply_theme
@@ -508,18 +517,23 @@ class MainWindow(QMainWindow):
             if status.pending_chunks
             else ""
         )
+        told = [code for code, _n in status.languages if code]
+        languages = f" · {len(told)} languages" if len(told) > 1 else ""
+        self.model.main_language = told[0] if told else None
         self.status_label.setText(
-            f"{status.documents:,} documents · {status.chunks:,} chunks{outdated}{waiting} · {status.device} · "
-            f"{status.encoder}"
+            f"{status.documents:,} documents · {status.chunks:,} chunks{outdated}{waiting}{languages} · "
+            f"{status.device} · {status.encoder}"
         )
         if not running:
             self.index_button.setText("Resume embedding" if status.pending_chunks else "Index now")
-        self.status_label.setToolTip(
-            f"{status.outdated:,} documents' vectors were made by an older DocSense; searches use them until "
-            "Index now makes them again."
-            if status.outdated
-            else ""
-        )
+        tips = []
+        if status.outdated:
+            tips.append(f"{status.outdated:,} documents' vectors were made by an older DocSense; searches use them "
+                        "until Index now makes them again.")  # fmt: skip
+        if len(told) > 1:
+            tips.append(f"Languages: {languages_line(status.languages)}. A search finds pages in its own language "
+                        "first: the language it is written in, else the commonest.")  # fmt: skip
+        self.status_label.setToolTip("\n".join(tips))
         self.folders.clear()
         self.folders.addItems(list(status.folders))
         self.failed.clear()

@@ -40,6 +40,7 @@ def score_fusion(
     norm_depth: int = DEFAULT_TUNING.norm_depth,
     documents: Mapping[int, int] | None = None,
     document_weight: float | None = None,
+    document_scale: Mapping[int, float] | None = None,
 ) -> list[Fused]:
     """Fuse lists of (id, score), each best first, by their normalised scores, weighted; best first.
 
@@ -51,7 +52,7 @@ def score_fusion(
     With ``documents`` (id -> its document), each id's score adds ``document_weight`` (default: the tuned one) x its
     document's fused best: the weighted sum of the best normalised score of the document's ids on each side, though
     a different window may be best on each (one says what the question means, another has its words). Ids not in
-    ``documents`` are their own document.
+    ``documents`` are their own document. ``document_scale`` (document -> factor) scales a document's fused best.
     """
     meaning = DEFAULT_TUNING.meaning_weight
     weights = weights or {"meaning": meaning, "keyword": 1.0 - meaning}
@@ -79,6 +80,8 @@ def score_fusion(
             document_best[doc] = document_best.get(doc, 0.0) + weights.get(name, 1.0) * norm
     if documents is not None and document_weight:
         for item in scores:
-            scores[item] += document_weight * document_best[documents.get(item, -1 - item)]
+            doc = documents.get(item, -1 - item)
+            scale = document_scale.get(doc, 1.0) if document_scale else 1.0
+            scores[item] += document_weight * scale * document_best[doc]
     order = sorted(scores, key=lambda i: (-scores[i], best_rank[i], i))
     return [Fused(i, scores[i], frozenset(sources[i])) for i in order]

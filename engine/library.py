@@ -367,6 +367,7 @@ class Library:
             pending_chunks=pending[0],
             pending_documents=pending[1],
             untagged_documents=store.untagged_count(),
+            languages=tuple(store.languages().items()),
         )
 
     def _backend_note(self, encoder: Encoder, backend: str) -> str:

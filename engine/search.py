@@ -6,7 +6,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -169,6 +169,7 @@ def _keyword_ids(
     documents: dict[int, int] | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
     terms: QueryTerms | None = None,
+    sizes: DocumentSizes | None = None,
 ) -> list[tuple[int, float]]:
     """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus near_weight x the BM25 of
     the query's neighbouring words found close together, plus their document's keyword evidence; with scores
@@ -189,14 +190,19 @@ def _keyword_ids(
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
-    sizes = store.window_counts(sorted({doc for _score, doc in found.values()})) if tuning.evidence_by_size else None
-    return keyword_evidence([(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows, sizes)
+    docs = {doc for _score, doc in found.values()}
+    counts = sizes.counts(docs) if sizes is not None and tuning.evidence_by_size else None
+    damp = sizes.damping(docs) if sizes is not None else None
+    return keyword_evidence(
+        [(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows, counts, damp
+    )
 
 
 def keyword_evidence(
     found: list[tuple[int, float, int]],
     windows: int = DEFAULT_TUNING.keyword_doc_windows,
-    sizes: dict[int, int] | None = None,
+    sizes: Mapping[int, int] | None = None,
+    damp: Mapping[int, float] | None = None,
 ) -> list[tuple[int, float]]:
     """Each (chunk, BM25 score, document) found, best first, scored by its BM25 plus its document's evidence: the
     sum of its best ``windows`` BM25 scores among the windows found, over ``windows`` (matches all through a
@@ -212,9 +218,45 @@ def keyword_evidence(
     def over(doc: int) -> int:
         return max(1, min(windows, sizes.get(doc, windows))) if sizes is not None else windows
 
-    rescored = [(chunk, score + sum(tops[doc]) / over(doc)) for chunk, score, doc in found]
+    def scale(doc: int) -> float:
+        return damp.get(doc, 1.0) if damp is not None else 1.0
+
+    rescored = [(chunk, score + scale(doc) * sum(tops[doc]) / over(doc)) for chunk, score, doc in found]
     rescored.sort(key=lambda r: -r[1])  # stable: equal scores keep BM25's order
     return rescored
+
+
+@dataclass
+class DocumentSizes:
+    """The window counts of the documents one search looks at (read once each), and what follows from them:
+    the evidence damping of long documents (SearchTuning.evidence_length)."""
+
+    index: Index
+    tuning: SearchTuning
+    windows_total: int = 0
+    _counts: dict[int, int] = field(default_factory=dict)
+
+    def counts(self, docs: Iterable[int]) -> dict[int, int]:
+        wanted = set(docs)
+        missing = sorted(wanted - self._counts.keys())
+        if missing:
+            self._counts.update(dict.fromkeys(missing, 0) | self.index.store.window_counts(missing))
+        return {d: self._counts[d] for d in wanted}
+
+    @property
+    def mean(self) -> float:
+        total = self.windows_total or self.index.store.window_count()
+        return total / max(1, self.index.document_count())
+
+    def damping(self, docs: Iterable[int]) -> dict[int, float] | None:
+        """{document: the factor its evidence is multiplied by}: (mean / windows) ** evidence_length for those
+        longer than the index's mean, so a long page's many windows do not add up to evidence a short page cannot
+        have; None when evidence_length is 0."""
+        power = self.tuning.evidence_length
+        if not power:
+            return None
+        mean = self.mean
+        return {d: (mean / n) ** power for d, n in self.counts(docs).items() if n > mean}
 
 
 VIEWS_PER_WINDOW = 4  # a full window of 512 tokens has 4 or 5 views of 128 (indexer.chunk): a document's views,
@@ -324,6 +366,7 @@ def _dense_ids(
     documents: dict[int, int] | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
     cosines: dict[int, float] | None = None,
+    sizes: DocumentSizes | None = None,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` chunks by the cosine of their best view to the query plus their document's evidence (see
     document_evidence), from the best evidence_depth x ``k`` views: (chunk id, score, view). ``documents``, when
@@ -345,13 +388,15 @@ def _dense_ids(
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
     # Fewer views than asked for means every view (allowed) was seen; else the unseen ones score below the last.
     floor = float(scores[-1]) if len(chunks) == depth else None
-    sizes = None
-    if tuning.evidence_by_size:
-        windows = index.store.window_counts(sorted(set(doc_of.values())))
-        sizes = {doc: VIEWS_PER_WINDOW * n for doc, n in windows.items()}
+    views_of = damp = None
+    if sizes is not None:
+        if tuning.evidence_by_size:
+            views_of = {doc: VIEWS_PER_WINDOW * n for doc, n in sizes.counts(doc_of.values()).items()}
+        damp = sizes.damping(doc_of.values())
     found = document_evidence(
-        chunks[kept], views[kept], scores[kept], docs[kept], k, floor, tuning.doc_views, tuning.doc_weight, sizes
-    )
+        chunks[kept], views[kept], scores[kept], docs[kept], k, floor, tuning.doc_views, tuning.doc_weight,
+        views_of, damp,
+    )  # fmt: skip
     if documents is not None:
         documents.update((chunk, doc_of[chunk]) for chunk, _score, _view in found)
     if cosines is not None:
@@ -369,7 +414,8 @@ def document_evidence(
     floor: float | None = None,
     doc_views: int = DEFAULT_TUNING.doc_views,
     doc_weight: float = DEFAULT_TUNING.doc_weight,
-    sizes: dict[int, int] | None = None,
+    sizes: Mapping[int, int] | None = None,
+    damp: Mapping[int, float] | None = None,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` (chunk, best view + doc_weight x its document's evidence, best view), from the best views of the
     index given best first as parallel arrays: each view's chunk, number, score and chunk's document.
@@ -380,7 +426,8 @@ def document_evidence(
     the index's (``floor`` is the score of the last one given), a document's views not given count at ``floor``,
     the most they can score; when they are all (``floor`` None), a document with fewer views is scored by the mean
     of those it has. With ``sizes`` (document -> about how many views it has), a document with fewer than
-    doc_views views is scored by the mean of as many as it has, not diluted by views it cannot have.
+    doc_views views is scored by the mean of as many as it has, not diluted by views it cannot have. ``damp``
+    (document -> factor) scales a document's evidence.
     """
     # Each document's best doc_views scores: group by document keeping the order, number each group's members.
     order = np.argsort(docs, kind="stable")
@@ -401,6 +448,8 @@ def document_evidence(
         evidence = (total + floor * (room - found)) / room
     # Each chunk's best view is its first in the best-first order.
     _, first = np.unique(chunks, return_index=True)
+    if damp:
+        evidence = evidence * np.fromiter((damp.get(int(d), 1.0) for d in doc_list), np.float64, len(doc_list))
     own = scores[first] + doc_weight * evidence[np.searchsorted(doc_list, docs[first])]
     best = np.lexsort((chunks[first], -own))[:k]  # by score, ties by chunk id
     return list(zip(chunks[first][best].tolist(), own[best].tolist(), views[first][best].tolist(), strict=True))
@@ -442,12 +491,13 @@ def search(
     scored: dict[str, list[tuple[int, float]]] = {}
     doc_of: dict[int, int] = {}  # each candidate's document, as the two sides found it
     terms = QueryTerms.of(index, query)
+    sizes = DocumentSizes(index, tuning, terms.windows_total)
     if "keyword" in modes:
-        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning, terms)
+        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning, terms, sizes)
     best_views: dict[int, int] = {}
     cosines: dict[int, float] = {}
     if "meaning" in modes:
-        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning, cosines)
+        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning, cosines, sizes)
         scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
         best_views = {chunk: view for chunk, _score, view in dense}
     if tuning.fusion == "rrf":  # the fusion before issue 6, kept for comparison
@@ -460,8 +510,9 @@ def search(
             norm_depth=tuning.norm_depth,
             documents=doc_of,
             document_weight=tuning.document_weight,
+            document_scale=sizes.damping(doc_of.values()),
         )
-        fused = _document_priors(index, query, fused, doc_of, tuning, terms.windows_total)
+        fused = _document_priors(index, query, fused, doc_of, tuning, sizes)
     wanted = limit if reranker is None else max(limit, reranker.depth)
     fused = _first_relevant(terms, fused, cosines, tuning, doc_of, wanted)
     if reranker is not None and fused:
@@ -473,7 +524,7 @@ def search(
 
 
 def _document_priors(
-    index: Index, query: str, fused: list[Fused], doc_of: dict[int, int], tuning: SearchTuning, windows: int = 0
+    index: Index, query: str, fused: list[Fused], doc_of: dict[int, int], tuning: SearchTuning, sizes: DocumentSizes
 ) -> list[Fused]:
     """``fused`` with each window's score lowered by what its document is, whatever the query asks: long
     (length_prior) or written in another language than the query (language_penalty); best first again."""
@@ -482,8 +533,8 @@ def _document_priors(
         return fused
     penalty: dict[int, float] = {}
     if tuning.length_prior:
-        mean = (windows or index.store.window_count()) / max(1, index.document_count())
-        for doc, windows in index.store.window_counts(sorted(docs)).items():
+        mean = sizes.mean
+        for doc, windows in sizes.counts(docs).items():
             if windows > mean:
                 penalty[doc] = tuning.length_prior * math.log(windows / mean)
     if tuning.language_penalty:
@@ -647,6 +698,7 @@ def _hits(
                 embedded=not r["waiting"],
                 date=r["date"],
                 pages=r["pages"],
+                language=r["language"] or None,
             )
         )
     return hits

@@ -30,6 +30,8 @@ class SearchTuning:
             its evidence and its best window's chance of a high score grow with its length (issue 20).
         evidence_by_size: a document with fewer windows (views) than keyword_doc_windows (doc_views) has its
             evidence averaged over those it has, not over the full count (which favours long pages).
+        evidence_length: the evidence of a document longer than the index's mean (its keyword and meaning
+            evidence and its fused best) is multiplied by (mean / its windows) ** evidence_length.
         language_penalty: a window of a document written in another language than the query's loses this much of
             its fused score: the encoder reads English, and a page in Korean with English words in it matches
             English queries by accident (engine.language).
@@ -58,7 +60,8 @@ class SearchTuning:
     per_document: int = 2
     length_prior: float = 0.0
     evidence_by_size: bool = False
-    language_penalty: float = 0.0
+    evidence_length: float = 0.0
+    language_penalty: float = 1.0
     meaning_floor: float = 0.40
     keyword_floor: float = 0.40
     known_share: float = 0.5

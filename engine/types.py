@@ -54,6 +54,7 @@ class SearchHit:
         date: when the document was written (seconds since 1970): its own date where it has one (a mail's Date,
             a PDF's creation date), else its file's modification time; None if neither is known.
         pages: how many pages its document has (paged formats), else None.
+        language: the language its document is written in (engine.language's code), None if not told.
     """
 
     path: str
@@ -73,6 +74,7 @@ class SearchHit:
     embedded: bool = True
     date: float | None = None
     pages: int | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class Status:
     pending_chunks: int = 0
     pending_documents: int = 0
     untagged_documents: int = 0  # documents whose entities the second phase has still to look for
+    # (language code, its documents), most first; "" for documents whose language could not be told
+    languages: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

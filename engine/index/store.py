@@ -838,11 +838,11 @@ class Store:
 
     def hit_rows(self, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
         """What a search hit shows of each chunk: its span, page, heading, text, view spans, document path, type,
-        page starts, title, page count and date (its own, else the file's), by chunk id (chunks deleted meanwhile are
-        missing)."""
+        page starts, title, page count, language and date (its own, else the file's), by chunk id (chunks deleted
+        meanwhile are missing)."""
         rows = self.conn.execute(
             'SELECT c.id, c.start, c."end", c.page_start, c.heading, c.text, c.views, d.path, d.type, d.title, '
-            "d.pages, t.page_starts, c.pending IS NOT NULL AS waiting, "
+            "d.pages, d.language, t.page_starts, c.pending IS NOT NULL AS waiting, "
             "CASE WHEN d.date IS NOT NULL THEN d.date WHEN d.mtime_ns > 0 THEN d.mtime_ns / 1e9 END AS date "
             "FROM chunks c JOIN documents d ON d.id = c.doc_id "
             "JOIN texts t ON t.doc_id = d.id "

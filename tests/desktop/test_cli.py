@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -484,3 +485,23 @@ def test_search_pages_sorts_and_groups(runner: CliRunner, indexed: Path) -> None
     assert grouped[0]["hits_in_document"] == sum(h["path"] == paths[0] for h in run("-n", "20"))
     text = runner.invoke(cli, ["search", "license latex package", "--index", str(indexed), "--group", "-n", "2"])
     assert "hits in it)" in text.stdout
+
+
+def test_status_names_the_languages_of_the_documents(runner: CliRunner, corpus_copy: Path, tmp_path: Path) -> None:
+    languages = Path(__file__).resolve().parents[1] / "data" / "languages"
+    for page in ("debian-reference-ja-git.txt", "debian-reference-de-git.txt"):
+        shutil.copy(languages / page, corpus_copy)
+    index = tmp_path / "idx"
+    result = runner.invoke(cli, ["index", str(corpus_copy), "--index", str(index), "--workers", "0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(runner.invoke(cli, ["status", "--index", str(index), "--json"]).stdout)
+    told = dict(data["languages"])
+    assert told["ja"] == 1
+    assert told["de"] == 1
+    assert max(told, key=told.get) == "en"
+    text = runner.invoke(cli, ["status", "--index", str(index)]).stdout
+    line = next(line for line in text.splitlines() if line.startswith("Languages:"))
+    assert line.startswith(f"Languages: English {told['en']}")
+    assert "German 1" in line
+    assert "Japanese 1" in line
+    assert "a query finds pages in its own language first" in text

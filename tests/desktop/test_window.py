@@ -1050,3 +1050,22 @@ def test_recent_indexes_are_listed_in_the_file_menu(qtbot, window: MainWindow, i
     other._fill_recent()
     assert [a.text() for a in other.recent_menu.actions()] == [shown_path(str(index))]
     assert window.recent_indexes() == [str(second)]
+
+
+def test_a_document_in_another_language_says_so_in_the_type_column(indexed, fake_encoder) -> None:
+    from dataclasses import replace
+
+    index, _ = indexed
+    with Library(index, encoder=fake_encoder) as lib:
+        hits = lib.search("apache virtual host", limit=20)
+    assert {h.language for h in hits} == {"en"}  # the search tells each hit's language
+    hits[-1] = replace(hits[-1], path="/elsewhere/notes-ja.txt", language="ja")
+    model = ResultsModel()
+    model.set_hits(hits, ["apache"])
+    types = {model.index(r, ResultsModel.TYPE).data() for r in range(model.rowCount())}
+    assert not any("·" in t for t in types)  # the index's main language is not known yet: nothing said
+    model.main_language = "en"
+    model.set_hits(hits, ["apache"])
+    types = {model.index(r, ResultsModel.TYPE).data() for r in range(model.rowCount())}
+    assert f"{hits[-1].doc_type} · Japanese" in types
+    assert hits[0].doc_type in types

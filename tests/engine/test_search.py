@@ -433,3 +433,38 @@ def test_or_finds_what_either_side_finds(library) -> None:
     either = library.search("slapd OR apache directory", limit=10)
     assert either == sorted(best.values(), key=lambda h: -h.score)[:10]
     assert {h.path for h in either} >= {slapd[0].path, apache[0].path}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path, fake_encoder):
+    """The handbook's English pages beside Debian Reference's Git chapter in German, Japanese and Chinese."""
+    root = tmp_path_factory.mktemp("languages")
+    corpus = root / "corpus"
+    shutil.copytree(corpus_dir / "html", corpus)
+    languages = Path(__file__).resolve().parents[1] / "data" / "languages"
+    for page in languages.glob("debian-reference-*.txt"):
+        shutil.copy(page, corpus)
+    Indexer(root / "index", encoder=fake_encoder, workers=0).run([corpus])
+    lib = Library(root / "index", encoder=fake_encoder)
+    yield lib
+    lib.close()
+
+
+def test_a_query_keeps_to_pages_in_its_own_language(mixed) -> None:
+    """The Japanese page's English sub-headings ("Basic Git commands", "Git tips") match an English query by
+    accident; English pages come first, the other languages after them, not gone. A query in Japanese says so.
+    (A query only pages in other languages answer still gets them first: they are demoted, not removed.)"""
+    assert mixed.index.languages() == {"en": 5, "de": 1, "ja": 1, "zh": 1}
+    query = "git commands tips"
+    untuned = replace(DEFAULT_TUNING, language_penalty=0.0)
+    with Library(mixed.index.folder, encoder=mixed.index.encoder, tuning=untuned) as plain:
+        before = [Path(h.path).name for h in plain.search(query, limit=10)]
+    after = [Path(h.path).name for h in mixed.search(query, limit=10)]
+    foreign = [name for name in after if name.startswith("debian-reference")]
+    assert foreign
+    assert before[0].startswith("debian-reference")  # without the penalty a page in another language leads
+    english = [name for name in after if not name.startswith("debian-reference")]
+    assert english
+    assert after == english + foreign  # with it, the English pages come first
+    (top, *_rest) = mixed.search("Git クライアントの設定", limit=3)
+    assert Path(top.path).name == "debian-reference-ja-git.txt"
