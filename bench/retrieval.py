@@ -13,7 +13,8 @@ share of the questions' top 10s that one page is in: a long page that matches ev
 
 A document is ranked by its best chunk. Rows: keyword only (BM25), meaning only (dense, each window scored by its
 best view), hybrid with reciprocal-rank fusion (the fusion before issue 6, DOCSENSE_FUSION=rrf), and the default
-(hybrid, normalised score fusion). With --reranker MODEL, one more row: the default re-ordered by that cross-encoder.
+(hybrid, normalised score fusion, with its document priors for length and language, engine.tuning; each side
+alone is ranked without them). With --reranker MODEL, one more row: the default re-ordered by that cross-encoder.
 The index is built with the real pipeline but without entity tagging, which retrieval does not use.
 
 ``--set latex`` runs bench/latex-check.json instead: 20 LaTeX questions of our own over Debian's
@@ -105,7 +106,12 @@ def run_set(name: str, args: argparse.Namespace) -> None:
     default = DEFAULT_TUNING
     both = ("meaning", "keyword")
     rrf = replace(default, fusion="rrf")
-    methods = {name: (modes, rrf if fusion == "rrf" else default) for name, (modes, fusion) in MODES.items()}
+    # Each side alone, as it ranks by itself: no document priors (length, language), which are the default's.
+    plain = replace(default, length_prior=0.0, language_penalty=0.0)
+    methods = {
+        name: (modes, rrf if fusion == "rrf" else default if len(modes) > 1 else plain)
+        for name, (modes, fusion) in MODES.items()
+    }
     for tried in args.tried:
         changes = {k: _typed(getattr(default, k), v) for k, v in (kv.split("=") for kv in tried.split(","))}
         methods[f"default with {tried}"] = (both, replace(default, **changes))
@@ -121,8 +127,10 @@ def run_set(name: str, args: argparse.Namespace) -> None:
             label = f"score fusion, document's fused best x {weight:g}{mark}"
             methods[label] = (both, replace(default, document_weight=weight))
     print(f"\n{name}: {len(spec['queries'])} questions over {len(spec['corpus'])} pages ({index})\n")
-    print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} | flooding: most top-{K}s one page is in |")
-    print("|---|---|---|---|---|")
+    foreign = set(spec.get("other_languages", []))
+    extra = f" questions with a page in another language in their top {K} |" if foreign else ""
+    print(f"| method | nDCG@{K} | MRR@{K} | Recall@{K} | flooding: most top-{K}s one page is in |{extra}")
+    print("|---|---|---|---|---|" + ("---|" if foreign else ""))
     for label, (modes, tuning) in methods.items():
         reranker = args.reranker if "reranker" in label else None
         with Library(index, reranker=reranker, tuning=tuning) as library:
@@ -130,7 +138,10 @@ def run_set(name: str, args: argparse.Namespace) -> None:
         rows = [scores(docs, set(q["relevant"])) for docs, q in zip(ranked, spec["queries"], strict=True)]
         means = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
         share, page = flooding(ranked)
-        print(f"| {label} | {means[0]:.3f} | {means[1]:.3f} | {means[2]:.3f} | {share:.2f} ({page}) |")
+        row = f"| {label} | {means[0]:.3f} | {means[1]:.3f} | {means[2]:.3f} | {share:.2f} ({page}) |"
+        if foreign:
+            row += f" {sum(1 for docs in ranked if foreign & set(docs[:K]))} |"
+        print(row)
         if args.verbose and label.startswith("default"):
             for q, docs, row in zip(spec["queries"], ranked, rows, strict=True):
                 print(f"    {row[0]:.2f}  {q['query'][:60]:60}  {' '.join(docs[:4])}")

@@ -58,7 +58,7 @@ class SearchTuning:
     doc_weight: float = 0.5
     evidence_depth: int = 8
     per_document: int = 2
-    length_prior: float = 0.0
+    length_prior: float = 0.05
     evidence_by_size: bool = False
     evidence_length: float = 0.0
     language_penalty: float = 1.0
