@@ -468,3 +468,37 @@ def test_a_query_keeps_to_pages_in_its_own_language(mixed) -> None:
     assert after == english + foreign  # with it, the English pages come first
     (top, *_rest) = mixed.search("Git クライアントの設定", limit=3)
     assert Path(top.path).name == "debian-reference-ja-git.txt"
+
+
+def test_a_long_page_s_windows_give_way_to_a_short_one_s_at_equal_scores(make_indexer, docs, fake_encoder) -> None:
+    """A long page matches any query a little in many windows: at equal fused scores, a window of a page longer than
+    the index's mean loses length_prior x log(its windows / the mean); the rest keep their order."""
+    import math
+
+    from engine.fusion import Fused
+    from engine.search import DocumentSizes, _document_priors
+
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    (docs / "long.txt").write_text("\n\n".join(_paragraph(rng, "kettle", 400) for _ in range(12)))
+    for name in ("short-a.txt", "short-b.txt", "short-c.txt"):
+        (docs / name).write_text(_paragraph(rng, "kettle", 60))
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        store = lib.index.store
+        rows = store.conn.execute("SELECT c.id, d.path FROM chunks c JOIN documents d ON d.id = c.doc_id").fetchall()
+        doc_of = dict(store.conn.execute("SELECT id, doc_id FROM chunks"))
+        long_window = next(c for c, p in rows if p.endswith("long.txt"))
+        short_window = next(c for c, p in rows if p.endswith("short-a.txt"))
+        fused = [Fused(long_window, 1.0, frozenset({"meaning"})), Fused(short_window, 1.0, frozenset({"meaning"}))]
+        sizes = DocumentSizes(lib.index, DEFAULT_TUNING)
+        after = _document_priors(lib.index, "kettle", fused, doc_of, DEFAULT_TUNING, sizes)
+        off = _document_priors(lib.index, "kettle", fused, doc_of, replace(DEFAULT_TUNING, length_prior=0.0), sizes)
+        windows = sizes.counts([doc_of[long_window]])[doc_of[long_window]]
+        mean = sizes.mean
+    assert windows > mean
+    assert [f.id for f in off] == [long_window, short_window]  # without it, the fusion's order stays
+    assert [f.id for f in after] == [short_window, long_window]
+    assert after[1].score == pytest.approx(1.0 - DEFAULT_TUNING.length_prior * math.log(windows / mean))
+    assert after[0].score == 1.0  # a page no longer than the mean loses nothing
