@@ -186,6 +186,10 @@ class ResultsModel(QAbstractItemModel):
             doc.folder,
         )
 
+    def names_languages(self) -> bool:
+        """Whether a document's Type cell names its language (another than the index's main one)."""
+        return any(self._type_cell(doc.best) != doc.best.doc_type for doc in self._docs)
+
     def _type_cell(self, hit: SearchHit) -> str:
         """The document's type, and its language when that is not the index's main one ("html · Japanese")."""
         if hit.language and self.main_language and hit.language != self.main_language:

@@ -638,6 +638,8 @@ class MainWindow(QMainWindow):
         self.why_card.setVisible(False)
         self.why_button.setEnabled(bool(hits))
         self.model.set_hits(hits, content_words(found["searched"]))
+        if self.model.names_languages():
+            self.results.resizeColumnToContents(ResultsModel.TYPE)  # "txt · Japanese" whole, not "txt ..."
         label = f"{len(hits)} results" if hits else no_match(found["unknown"])
         if found["fixes"]:
             label = f"{label}. {spelled(found['searched'], found['fixes'])}"

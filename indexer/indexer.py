@@ -36,7 +36,7 @@ from engine.index.store import DB_NAME, STALE_MTIME_NS, DocumentRow, FailureRow,
 from engine.language import document_language
 from engine.lock import WriterLock
 from engine.settings import Settings
-from engine.tagger import NO_TAGGER
+from engine.tagger import NO_TAGGER, reads_language
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import (
     FoundFile,
@@ -899,7 +899,8 @@ class _Run:
                         page_starts=d.page_starts,
                         sections=d.sections,
                         chunks=new_chunks,
-                        untagged=self.tagger != NO_TAGGER,  # the second phase looks for its entities
+                        # the second phase looks for its entities, where the tagger reads its language
+                        untagged=self.tagger != NO_TAGGER and reads_language(self.tagger, d.language),
                         warnings=d.warnings,
                         container=container,
                         author=d.author,

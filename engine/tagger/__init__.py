@@ -26,6 +26,13 @@ PIECE_CHARS = 20_000
 LABEL_ALIASES = {"PER": "PERSON", "MISC": "MISC", "LOC": "LOC", "ORG": "ORG"}
 
 
+def reads_language(tagger: str, language: str | None) -> bool:
+    """Whether ``tagger`` can tag a document written in ``language``: spaCy's English model tags English (and
+    text whose language could not be told); in a page of Japanese or German it finds table numbers as dates and
+    capitalised nouns as people. A model of the user's own may read any language."""
+    return tagger != DEFAULT_TAGGER or not language or language == "en"
+
+
 @dataclass(frozen=True)
 class EntitySpan:
     """An entity found in a text: [start, end) in that text, its label and its normalised form."""

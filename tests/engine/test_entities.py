@@ -72,3 +72,20 @@ def test_an_index_tagged_before_its_entities_were_judged_is_judged_when_opened(t
     store = Store(tmp_path)
     assert [r[0] for r in store.conn.execute("SELECT text FROM entities")] == ["Leslie Lamport"]
     store.close()
+
+
+def test_the_english_tagger_leaves_pages_in_other_languages_alone(make_indexer, docs: Path, tmp_path: Path,
+                                                                  fake_encoder) -> None:  # fmt: skip
+    """spaCy's English model in a page of Japanese or German finds table numbers as dates and nouns as people;
+    such pages are not tagged by it (a tagger of the user's own would tag them)."""
+    import shutil
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    shutil.copy(data / "corpus" / "html" / "sect.ldap-directory.html", docs)
+    for page in ("debian-reference-ja-git.txt", "debian-reference-de-git.txt"):
+        shutil.copy(data / "languages" / page, docs)
+    make_indexer(tagger="en_core_web_sm").run([docs])
+    with Library(tmp_path / "index", encoder=fake_encoder) as lib:
+        tagged = {Path(p).name for e in lib.entities(limit=500, per_entity_documents=10) for p in e.documents}
+        assert lib.status().untagged_documents == 0  # none is left waiting either
+    assert tagged == {"sect.ldap-directory.html"}

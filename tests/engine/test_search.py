@@ -475,10 +475,10 @@ def test_a_long_page_s_windows_give_way_to_a_short_one_s_at_equal_scores(make_in
     the index's mean loses length_prior x log(its windows / the mean); the rest keep their order."""
     import math
 
+    import numpy as np
+
     from engine.fusion import Fused
     from engine.search import DocumentSizes, _document_priors
-
-    import numpy as np
 
     rng = np.random.default_rng(7)
     (docs / "long.txt").write_text("\n\n".join(_paragraph(rng, "kettle", 400) for _ in range(12)))
