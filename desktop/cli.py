@@ -162,14 +162,14 @@ class ProgressPrinter:
         if p.phase == "scan":
             self._line("Looking for files…", final=not self.tty)
             return
-        if p.phase not in ("index", "embed", "save"):
+        if p.phase not in ("index", "languages", "embed", "save"):
             if self.tty:
                 click.echo("\r\033[K", err=True, nl=False)
             return
         now = time.monotonic()
         if p.phase == "embed" and self.phase == "index" and not self.tty:
             self.last = 0.0  # the first line of the second phase says the first is done
-        if not self.tty and now - self.last < 5 and p.phase in ("index", "embed"):
+        if not self.tty and now - self.last < 5 and p.phase in ("index", "languages", "embed"):
             return
         if p.phase == "embed" and self.phase == "index" and self.tty:
             click.echo("", err=True)  # the first phase's last line stays
@@ -657,8 +657,8 @@ def status(index_path: str | None, as_json: bool) -> None:
     if st.languages:
         echo(f"Languages: {languages_line(st.languages)}")
         if sum(1 for code, _n in st.languages if code) > 1:
-            echo("           a query finds pages in its own language first (the language it is written in, else the "
-                 "commonest)")  # fmt: skip
+            echo("           pages in a query's language rank above those in others that match it as well (the "
+                 "language it is written in, else the commonest)")  # fmt: skip
     echo(f"Encoder:   {st.encoder} on {st.device}")
     if st.backend_note:
         echo(f"           {st.backend_note}")

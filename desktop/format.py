@@ -72,7 +72,9 @@ def languages_line(counts: tuple[tuple[str, int], ...] | list[tuple[str, int]]) 
 
     told = [f"{language_name(code)} {n:,}" for code, n in counts if code]
     untold = sum(n for code, n in counts if not code)
-    return ", ".join(told) + (f" ({untold:,} not told)" if untold else "") if told else "none told yet"
+    if not told:
+        return f"not told for any of its {untold:,} documents" if untold else "none told yet"
+    return ", ".join(told) + (f" ({untold:,} not told)" if untold else "")
 
 
 def file_of(path: str) -> str:
@@ -129,6 +131,9 @@ def progress_line(p: Progress) -> str:
     """One line on where an indexing run stands, for the CLI and the window."""
     if p.phase == "save":
         return "Saving the vector index…"
+    if p.phase == "languages":
+        return (f"Telling the language of documents an older DocSense indexed: {p.languages_told:,} of "
+                f"{p.to_tell:,}  ETA {human_time(p.eta_s)}")  # fmt: skip
     if p.phase == "embed":
         share = 100.0 * p.embedded / p.to_embed if p.to_embed else 100.0
         text = (

@@ -531,8 +531,8 @@ class MainWindow(QMainWindow):
             tips.append(f"{status.outdated:,} documents' vectors were made by an older DocSense; searches use them "
                         "until Index now makes them again.")  # fmt: skip
         if len(told) > 1:
-            tips.append(f"Languages: {languages_line(status.languages)}. A search finds pages in its own language "
-                        "first: the language it is written in, else the commonest.")  # fmt: skip
+            tips.append(f"Languages: {languages_line(status.languages)}. Pages in a search's language rank above "
+                        "those in others that match it as well.")  # fmt: skip
         self.status_label.setToolTip("\n".join(tips))
         self.folders.clear()
         self.folders.addItems(list(status.folders))
@@ -964,6 +964,11 @@ class MainWindow(QMainWindow):
                 f"Reading files: {p.files_done} of {p.files_total} · {p.chunks_done} windows stored"
                 f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
             )
+        elif p.phase == "languages":
+            self.progress.setFormat("%v / %m documents")
+            self.progress.setRange(0, p.to_tell)
+            self.progress.setValue(p.languages_told)
+            self.progress_label.setText(progress_line(p))
         elif p.phase == "embed" and (p.to_embed or p.to_tag):
             if before is None or before.phase != "embed":  # the first phase is done: its files are there to search
                 self.refresh_status()

@@ -20,6 +20,7 @@ from engine.fts import STOPWORDS
 from engine.search import QueryTerms, clean_query
 from engine.spelling import spelled
 from engine.types import Explanation, SearchHit
+from engine.views import name_line, view_context, view_title
 
 if TYPE_CHECKING:
     from engine.index import Index
@@ -63,13 +64,16 @@ def explain(index: Index, query: str, hit: SearchHit) -> Explanation:
     a, b = spans[best] if best < len(spans) else (hit.start, hit.end)
     view = text[a - hit.start : b - hit.start]
     token_vectors = getattr(encoder, "token_vectors", None)
-    pulls = _pulls(encoder.tokenizer, token_vectors, q, view, _context(hit)) if token_vectors else ()
+    pulls = _pulls(encoder.tokenizer, token_vectors, q, view, _context(index, hit)) if token_vectors else ()
     return Explanation(query, matched, missing, float(cosines[best]), a, b, view, pulls)
 
 
-def _context(hit: SearchHit) -> str | None:
-    """What leads the hit's views as the indexer made them: the top-level heading in force, else the title."""
-    return hit.heading.split(" > ")[0] if hit.heading else hit.title
+def _context(index: Index, hit: SearchHit) -> str | None:
+    """What leads the hit's views as the indexer made them (engine.views): its page's NAME line, else the top-level
+    heading in force unless a generic one, else the title (or the file's name in words)."""
+    page = index.store.document_sections(hit.path)
+    page_line = name_line(*page) if page is not None else None
+    return view_context(hit.heading, view_title(hit.title, hit.path), page_line)
 
 
 def _pulls(

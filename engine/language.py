@@ -28,6 +28,9 @@ _NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u052f\u0530-\u058f\u0590-\u05ff\
                         r"\u0e00-\u0e7f\u10a0-\u10ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff"
                         r"\uac00-\ud7af\uf900-\ufaff]")  # fmt: skip
 _LETTER = re.compile(r"[^\W\d_]")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f][\w.-]*")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 
 @cache
@@ -64,14 +67,18 @@ def document_language(text: str) -> str | None:
 def query_language(query: str) -> str | None:
     """The language a query is written in when it says so by itself, else None (then the index's main language is
     assumed). Short queries in Latin letters say too little: CLD3 takes "errata" for Basque, "Lamport" for
-    Japanese. A query in another script (Cyrillic, Hangul, kana, CJK ...) says it at any length."""
-    non_latin = len(_NON_LATIN.findall(query))
-    words = len(re.findall(r"\w+", query))
-    if non_latin < NON_LATIN_LETTERS and words < QUERY_WORDS:
+    Japanese. A query in another script says it at any length, judged by its letters of that script alone (CLD3
+    reads "LDAP サーバーの設定" as Russian, "サーバーの設定" as Japanese); kana is Japanese, Hangul Korean."""
+    runs = _NON_LATIN.findall(query)
+    if len(runs) >= NON_LATIN_LETTERS:
+        if _KANA.search(query):
+            return "ja"
+        if _HANGUL.search(query):
+            return "ko"
+        return _base(_identifier().FindLanguage(_LATIN_WORD.sub(" ", query)).language)
+    if len(re.findall(r"\w+", query)) < QUERY_WORDS:
         return None
     found = _identifier().FindLanguage(query)
-    if non_latin >= NON_LATIN_LETTERS:
-        return _base(found.language)
     return _base(found.language) if found.is_reliable and found.probability >= QUERY_PROBABILITY else None
 
 

@@ -190,7 +190,7 @@ def _keyword_ids(
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
-    docs = {doc for _score, doc in found.values()}
+    docs = {doc for _chunk, (_score, doc) in best}
     counts = sizes.counts(docs) if sizes is not None and tuning.evidence_by_size else None
     damp = sizes.damping(docs) if sizes is not None else None
     return keyword_evidence(
@@ -228,25 +228,18 @@ def keyword_evidence(
 
 @dataclass
 class DocumentSizes:
-    """The window counts of the documents one search looks at (read once each), and what follows from them:
-    the evidence damping of long documents (SearchTuning.evidence_length)."""
+    """The window counts of the documents one search looks at (engine.index.Index caches them while the rows stay
+    as they are), and what follows from them: the evidence damping of long documents (evidence_length)."""
 
     index: Index
     tuning: SearchTuning
-    windows_total: int = 0
-    _counts: dict[int, int] = field(default_factory=dict)
 
     def counts(self, docs: Iterable[int]) -> dict[int, int]:
-        wanted = set(docs)
-        missing = sorted(wanted - self._counts.keys())
-        if missing:
-            self._counts.update(dict.fromkeys(missing, 0) | self.index.store.window_counts(missing))
-        return {d: self._counts[d] for d in wanted}
+        return self.index.window_counts(docs)
 
     @property
     def mean(self) -> float:
-        total = self.windows_total or self.index.store.window_count()
-        return total / max(1, self.index.document_count())
+        return self.index.window_count() / max(1, self.index.document_count())
 
     def damping(self, docs: Iterable[int]) -> dict[int, float] | None:
         """{document: the factor its evidence is multiplied by}: (mean / windows) ** evidence_length for those
@@ -299,7 +292,7 @@ class QueryTerms:
         stems = list(dict.fromkeys(t for terms in word_terms.values() for t in terms))
         if not stems:
             return cls(index, {}, {})
-        n = store.window_count()
+        n = index.window_count()
         counts = store.term_counts(stems)
         weights = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
         return cls(index, counts, weights, n, words, word_terms)
@@ -491,7 +484,7 @@ def search(
     scored: dict[str, list[tuple[int, float]]] = {}
     doc_of: dict[int, int] = {}  # each candidate's document, as the two sides found it
     terms = QueryTerms.of(index, query)
-    sizes = DocumentSizes(index, tuning, terms.windows_total)
+    sizes = DocumentSizes(index, tuning)
     if "keyword" in modes:
         scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning, terms, sizes)
     best_views: dict[int, int] = {}
@@ -517,6 +510,8 @@ def search(
     fused = _first_relevant(terms, fused, cosines, tuning, doc_of, wanted)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[:wanted])
+        if tuning.fusion != "rrf":  # the cross-encoder's scores replace the fused ones: the priors again
+            fused = _document_priors(index, query, fused, doc_of, tuning, sizes)
     shown = _spread(fused, doc_of, tuning.per_document, limit)
     calibrated = index.encoder.name == DEFAULT_ENCODER
     strengths = _strengths(terms, shown, cosines if calibrated else {}, tuning)
@@ -548,12 +543,14 @@ def _document_priors(
 
 
 def _other_language_documents(index: Index, query: str) -> set[int]:
-    """The documents written in another language than ``query``: the language it says by itself, else the one most
-    of the index's documents are in. None when the index holds one language."""
+    """The documents written in another language than ``query``: the language it says by itself when some
+    documents are in it, else the one most of the index's documents are in. Empty when the index holds one
+    language (a query in a language no page is in does not lift the pages whose language could not be told)."""
     languages = [code for code in index.languages() if code]
     if len(languages) < 2:
         return set()
-    return index.documents_not_in(query_language(query) or languages[0])
+    said = query_language(query)
+    return index.documents_not_in(said if said in languages else languages[0])
 
 
 def _strengths(

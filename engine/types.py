@@ -155,19 +155,21 @@ class Progress:
     """Where a long indexing run stands; the last one has phase "done" and carries the summary.
 
     Attributes:
-        phase: "scan" (finding files), "index" (extract and store: searchable by keyword), "embed" (the second
-            phase: stored chunks embedded, searchable by meaning), "save", "done".
+        phase: "scan" (finding files), "index" (extract and store: searchable by keyword), "languages" (the
+            languages of documents an older DocSense stored, told once), "embed" (the second phase: stored chunks
+            embedded, searchable by meaning), "save", "done".
         files_done: files finished (indexed, unchanged or failed) of ``files_total`` to look at.
         chunks_done: chunks stored so far.
         embedded: chunks the second phase embedded so far, of ``to_embed`` it had to.
         tagged: documents whose entities the second phase looked for so far, of ``to_tag``.
+        languages_told: documents an older DocSense stored whose language was told so far, of ``to_tell``.
         chunks_per_s: the phase's speed so far (stored, or embedded, chunks a second).
         eta_s: estimated seconds left in the phase, from the bytes (or chunks) done so far; None until there is a
             basis for it.
         current: the file last finished.
     """
 
-    phase: Literal["scan", "index", "embed", "save", "done"]
+    phase: Literal["scan", "index", "languages", "embed", "save", "done"]
     files_done: int = 0
     files_total: int = 0
     chunks_done: int = 0
@@ -175,6 +177,8 @@ class Progress:
     to_embed: int = 0
     tagged: int = 0
     to_tag: int = 0
+    languages_told: int = 0
+    to_tell: int = 0
     failed: int = 0
     elapsed_s: float = 0.0
     chunks_per_s: float = 0.0

@@ -7,17 +7,13 @@ sub-windows of about 128 tokens, each led by its context (the top-level heading 
 chapter's title, else the document's title), and search scores the window by its best view (docs/BENCHMARKS.md,
 issue 6: the top-level title scored better than the whole heading path, and is shorter).
 
-A reference page (a man page, git's or Perl's manual pages) says what it is in its NAME line ("git-stash - Stash the
-changes in a dirty working directory away") and its top-level headings say nothing of it (NAME, DESCRIPTION,
-OPTIONS), so its views are led by that line instead (issue 20); a generic top-level heading elsewhere gives way to
-the document's title.
+A reference page's views are led by its NAME line instead, and a generic top-level heading gives way to the
+document's title (engine.views, which explain shares).
 """
 
 from __future__ import annotations
 
 import bisect
-import os
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,18 +21,11 @@ import numpy as np
 from engine.index.vectors import VIEW_TOKENS
 from engine.pages import page_of
 from engine.tokenizer import Tokenizer
+from engine.views import name_line, view_context
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_OVERLAP = 64
 CONTEXT_TOKENS = 32  # the most of a view that its context may take
-_HEX_RUN = re.compile(r"[0-9a-fA-F]{8,}")
-NAME_LINE_CHARS = 200  # the most of a NAME line that may lead views (CONTEXT_TOKENS cut it anyway)
-# Headings that say nothing of what a page is about: a man page's sections, and their like.
-GENERIC_HEADINGS = frozenset({
-    "name", "synopsis", "description", "options", "examples", "example", "see also", "files", "environment",
-    "exit status", "return value", "errors", "bugs", "author", "authors", "notes", "copyright", "history",
-    "configuration", "discussion", "commands", "overview", "usage", "diagnostics", "caveats", "reporting bugs",
-})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,43 +39,6 @@ class Chunk:
     heading: str | None
     views: list[list[int]] = field(default_factory=list)  # never empty from chunk_text: the window itself at least
     view_spans: list[tuple[int, int]] = field(default_factory=list)  # each view's own text: [start, end) in the text
-
-
-def view_title(title: str | None, path: str) -> str | None:
-    """What leads a view with no heading in force: the document's title, else its file name in words when it reads
-    as words ("tax-return_2023" yes; a hash, a camera's "IMG_20230101" or a mail's "00002.ca96f740..." no)."""
-    if title and title.strip():
-        return title.strip()
-    stem = os.path.splitext(os.path.basename(path))[0]
-    alnum = [ch for ch in stem if ch.isalnum()]
-    if not alnum or sum(ch.isalpha() for ch in alnum) * 2 < len(alnum) or _HEX_RUN.search(stem):
-        return None
-    return " ".join(stem.replace("_", " ").replace("-", " ").replace(".", " ").split())
-
-
-def name_line(text: str, sections: list[tuple[int, str]]) -> str | None:
-    """The line that names a reference page and says what it is, from its NAME section ("ls - list directory
-    contents"), or None when the document has no NAME section."""
-    for i, (start, heading) in enumerate(sections):
-        if heading.split(" > ")[-1].strip().lower() != "name":
-            continue
-        end = sections[i + 1][0] if i + 1 < len(sections) else len(text)
-        lines = [line.strip() for line in text[start:end].splitlines() if line.strip()]
-        if lines and lines[0].lower() == "name":
-            lines = lines[1:]  # the heading's own line
-        return " ".join(lines[0].split())[:NAME_LINE_CHARS] if lines else None
-    return None
-
-
-def view_context(heading: str | None, title: str | None, page_line: str | None = None) -> str | None:
-    """What leads a view: the page's NAME line when it has one, else the top-level heading in force unless it is a
-    generic one (DESCRIPTION, OPTIONS), else the document's title."""
-    if page_line:
-        return page_line
-    top = heading.split(" > ")[0] if heading else None
-    if top and top.strip().rstrip(":").lower() not in GENERIC_HEADINGS:
-        return top
-    return title
 
 
 def heading_at(sections: list[tuple[int, str]], start: int, end: int, starts: list[int] | None = None) -> str | None:

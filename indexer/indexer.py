@@ -790,12 +790,20 @@ class _Run:
         prefix = len(task.path) + 1
         return [p for p in self.store.members_of(task.path) if in_part(p[prefix:], task.part)]
 
-    def _languages_of_older_documents(self) -> None:
+    def _languages_of_older_documents(self) -> Generator[Progress, None, None]:
         """Documents stored before their language was looked for get it from their stored text (a few
         milliseconds each), a batch a transaction, so search can tell their language from the first run on."""
+        total = self.store.untold_count()
+        if not total:
+            return
+        told, started = 0, time.monotonic()
         while batch := self.store.documents_without_language(LANGUAGE_BATCH):
             with self.index.write() as change:
                 change.set_languages({doc_id: document_language(text) or "" for doc_id, text in batch})
+            told += len(batch)
+            took = time.monotonic() - started
+            eta = took * (total - told) / told if told < total else 0.0
+            yield dataclasses.replace(self._progress("languages"), languages_told=told, to_tell=total, eta_s=eta)
             if self.stop():
                 return
 
@@ -804,7 +812,7 @@ class _Run:
         (this run's, and any an earlier run left), oldest first: ``group`` windows at a time are embedded here
         while a pool tags documents, and each batch's vectors, and each document's entities, are stored in a
         transaction of their own. Returns whether the run was stopped."""
-        self._languages_of_older_documents()
+        yield from self._languages_of_older_documents()
         self.embed_total = self.store.pending_count()[0]
         untagged = self.store.untagged_documents() if self.tagger != NO_TAGGER else []
         self.tag_total = len(untagged)

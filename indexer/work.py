@@ -25,7 +25,8 @@ from engine.language import document_language
 from engine.settings import EXTRACT_TIMEOUT_S, MAX_FILE_MB, MAX_TAG_CHARS, MAX_TEXT_MB
 from engine.tagger import EntitySpan, Tagger, kept, load_tagger, pieces
 from engine.tokenizer import Tokenizer
-from indexer.chunk import Chunk, chunk_text, view_title
+from engine.views import view_title
+from indexer.chunk import Chunk, chunk_text
 from indexer.extract import CONTAINERS, Extracted, ExtractionError, extract, ocr
 
 

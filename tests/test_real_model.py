@@ -143,7 +143,8 @@ def test_vectors_from_token_ids_match_sentence_transformers(real_index, real_enc
 
 
 def test_stored_vectors_are_the_views_of_each_window(real_index, real_encoder) -> None:
-    from indexer.chunk import chunk_text, view_title
+    from engine.views import view_title
+    from indexer.chunk import chunk_text
 
     index, _corpus, _summary = real_index
     with Library(index) as lib:

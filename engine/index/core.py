@@ -7,6 +7,7 @@ import sqlite3
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,18 @@ class Change:
         self._store.mark_all_stale()
 
 
+@dataclass
+class _Counts:
+    """What an Index counted since the rows last changed (``key``)."""
+
+    key: tuple[int, int]
+    windows: int | None = None
+    documents: int | None = None
+    languages: dict[str, int] | None = None
+    not_in: dict[str, set[int]] = field(default_factory=dict)
+    per_document: dict[int, int] = field(default_factory=dict)
+
+
 class Index:
     """Both halves of an index folder, opened together.
 
@@ -213,7 +226,7 @@ class Index:
         self._saved_version: int | None = None
         self._seen_version: int | None = None  # the rows' vectors_version the vectors in memory hold
         self._writes = 0  # changes this Index committed (with the store's data_version: whether rows changed)
-        self._languages: tuple[tuple[int, int], dict[str, int], dict[str, set[int]], int] | None = None
+        self._cached: _Counts | None = None
 
     def _open_store(self, create: bool) -> Store:
         """The database, for writing when it can be; searching goes on, read-only, on a disk too full for the
@@ -298,24 +311,47 @@ class Index:
         vectors.add(change.added_ids, change.added_vectors)
         self._seen_version = self.store.vectors_version()
 
-    def _language_cache(self) -> tuple[dict[str, int], dict[str, set[int]], int]:
+    def _counts(self) -> _Counts:
+        """What searches count, read again only after the rows changed (this Index's own writes, or another
+        process's: SQLite's data_version), so a search pays for none of it while nothing changes."""
         key = (self.store.data_version(), self._writes)
-        if self._languages is None or self._languages[0] != key:
-            self._languages = (key, self.store.languages(), {}, self.store.counts()[0])
-        return self._languages[1], self._languages[2], self._languages[3]
+        if self._cached is None or self._cached.key != key:
+            self._cached = _Counts(key)
+        return self._cached
+
+    def window_count(self) -> int:
+        """How many windows the index holds."""
+        counts = self._counts()
+        if counts.windows is None:
+            counts.windows = self.store.window_count()
+        return counts.windows
 
     def document_count(self) -> int:
-        """How many documents the index holds (cached as ``languages``)."""
-        return self._language_cache()[2]
+        """How many documents the index holds."""
+        counts = self._counts()
+        if counts.documents is None:
+            counts.documents = self.store.document_count()
+        return counts.documents
+
+    def window_counts(self, doc_ids: Iterable[int]) -> dict[int, int]:
+        """{document: how many windows it has} for ``doc_ids`` (0 for one no longer stored)."""
+        known = self._counts().per_document
+        doc_ids = list(doc_ids)
+        missing = sorted(set(doc_ids) - known.keys())
+        if missing:
+            known.update(dict.fromkeys(missing, 0) | self.store.window_counts(missing))
+        return {d: known[d] for d in doc_ids}
 
     def languages(self) -> dict[str, int]:
-        """{language code: its documents}, most first ('' for those whose language could not be told); read again
-        only after the rows changed, so a search pays nothing for it."""
-        return self._language_cache()[0]
+        """{language code: its documents}, most first ('' for those whose language could not be told)."""
+        counts = self._counts()
+        if counts.languages is None:
+            counts.languages = self.store.languages()
+        return counts.languages
 
     def documents_not_in(self, language: str) -> set[int]:
-        """The documents written in another language than ``language`` (cached as ``languages``)."""
-        others = self._language_cache()[1]
+        """The documents written in another language than ``language``."""
+        others = self._counts().not_in
         if language not in others:
             others[language] = self.store.documents_not_in(language)
         return others[language]

@@ -221,13 +221,25 @@ def m015_document_language(conn: sqlite3.Connection, db: sqlite_utils.Database) 
 
 
 def m016_reference_pages_views(conn: sqlite3.Connection, _db: sqlite_utils.Database) -> None:
-    """Reference pages (those with a NAME section: man pages, git's and Perl's manual pages) now lead their views
-    with their NAME line (indexer.chunk): their vectors are made again the next time a run sees them, as m004 did;
-    until then their old vectors still answer."""
-    conn.execute(
-        "UPDATE documents SET mtime_ns = -1, sha256 = '' WHERE id IN "
-        """(SELECT doc_id FROM texts WHERE sections LIKE '%"NAME"]%' OR sections LIKE '%> NAME"]%')"""
-    )
+    """Reference pages (a NAME section among their first: man pages, git's and Perl's manual pages) now lead their
+    views with their NAME line, and a page whose top-level heading is generic (DESCRIPTION, OPTIONS) with its title
+    (engine.views): their vectors are made again the next time a run sees them, as m004 did; until then their old
+    vectors still answer. (A NAME section whose first line is no "name - purpose" is marked too: its views come out
+    as before.)"""
+    import json
+
+    from engine.views import GENERIC_HEADINGS, NAME_SECTION_BY
+
+    def changed(sections: list[list[object]]) -> bool:
+        headings = [str(heading) for _offset, heading in sections]
+        if any(h.split(" > ")[-1].strip().lower() == "name" for h in headings[:NAME_SECTION_BY]):
+            return True
+        return any(h.split(" > ")[0].strip().rstrip(":").lower() in GENERIC_HEADINGS for h in headings)
+
+    stale = [
+        doc for doc, sections in conn.execute("SELECT doc_id, sections FROM texts") if changed(json.loads(sections))
+    ]
+    conn.executemany("UPDATE documents SET mtime_ns = -1, sha256 = '' WHERE id = ?", [(doc,) for doc in stale])
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [

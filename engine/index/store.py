@@ -603,6 +603,15 @@ class Store:
             return None
         return row["id"], row["text"], tuple(offset for offset, _heading in json.loads(row["sections"]))
 
+    def document_sections(self, path: str) -> tuple[str, list[tuple[int, str]]] | None:
+        """A document's text and its sections (offset, heading path), or None if it is not indexed."""
+        row = self.conn.execute(
+            "SELECT t.text, t.sections FROM documents d JOIN texts t ON t.doc_id = d.id WHERE d.path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            return None
+        return row["text"], [(int(offset), str(heading)) for offset, heading in json.loads(row["sections"])]
+
     def entity_spans(self, doc_id: int, start: int, end: int) -> list[EntitySpan]:
         """The entities of document ``doc_id`` that lie within [start, end), in text order."""
         rows = self.conn.execute(
@@ -719,6 +728,9 @@ class Store:
     def window_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
+    def document_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+
     def data_version(self) -> int:
         """A number that changes when another connection commits a change to the database (SQLite's
         data_version; this connection's own commits leave it as it is)."""
@@ -757,6 +769,10 @@ class Store:
             (limit,),
         )
         return [(r[0], r[1]) for r in rows]
+
+    def untold_count(self) -> int:
+        """How many documents' language was not yet looked at (stored before schema 15)."""
+        return int(self.conn.execute("SELECT count(*) FROM documents WHERE language IS NULL").fetchone()[0])
 
     def set_languages(self, languages: dict[int, str]) -> None:
         """Store each document's language (''  when it could not be told). Call inside ``transaction()``."""

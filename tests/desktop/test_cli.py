@@ -504,4 +504,4 @@ def test_status_names_the_languages_of_the_documents(runner: CliRunner, corpus_c
     assert line.startswith(f"Languages: English {told['en']}")
     assert "German 1" in line
     assert "Japanese 1" in line
-    assert "a query finds pages in its own language first" in text
+    assert "pages in a query's language rank above those in others" in text

@@ -42,5 +42,7 @@ def test_a_short_query_in_latin_letters_says_no_language_one_in_another_script_d
     assert query_language("Wie kann ich die letzte Änderung rückgängig machen?") == "de"
     assert query_language("変更を元に戻す") == "ja"
     assert query_language("如何撤销提交") == "zh"
+    assert query_language("LDAP サーバーの設定") == "ja"  # read whole, CLD3 says Russian: kana says Japanese
+    assert query_language("Как отменить коммит git") == "ru"
     assert language_name("ja") == "Japanese"
     assert language_name("xx") == "xx"

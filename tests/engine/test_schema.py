@@ -201,7 +201,8 @@ def test_a_new_view_scheme_needs_a_migration() -> None:
 def test_an_index_of_schema_15_embeds_its_reference_pages_again_and_learns_its_languages(
     tmp_path: Path, make_indexer
 ) -> None:
-    """m016: a page with a NAME section is embedded again, led by its NAME line; m015: documents stored before
+    """m016: a page with a NAME section is embedded again, led by its NAME line, and one whose top heading is generic,
+    led by its title; m015: documents stored before
     languages were told get theirs at the next run, from their stored text. Other documents are left as they are."""
     import shutil
 
@@ -214,17 +215,22 @@ def test_an_index_of_schema_15_embeds_its_reference_pages_again_and_learns_its_l
     shutil.copy(data / "languages" / "git-stash.html", corpus)
     shutil.copy(data / "corpus" / "html" / "sect.apt-cache.html", corpus)
     (corpus / "notes-de.txt").write_text((data / "languages" / "debian-reference-de-git.txt").read_text())
-    assert make_indexer().run([corpus]).indexed == 3
+    (corpus / "tool.md").write_text("# Usage\n\nRun the tool with the folder to back up; it writes a tarball.\n")
+    assert make_indexer().run([corpus]).indexed == 4
     index = tmp_path / "index"
     with sqlite3.connect(index / "docsense.db") as conn:  # as schema 15 left it: no language told yet
         conn.execute("UPDATE documents SET language = NULL")
         conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(m016_reference_pages_views)}")
     conn.close()
     with Library(index) as lib:
-        assert lib.status().outdated == 1  # git-stash.html only
+        assert lib.status().outdated == 2  # git-stash.html (a NAME line) and tool.md (a generic top heading)
         assert lib.index.languages() == {}
-    summary = make_indexer().run()
-    assert summary.indexed == 1
+    seen: list = []
+    summary = make_indexer().run(on_progress=seen.append)
+    assert summary.indexed == 2
+    told = [p for p in seen if p.phase == "languages"]  # the run says what it is doing meanwhile
+    assert told
+    assert (told[-1].languages_told, told[-1].to_tell) == (2, 2)  # the two read again were told as they were
     with Library(index) as lib:
         assert lib.status().outdated == 0
-        assert lib.index.languages() == {"en": 2, "de": 1}
+        assert lib.index.languages() == {"en": 2, "de": 1, "": 1}

@@ -466,8 +466,13 @@ def test_a_query_keeps_to_pages_in_its_own_language(mixed) -> None:
     english = [name for name in after if not name.startswith("debian-reference")]
     assert english
     assert after == english + foreign  # with it, the English pages come first
-    (top, *_rest) = mixed.search("Git クライアントの設定", limit=3)
-    assert Path(top.path).name == "debian-reference-ja-git.txt"
+    # A query in Japanese (with an English name in it, as the English page has) keeps to the Japanese page.
+    japanese = "LDAP サーバーの設定"
+    with Library(mixed.index.folder, encoder=mixed.index.encoder, tuning=untuned) as plain:
+        before = [Path(h.path).name for h in plain.search(japanese, limit=10)]
+    after = [Path(h.path).name for h in mixed.search(japanese, limit=10)]
+    assert before[0] == "sect.ldap-directory.html"  # the English page holds "LDAP" more than the Japanese one
+    assert after[0] == "debian-reference-ja-git.txt"
 
 
 def test_a_long_page_s_windows_give_way_to_a_short_one_s_at_equal_scores(make_indexer, docs, fake_encoder) -> None:
@@ -502,3 +507,19 @@ def test_a_long_page_s_windows_give_way_to_a_short_one_s_at_equal_scores(make_in
     assert [f.id for f in after] == [short_window, long_window]
     assert after[1].score == pytest.approx(1.0 - DEFAULT_TUNING.length_prior * math.log(windows / mean))
     assert after[0].score == 1.0  # a page no longer than the mean loses nothing
+
+
+def test_an_open_library_sees_the_languages_another_process_adds(make_indexer, docs, corpus_dir, fake_encoder) -> None:
+    """A long-lived reader (docsense serve, the window) caches the index's languages until the rows change: a page
+    in Japanese that another connection indexes meanwhile is known, and demoted, at the next search."""
+    shutil.copy(corpus_dir / "html" / "sect.ldap-directory.html", docs)
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        assert lib.index.languages() == {"en": 1}
+        shutil.copy(Path(__file__).resolve().parents[1] / "data" / "languages" / "debian-reference-ja-git.txt", docs)
+        make_indexer().run([docs])  # its own connection: the open Library learns of it from SQLite's data_version
+        assert lib.index.languages() == {"en": 1, "ja": 1}
+        hits = lib.search("git commands tips", limit=5)
+    names = [Path(h.path).name for h in hits]
+    assert names[0] == "sect.ldap-directory.html"
+    assert "debian-reference-ja-git.txt" in names

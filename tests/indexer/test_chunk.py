@@ -143,7 +143,7 @@ def test_views_fall_back_to_the_title_and_can_be_turned_off(tokenizer) -> None:
 
 
 def test_view_title_uses_file_names_only_when_they_read_as_words() -> None:
-    from indexer.chunk import view_title
+    from engine.views import view_title
 
     assert view_title("The xr package", "/x/y.pdf") == "The xr package"
     assert view_title(None, "/notes/tax-return_2023.md") == "tax return 2023"
@@ -180,7 +180,7 @@ def test_a_reference_page_s_views_are_led_by_its_name_line(tokenizer) -> None:
 
 
 def test_a_generic_top_heading_gives_way_to_the_title(tokenizer) -> None:
-    from indexer.chunk import name_line, view_context
+    from engine.views import name_line, view_context
 
     text = "Description\nThe quick brown fox jumps over the lazy dog. " * 40
     (chunk,) = chunk_text(text, tokenizer, sections=[(0, "Description")], title="Foxes and dogs")
@@ -190,3 +190,22 @@ def test_a_generic_top_heading_gives_way_to_the_title(tokenizer) -> None:
     text = "Name\n\nls - list directory contents\n\nSynopsis\n"
     assert name_line(text, [(0, "Name"), (text.index("Synopsis"), "Synopsis")]) == "ls - list directory contents"
     assert name_line("no sections at all", []) is None
+
+
+def test_explain_leads_a_view_as_the_chunker_did(make_indexer, docs, fake_encoder, tokenizer) -> None:
+    """explain embeds the hit's view again to weigh its words: with the context the chunker gave it, or its shares
+    are of another text than the one searched."""
+    import shutil
+
+    from engine import Library
+    from engine.explain import _context
+
+    shutil.copy(REPO_DATA / "languages" / "git-stash.html", docs)
+    make_indexer().run([docs])
+    with Library(docs.parent / "index", encoder=fake_encoder) as lib:
+        hit = lib.search("stash the changes in a dirty working directory", limit=1)[0]
+        context = _context(lib.index, hit)
+        page = extract("html", (docs / "git-stash.html").read_bytes())
+    assert context == "git-stash - Stash the changes in a dirty working directory away"
+    chunks = chunk_text(page.text, tokenizer, None, page.sections, title=page.title)
+    assert _contexts(chunks, tokenizer) == {_ids(tokenizer, context)}
