@@ -29,6 +29,7 @@ from desktop.format import (
     spelled,
     unsupported_line,
 )
+from engine.language import language_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 # engine.types.DOC_TYPES, spelled out so that `docsense --help` needs no engine import (a test keeps them equal).
@@ -380,13 +381,16 @@ def search(
     if not shown:
         echo(no_match(unknown) if not hits else f"no hits past the first {offset}", err=True)
         return
+    # Hits in several languages say each one's: one in another language than the query's is ranked lower.
+    mixed = len({h.language for h, _n in shown if h.language}) > 1
     for rank, (hit, count) in enumerate(shown, start=offset + 1):
         name = hit_name(hit.path, hit.doc_type, hit.title)
         where = f"{name}:{hit.page}" if hit.page else name
         more = f"  ({count} hits in it)" if group and count > 1 else ""
+        language = f"  {language_name(hit.language)}" if mixed and hit.language else ""
         click.echo(
             f"{rank:2d}. {click.style(printable(where), bold=True)}  {hit.strength} match  {hit.score:.4f}  "
-            f"[{hit.matched if hit.embedded else 'keyword; not embedded yet'}]{more}"
+            f"[{hit.matched if hit.embedded else 'keyword; not embedded yet'}]{language}{more}"
         )
         if hit.heading:
             echo(f"    § {hit.heading}")

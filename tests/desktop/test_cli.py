@@ -505,3 +505,10 @@ def test_status_names_the_languages_of_the_documents(runner: CliRunner, corpus_c
     assert "German 1" in line
     assert "Japanese 1" in line
     assert "pages in a query's language rank above those in others" in text
+    # Hits in several languages say each one's.
+    found = runner.invoke(cli, ["search", "tar cpio", "--index", str(index), "-n", "10"])
+    ranks = [line for line in found.stdout.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert any(line.endswith("Japanese") for line in ranks), found.stdout
+    assert any(line.endswith("English") for line in ranks)
+    alone = runner.invoke(cli, ["search", "apache virtual host", "--index", str(index), "-n", "3"]).stdout
+    assert "English" not in alone  # one language among the hits: nothing to say
