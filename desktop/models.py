@@ -15,6 +15,7 @@ from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QResi
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeView, QWidget
 
 from desktop.format import file_of, hit_name
+from engine.language import language_name
 from engine.types import SearchHit
 
 HitRole = Qt.ItemDataRole.UserRole + 1
@@ -193,8 +194,6 @@ class ResultsModel(QAbstractItemModel):
     def _type_cell(self, hit: SearchHit) -> str:
         """The document's type, and its language when that is not the index's main one ("html · Japanese")."""
         if hit.language and self.main_language and hit.language != self.main_language:
-            from engine.language import language_name
-
             return f"{hit.doc_type} · {language_name(hit.language)}"
         return hit.doc_type
 

@@ -169,7 +169,6 @@ def _keyword_ids(
     documents: dict[int, int] | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
     terms: QueryTerms | None = None,
-    sizes: DocumentSizes | None = None,
 ) -> list[tuple[int, float]]:
     """The best ``k`` chunks by BM25 (text, and the heading path at double weight), plus near_weight x the BM25 of
     the query's neighbouring words found close together, plus their document's keyword evidence; with scores
@@ -191,8 +190,8 @@ def _keyword_ids(
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
     docs = {doc for _chunk, (_score, doc) in best}
-    counts = sizes.counts(docs) if sizes is not None and tuning.evidence_by_size else None
-    damp = sizes.damping(docs) if sizes is not None else None
+    counts = index.window_counts(docs) if tuning.evidence_by_size else None
+    damp = _damping(index, tuning, docs)
     return keyword_evidence(
         [(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows, counts, damp
     )
@@ -226,30 +225,20 @@ def keyword_evidence(
     return rescored
 
 
-@dataclass
-class DocumentSizes:
-    """The window counts of the documents one search looks at (engine.index.Index caches them while the rows stay
-    as they are), and what follows from them: the evidence damping of long documents (evidence_length)."""
+def mean_windows(index: Index) -> float:
+    """How many windows the index's documents have, on average (the length priors' yardstick)."""
+    return index.window_count() / max(1, index.document_count())
 
-    index: Index
-    tuning: SearchTuning
 
-    def counts(self, docs: Iterable[int]) -> dict[int, int]:
-        return self.index.window_counts(docs)
-
-    @property
-    def mean(self) -> float:
-        return self.index.window_count() / max(1, self.index.document_count())
-
-    def damping(self, docs: Iterable[int]) -> dict[int, float] | None:
-        """{document: the factor its evidence is multiplied by}: (mean / windows) ** evidence_length for those
-        longer than the index's mean, so a long page's many windows do not add up to evidence a short page cannot
-        have; None when evidence_length is 0."""
-        power = self.tuning.evidence_length
-        if not power:
-            return None
-        mean = self.mean
-        return {d: (mean / n) ** power for d, n in self.counts(docs).items() if n > mean}
+def _damping(index: Index, tuning: SearchTuning, docs: Iterable[int]) -> dict[int, float] | None:
+    """{document: the factor its evidence is multiplied by}: (mean / windows) ** evidence_length for those longer
+    than the index's mean, so a long page's many windows do not add up to evidence a short page cannot have; None
+    when evidence_length is 0."""
+    power = tuning.evidence_length
+    if not power:
+        return None
+    mean = mean_windows(index)
+    return {d: (mean / n) ** power for d, n in index.window_counts(docs).items() if n > mean}
 
 
 VIEWS_PER_WINDOW = 4  # a full window of 512 tokens has 4 or 5 views of 128 (indexer.chunk): a document's views,
@@ -359,7 +348,6 @@ def _dense_ids(
     documents: dict[int, int] | None = None,
     tuning: SearchTuning = DEFAULT_TUNING,
     cosines: dict[int, float] | None = None,
-    sizes: DocumentSizes | None = None,
 ) -> list[tuple[int, float, int]]:
     """The best ``k`` chunks by the cosine of their best view to the query plus their document's evidence (see
     document_evidence), from the best evidence_depth x ``k`` views: (chunk id, score, view). ``documents``, when
@@ -381,11 +369,10 @@ def _dense_ids(
     docs = np.fromiter((doc_of.get(c, -1) for c in chunks.tolist()), dtype=np.int64, count=len(chunks))
     # Fewer views than asked for means every view (allowed) was seen; else the unseen ones score below the last.
     floor = float(scores[-1]) if len(chunks) == depth else None
-    views_of = damp = None
-    if sizes is not None:
-        if tuning.evidence_by_size:
-            views_of = {doc: VIEWS_PER_WINDOW * n for doc, n in sizes.counts(doc_of.values()).items()}
-        damp = sizes.damping(doc_of.values())
+    views_of = None
+    if tuning.evidence_by_size:
+        views_of = {doc: VIEWS_PER_WINDOW * n for doc, n in index.window_counts(doc_of.values()).items()}
+    damp = _damping(index, tuning, doc_of.values())
     found = document_evidence(
         chunks[kept], views[kept], scores[kept], docs[kept], k, floor, tuning.doc_views, tuning.doc_weight,
         views_of, damp,
@@ -484,13 +471,12 @@ def search(
     scored: dict[str, list[tuple[int, float]]] = {}
     doc_of: dict[int, int] = {}  # each candidate's document, as the two sides found it
     terms = QueryTerms.of(index, query)
-    sizes = DocumentSizes(index, tuning)
     if "keyword" in modes:
-        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning, terms, sizes)
+        scored["keyword"] = _keyword_ids(index, query, where, params, k, doc_of, tuning, terms)
     best_views: dict[int, int] = {}
     cosines: dict[int, float] = {}
     if "meaning" in modes:
-        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning, cosines, sizes)
+        dense = _dense_ids(index, query, filters, where, params, k, doc_of, tuning, cosines)
         scored["meaning"] = [(chunk, score) for chunk, score, _view in dense]
         best_views = {chunk: view for chunk, _score, view in dense}
     if tuning.fusion == "rrf":  # the fusion before issue 6, kept for comparison
@@ -503,15 +489,15 @@ def search(
             norm_depth=tuning.norm_depth,
             documents=doc_of,
             document_weight=tuning.document_weight,
-            document_scale=sizes.damping(doc_of.values()),
+            document_scale=_damping(index, tuning, doc_of.values()),
         )
-        fused = _document_priors(index, query, fused, doc_of, tuning, sizes)
+        fused = _document_priors(index, query, fused, doc_of, tuning)
     wanted = limit if reranker is None else max(limit, reranker.depth)
     fused = _first_relevant(terms, fused, cosines, tuning, doc_of, wanted)
     if reranker is not None and fused:
         fused = _rerank(index, reranker, query, fused[:wanted])
         if tuning.fusion != "rrf":  # the cross-encoder's scores replace the fused ones: the priors again
-            fused = _document_priors(index, query, fused, doc_of, tuning, sizes)
+            fused = _document_priors(index, query, fused, doc_of, tuning)
     shown = _spread(fused, doc_of, tuning.per_document, limit)
     calibrated = index.encoder.name == DEFAULT_ENCODER
     strengths = _strengths(terms, shown, cosines if calibrated else {}, tuning)
@@ -519,7 +505,7 @@ def search(
 
 
 def _document_priors(
-    index: Index, query: str, fused: list[Fused], doc_of: dict[int, int], tuning: SearchTuning, sizes: DocumentSizes
+    index: Index, query: str, fused: list[Fused], doc_of: dict[int, int], tuning: SearchTuning
 ) -> list[Fused]:
     """``fused`` with each window's score lowered by what its document is, whatever the query asks: long
     (length_prior) or written in another language than the query (language_penalty); best first again."""
@@ -528,8 +514,8 @@ def _document_priors(
         return fused
     penalty: dict[int, float] = {}
     if tuning.length_prior:
-        mean = sizes.mean
-        for doc, windows in sizes.counts(docs).items():
+        mean = mean_windows(index)
+        for doc, windows in index.window_counts(docs).items():
             if windows > mean:
                 penalty[doc] = tuning.length_prior * math.log(windows / mean)
     if tuning.language_penalty:

@@ -738,12 +738,7 @@ class Store:
 
     def window_counts(self, doc_ids: Sequence[int]) -> dict[int, int]:
         """{document id: how many windows it has} for those of ``doc_ids`` still stored."""
-        found: dict[int, int] = {}
-        for a in range(0, len(doc_ids), 10_000):
-            batch = list(doc_ids[a : a + 10_000])
-            sql = f"SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({','.join('?' * len(batch))}) GROUP BY doc_id"
-            found.update(self.conn.execute(sql, batch))
-        return found
+        return self._pairs_of("SELECT doc_id, count(*) FROM chunks WHERE doc_id IN ({}) GROUP BY doc_id", doc_ids)
 
     def languages(self) -> dict[str, int]:
         """{language code: how many documents are written in it}, most first; '' for those whose language could
@@ -839,13 +834,16 @@ class Store:
         return np.asarray([r[0] for r in rows], dtype=np.int64)
 
     def documents_of(self, ids: Sequence[int]) -> dict[int, int]:
-        """{chunk id: its document's id} for those of ``ids`` still stored (asked in batches that stay below
-        SQLite's limit on parameters)."""
+        """{chunk id: its document's id} for those of ``ids`` still stored."""
+        return self._pairs_of("SELECT id, doc_id FROM chunks WHERE id IN ({})", ids)
+
+    def _pairs_of(self, sql: str, ids: Sequence[int]) -> dict[int, int]:
+        """The (key, value) rows of ``sql`` for ``ids`` (its ``{}`` takes their parameters), asked in batches that
+        stay below SQLite's limit on parameters."""
         found: dict[int, int] = {}
         for a in range(0, len(ids), 10_000):
             batch = list(ids[a : a + 10_000])
-            sql = f"SELECT id, doc_id FROM chunks WHERE id IN ({','.join('?' * len(batch))})"
-            found.update(self.conn.execute(sql, batch))
+            found.update(self.conn.execute(sql.format(",".join("?" * len(batch))), batch))
         return found
 
     def chunk_texts(self, ids: Sequence[int]) -> dict[int, str]:

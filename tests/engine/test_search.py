@@ -483,7 +483,7 @@ def test_a_long_page_s_windows_give_way_to_a_short_one_s_at_equal_scores(make_in
     import numpy as np
 
     from engine.fusion import Fused
-    from engine.search import DocumentSizes, _document_priors
+    from engine.search import _document_priors, mean_windows
 
     rng = np.random.default_rng(7)
     (docs / "long.txt").write_text("\n\n".join(_paragraph(rng, "kettle", 400) for _ in range(12)))
@@ -497,11 +497,10 @@ def test_a_long_page_s_windows_give_way_to_a_short_one_s_at_equal_scores(make_in
         long_window = next(c for c, p in rows if p.endswith("long.txt"))
         short_window = next(c for c, p in rows if p.endswith("short-a.txt"))
         fused = [Fused(long_window, 1.0, frozenset({"meaning"})), Fused(short_window, 1.0, frozenset({"meaning"}))]
-        sizes = DocumentSizes(lib.index, DEFAULT_TUNING)
-        after = _document_priors(lib.index, "kettle", fused, doc_of, DEFAULT_TUNING, sizes)
-        off = _document_priors(lib.index, "kettle", fused, doc_of, replace(DEFAULT_TUNING, length_prior=0.0), sizes)
-        windows = sizes.counts([doc_of[long_window]])[doc_of[long_window]]
-        mean = sizes.mean
+        after = _document_priors(lib.index, "kettle", fused, doc_of, DEFAULT_TUNING)
+        off = _document_priors(lib.index, "kettle", fused, doc_of, replace(DEFAULT_TUNING, length_prior=0.0))
+        windows = lib.index.window_counts([doc_of[long_window]])[doc_of[long_window]]
+        mean = mean_windows(lib.index)
     assert windows > mean
     assert [f.id for f in off] == [long_window, short_window]  # without it, the fusion's order stays
     assert [f.id for f in after] == [short_window, long_window]
