@@ -13,7 +13,8 @@ searches (three rounds after a warm-up), and compares the meaning side's 10 best
 stored vector (numpy, best view per window, streamed from the rows), each asked as a search asks (the best
 candidates x evidence_depth views). Prints one JSON object: windows, vectors, rss_mb (the searching
 process, after its searches, before the exact scan), p50_ms, p95_ms (hybrid search), recall_at_10 (the vector
-store's top 10 windows against the exact scan's), build_s, db_mb, vectors_mb (the files on disk).
+store's top 10 windows against the exact scan's), keyword_p50_ms, keyword_p95_ms (the same questions searched by
+keyword alone, three rounds), build_s, db_mb, vectors_mb (the files on disk).
 """
 
 from __future__ import annotations
@@ -113,6 +114,12 @@ def measure(target: Path) -> dict[str, float]:
                 started = time.perf_counter()
                 library.search(query, limit=10)
                 took.append(time.perf_counter() - started)
+        keyword = []
+        for _round in range(3):
+            for query in queries:
+                started = time.perf_counter()
+                library.search(query, limit=10, modes=("keyword",))
+                keyword.append(time.perf_counter() - started)
         rss_kb = _rss_kb()  # before the exact scan below loads every vector once more
         index = library.index
         vectors = index.vectors()
@@ -126,6 +133,7 @@ def measure(target: Path) -> dict[str, float]:
             agree.append(len(set(got) & set(best)) / 10)
         status = library.status()
     took_ms = sorted(t * 1000 for t in took)
+    keyword_ms = sorted(t * 1000 for t in keyword)
     return {
         "windows": status.chunks,
         "vectors": len(vectors),
@@ -133,6 +141,8 @@ def measure(target: Path) -> dict[str, float]:
         "p50_ms": round(statistics.median(took_ms), 1),
         "p95_ms": round(took_ms[int(0.95 * (len(took_ms) - 1))], 1),
         "recall_at_10": round(statistics.mean(agree), 3),
+        "keyword_p50_ms": round(statistics.median(keyword_ms), 1),
+        "keyword_p95_ms": round(keyword_ms[int(0.95 * (len(keyword_ms) - 1))], 1),
         "db_mb": round((target / "docsense.db").stat().st_size / 2**20),
         "vectors_mb": round((target / "vectors.faiss").stat().st_size / 2**20),
         "store": index.vectors_backend + (" (compressed)" if getattr(vectors, "compressed", False) else ""),

@@ -282,7 +282,7 @@ class QueryTerms:
         if not stems:
             return cls(index, {}, {})
         n = index.window_count()
-        counts = store.term_counts(stems)
+        counts = index.term_counts(stems)
         weights = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
         return cls(index, counts, weights, n, words, word_terms)
 

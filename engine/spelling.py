@@ -59,7 +59,7 @@ def corrections(index: Index, query: str) -> dict[str, str]:
             continue
         candidates = [(rank, c) for rank, c in _edits(word) if c in english_words()]
         stem_of = {c: s[0] for _rank, c in candidates if len(s := store.stems(c)) == 1}
-        counts = store.term_counts(sorted(set(stem_of.values()))) if stem_of else {}
+        counts = index.term_counts(sorted(set(stem_of.values()))) if stem_of else {}
         # Words of one stem are one term to the index ("several", "severely"): the stem scores its likeliest edit
         # and the number of windows that hold it; it stands for its word likeliest by edit and English frequency.
         groups: dict[str, list[tuple[int, str]]] = {}

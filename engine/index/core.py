@@ -141,6 +141,7 @@ class _Counts:
     languages: dict[str, int] | None = None
     not_in: dict[str, set[int]] = field(default_factory=dict)
     per_document: dict[int, int] = field(default_factory=dict)
+    terms: dict[str, int] = field(default_factory=dict)
 
 
 class Index:
@@ -341,6 +342,17 @@ class Index:
         if missing:
             known.update(dict.fromkeys(missing, 0) | self.store.window_counts(missing))
         return {d: known[d] for d in doc_ids}
+
+    def term_counts(self, terms: Iterable[str]) -> dict[str, int]:
+        """{term: how many windows hold it} for ``terms`` (stemmed as the keyword index stems them): counting reads
+        every window a term is in (66 ms for a query's words in a million windows), so each term is counted once
+        while the rows stay as they are."""
+        known = self._counts().terms
+        terms = list(dict.fromkeys(terms))
+        missing = [t for t in terms if t not in known]
+        if missing:
+            known.update(self.store.term_counts(missing))
+        return {t: known[t] for t in terms}
 
     def languages(self) -> dict[str, int]:
         """{language code: its documents}, most first ('' for those whose language could not be told)."""

@@ -242,6 +242,14 @@ def m016_reference_pages_views(conn: sqlite3.Connection, _db: sqlite_utils.Datab
     conn.executemany("UPDATE documents SET mtime_ns = -1, sha256 = '' WHERE id = ?", [(doc,) for doc in stale])
 
 
+def m017_chunk_owners(conn: sqlite3.Connection, _db: sqlite_utils.Database) -> None:
+    """Each window's document, looked up by the window's id in an index of its own: a search asks it of thousands
+    of candidate windows, and a chunks row holds the window's text and vectors inline, so each lookup in the
+    table read a page of a big B-tree (0.19 s a search at a million windows); the index is a few bytes a
+    window and stays in the page cache."""
+    conn.execute("CREATE INDEX IF NOT EXISTS chunks_owner ON chunks(id, doc_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = [
     m001_create_tables,
     m002_entities,
@@ -259,5 +267,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection, sqlite_utils.Database], None]] = 
     m014_document_recipients,
     m015_document_language,
     m016_reference_pages_views,
+    m017_chunk_owners,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

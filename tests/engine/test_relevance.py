@@ -138,6 +138,52 @@ def test_a_big_index_does_not_look_for_words_most_windows_hold(library, monkeypa
     assert search_module.QueryTerms.of(library.index, "system settings").weightless() == frozenset()
 
 
+def _statements(library: Library, run) -> list[str]:
+    """The SQL statements that ``run()`` has the library's database connection execute."""
+    said: list[str] = []
+    conn = library.index.store.conn
+    conn.set_trace_callback(said.append)
+    try:
+        run()
+    finally:
+        conn.set_trace_callback(None)
+    return said
+
+
+def test_an_open_index_counts_a_words_windows_once_while_the_rows_stay(library, make_indexer, docs) -> None:
+    """Counting the windows a word is in reads every one of them (66 ms for a question's words in a million
+    windows): a long-lived reader counts each word once until the rows change, and the speller asks whether some
+    window holds a word of the windows' first."""
+
+    def counted(query: str) -> int:
+        said = _statements(library, lambda: library.search(query, limit=3))
+        return sum("FROM temp.chunk_terms" in statement for statement in said)
+
+    assert counted("kettle whistle") == 1  # both words in one count, none to spell them
+    assert counted("kettle whistle") == 0
+    assert counted("whistle budget") == 1  # only the new word is counted
+    (docs / "kettle-2.txt").write_text("A second kettle, without a whistle.")
+    make_indexer().run([docs])  # another connection: SQLite's data_version tells the open index
+    assert counted("kettle whistle") == 1
+    assert library.index.term_counts(["kettl", "whistl"]) == {"kettl": 2, "whistl": 2}
+    store = library.index.store
+    assert [store.holds(w) for w in ("kettles", "whistling", "zeppelin", "the")] == [True, True, False, True]
+
+
+def test_a_windows_document_is_looked_up_in_an_index_of_its_own(library) -> None:
+    """m017: a search asks thousands of candidate windows for their document; the table's rows hold each window's
+    text and vectors, so the lookup reads the small chunks_owner index instead of the table."""
+    store = library.index.store
+    ids = store.chunk_ids().tolist()
+    said = _statements(library, lambda: store.documents_of(ids))
+    (lookup,) = [s for s in said if "doc_id" in s]
+    plan = " ".join(str(row[3]) for row in store.conn.execute("EXPLAIN QUERY PLAN " + lookup.replace("?", "0")))
+    assert "COVERING INDEX chunks_owner" in plan
+    assert sorted(store.documents_of(ids).values()) == sorted(
+        r[0] for r in store.conn.execute("SELECT doc_id FROM chunks")
+    )
+
+
 def test_the_windows_holding_a_word_are_found_alike_listed_or_looked_up(library, monkeypatch) -> None:
     every = library.index.store.chunk_ids().tolist()
     listed = search_module.QueryTerms.of(library.index, "system kettles")
