@@ -163,14 +163,14 @@ class ProgressPrinter:
         if p.phase == "scan":
             self._line("Looking for files…", final=not self.tty)
             return
-        if p.phase not in ("index", "languages", "embed", "save"):
+        if p.phase not in ("index", "languages", "embed", "weights", "save"):
             if self.tty:
                 click.echo("\r\033[K", err=True, nl=False)
             return
         now = time.monotonic()
         if p.phase == "embed" and self.phase == "index" and not self.tty:
             self.last = 0.0  # the first line of the second phase says the first is done
-        if not self.tty and now - self.last < 5 and p.phase in ("index", "languages", "embed"):
+        if not self.tty and now - self.last < 5 and p.phase in ("index", "languages", "embed", "weights"):
             return
         if p.phase == "embed" and self.phase == "index" and self.tty:
             click.echo("", err=True)  # the first phase's last line stays

@@ -134,6 +134,10 @@ def progress_line(p: Progress) -> str:
     if p.phase == "languages":
         return (f"Telling the language of documents an older DocSense indexed: {p.languages_told:,} of "
                 f"{p.to_tell:,}  ETA {human_time(p.eta_s)}")  # fmt: skip
+    if p.phase == "weights":
+        share = 100.0 * p.weighed / p.to_weigh if p.to_weigh else 100.0
+        return (f"Weighing the common words of a big index, for quick keyword search: {share:.0f}%  "
+                f"ETA {human_time(p.eta_s)}")  # fmt: skip
     if p.phase == "embed":
         share = 100.0 * p.embedded / p.to_embed if p.to_embed else 100.0
         text = (

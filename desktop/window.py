@@ -969,6 +969,11 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, p.to_tell)
             self.progress.setValue(p.languages_told)
             self.progress_label.setText(progress_line(p))
+        elif p.phase == "weights":
+            self.progress.setFormat("%p%")
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(round(1000 * p.weighed / p.to_weigh) if p.to_weigh else 1000)
+            self.progress_label.setText(progress_line(p))
         elif p.phase == "embed" and (p.to_embed or p.to_tag):
             if before is None or before.phase != "embed":  # the first phase is done: its files are there to search
                 self.refresh_status()

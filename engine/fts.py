@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 MAX_TERMS = 32
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -100,9 +101,10 @@ def build_near_query(text: str, distance: int = NEAR_DISTANCE) -> str | None:
     return " OR ".join(near) if near else None
 
 
-def build_fts_query(text: str, leave_out: frozenset[str] = frozenset()) -> str | None:
-    """An FTS5 MATCH expression for ``text``, or None when it has no word to look for; single words in
-    ``leave_out`` (lower case) are not looked for, the words of a phrase always are."""
+def query_parts(text: str, leave_out: frozenset[str] = frozenset()) -> list[str]:
+    """What the keyword side looks for in ``text``, each an FTS5 expression: the phrases the user put in double
+    quotes (``"brown fox"``), then the words (``"jumps"``); single words in ``leave_out`` (lower case) are not
+    looked for, the words of a phrase always are."""
     parts: list[str] = []
     for phrase in _PHRASE.findall(text):
         phrase_words = words(phrase)
@@ -113,5 +115,21 @@ def build_fts_query(text: str, leave_out: frozenset[str] = frozenset()) -> str |
     for word in content_words(rest + " " + " ".join(phrase_words_seen)):
         if word not in leave_out or word in phrase_words_seen:
             parts.append(_quote(word))
-    parts = list(dict.fromkeys(parts))[:MAX_TERMS]
-    return " OR ".join(parts) if parts else None
+    return list(dict.fromkeys(parts))[:MAX_TERMS]
+
+
+def part_word(part: str) -> str | None:
+    """The word that a part of ``query_parts`` looks for, or None for a phrase."""
+    return part[1:-1] if " " not in part else None
+
+
+def any_of(parts: Sequence[str]) -> str:
+    """An FTS5 expression for what holds any of ``parts``."""
+    return " OR ".join(parts)
+
+
+def build_fts_query(text: str, leave_out: frozenset[str] = frozenset()) -> str | None:
+    """An FTS5 MATCH expression for ``text``, or None when it has no word to look for; single words in
+    ``leave_out`` (lower case) are not looked for, the words of a phrase always are."""
+    parts = query_parts(text, leave_out)
+    return any_of(parts) if parts else None

@@ -14,9 +14,11 @@ import numpy as np
 
 from engine.encoder import DEFAULT_ENCODER
 from engine.errors import QueryError, escaped_bytes
-from engine.fts import build_fts_query, build_near_query, content_words
+from engine.fts import any_of, build_fts_query, build_near_query, content_words, part_word, query_parts
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
+from engine.index.impacts import Impacts, idf, scored
+from engine.index.impacts import best as best_weighed
 from engine.language import query_language
 from engine.pages import page_of
 from engine.query import absolute_path_filter
@@ -177,7 +179,12 @@ def _keyword_ids(
     if fts_query is None:
         return []
     store = index.store
-    found = {chunk: (-rank, doc) for chunk, rank, doc in store.keyword_matches(fts_query, where, params, k)}
+    weights = index.impacts() if where == "1" and terms is not None else None
+    if weights is not None and terms is not None:
+        matches = _weighed_matches(index, weights, query, terms, k)
+    else:
+        matches = store.keyword_matches(fts_query, where, params, k)
+    found = {chunk: (-rank, doc) for chunk, rank, doc in matches}
     near_query = build_near_query(query)
     if near_query is not None:
         # The bonus goes to the windows found: one with query words close together and not among the best k
@@ -195,6 +202,39 @@ def _keyword_ids(
     return keyword_evidence(
         [(chunk, score, doc) for chunk, (score, doc) in best], tuning.keyword_doc_windows, counts, damp
     )
+
+
+def _weighed_matches(
+    index: Index, weights: Impacts, query: str, terms: QueryTerms, k: int
+) -> list[tuple[int, float, int]]:
+    """What ``store.keyword_matches`` gives for the query's words, unfiltered, in a big index whose common terms'
+    BM25 weights are stored (engine.index.impacts): those terms scored from the weights, the rest by FTS5 over the
+    windows that hold them, and the windows stored since the weights by FTS5 alone."""
+    store = index.store
+    parts = query_parts(query, terms.weightless())
+    common: list[tuple[str, float]] = []
+    rest: list[str] = []
+    for part in parts:
+        word = part_word(part)
+        own = terms.word_terms.get(word, []) if word is not None else []
+        if len(own) == 1 and own[0] in weights.terms:
+            common.append((own[0], idf(terms.counts[own[0]], terms.windows_total)))
+        else:
+            rest.append(part)
+    none = (np.zeros(0, dtype=np.int64), np.zeros(0))
+    rare = store.keyword_scores(any_of(rest), weights.last) if rest else none
+    ids, scores = scored(weights, common, rare)
+    take = k + k // 2
+    while True:  # the best k still stored: windows deleted since the weights are dropped, and more asked for
+        older = best_weighed(ids, scores, take)
+        doc_of = store.documents_of([chunk for chunk, _score in older])
+        found = [(chunk, -score, doc_of[chunk]) for chunk, score in older if chunk in doc_of]
+        if len(found) >= k or take >= len(ids):
+            break
+        take *= 4
+    found += store.keyword_matches(any_of(parts), "1", [], k, after=weights.last)
+    found.sort(key=lambda row: (row[1], row[0]))
+    return found[:k]
 
 
 def keyword_evidence(

@@ -157,19 +157,21 @@ class Progress:
     Attributes:
         phase: "scan" (finding files), "index" (extract and store: searchable by keyword), "languages" (the
             languages of documents an older DocSense stored, told once), "embed" (the second phase: stored chunks
-            embedded, searchable by meaning), "save", "done".
+            embedded, searchable by meaning), "weights" (a big index's common words weighed for the keyword side:
+            engine.index.impacts), "save", "done".
         files_done: files finished (indexed, unchanged or failed) of ``files_total`` to look at.
         chunks_done: chunks stored so far.
         embedded: chunks the second phase embedded so far, of ``to_embed`` it had to.
         tagged: documents whose entities the second phase looked for so far, of ``to_tag``.
         languages_told: documents an older DocSense stored whose language was told so far, of ``to_tell``.
+        weighed: windows of common words weighed so far, of ``to_weigh`` (a window counts once a word).
         chunks_per_s: the phase's speed so far (stored, or embedded, chunks a second).
         eta_s: estimated seconds left in the phase, from the bytes (or chunks) done so far; None until there is a
             basis for it.
         current: the file last finished.
     """
 
-    phase: Literal["scan", "index", "languages", "embed", "save", "done"]
+    phase: Literal["scan", "index", "languages", "embed", "weights", "save", "done"]
     files_done: int = 0
     files_total: int = 0
     chunks_done: int = 0
@@ -179,6 +181,8 @@ class Progress:
     to_tag: int = 0
     languages_told: int = 0
     to_tell: int = 0
+    weighed: int = 0
+    to_weigh: int = 0
     failed: int = 0
     elapsed_s: float = 0.0
     chunks_per_s: float = 0.0

@@ -5,6 +5,8 @@
 - ``store.Store``: the SQLite half (documents, texts, chunks with their vectors, entities, failures, FTS5).
 - ``schema``: the tables and the migrations, one function each.
 - ``vectors``: the vector store interface and its FAISS implementation (``vectors.faiss`` + ``vectors.json``).
+- ``impacts``: a big index's keyword weights (``impacts/``), so the keyword side need not rank every window holding a
+  common word.
 """
 
 from __future__ import annotations

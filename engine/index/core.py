@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,8 @@ import numpy as np
 
 from engine.encoder import Encoder, load_encoder
 from engine.errors import EncoderMismatchError, IndexAccessError
+from engine.index import impacts as keyword_weights
+from engine.index.impacts import Impacts
 from engine.index.schema import SCHEMA_VERSION
 from engine.index.store import DB_NAME, NewDocument, Store, database_error, disk_full
 from engine.index.vectors import (
@@ -228,6 +230,7 @@ class Index:
         self._seen_version: int | None = None  # the rows' vectors_version the vectors in memory hold
         self._writes = 0  # changes this Index committed (with the store's data_version: whether rows changed)
         self._cached: _Counts | None = None
+        self._impacts: tuple[str, Impacts | None] | None = None  # the keyword weights and their token
 
     def _open_store(self, create: bool) -> Store:
         """The database, for writing when it can be; searching goes on, read-only, on a disk too full for the
@@ -354,6 +357,35 @@ class Index:
             known.update(self.store.term_counts(missing))
         return {t: known[t] for t in terms}
 
+    def impacts(self) -> Impacts | None:
+        """The common terms' stored keyword weights (engine.index.impacts), or None when this index has none that
+        belong to its database. Read again when another process has built them anew."""
+        token = self.store.get_meta(keyword_weights.META_KEY)
+        if token is None:
+            return None
+        if self._impacts is None or self._impacts[0] != token:
+            self._impacts = (token, keyword_weights.load(self.store, self.folder))
+        return self._impacts[1]
+
+    def build_impacts(self, least: int | None = None) -> Generator[tuple[int, int], None, None]:
+        """Store the keyword weights of the terms at least ``least`` windows (COMMON_AT) hold in place of the old
+        ones, yielding (windows weighed, of how many) as it goes; closed early, the old ones stay."""
+        least = keyword_weights.COMMON_AT if least is None else least
+        token = yield from keyword_weights.build(self.store, self.folder, least)
+        with self.write() as change:
+            change.set_meta(keyword_weights.META_KEY, token)
+
+    def impacts_due(self) -> bool:
+        """Whether the keyword weights are worth building now: the index has BUILD_AT windows or more
+        (engine.index.impacts), and none are stored or its windows changed by a quarter since."""
+        windows = self.window_count()
+        if windows < keyword_weights.BUILD_AT:
+            return False
+        built = self.impacts()
+        if built is None:
+            return True
+        return abs(windows - built.windows) > windows // 4 or self.store.last_chunk_id() - built.last > windows // 4
+
     def languages(self) -> dict[str, int]:
         """{language code: its documents}, most first ('' for those whose language could not be told)."""
         counts = self._counts()
@@ -479,10 +511,12 @@ class Index:
         return actions
 
     def size_bytes(self) -> int:
+        """The bytes of the index's files: the database, the vectors, the keyword weights."""
         total = 0
-        for entry in self.folder.iterdir():
-            if entry.is_file():
-                total += entry.stat().st_size
+        for folder in (self.folder, self.folder / keyword_weights.FOLDER):
+            for entry in folder.iterdir() if folder.is_dir() else ():
+                if entry.is_file():
+                    total += entry.stat().st_size
         return total
 
     def close(self) -> None:

@@ -655,17 +655,29 @@ class Store:
 
     # -- the reads of search -------------------------------------------------------------------------------
 
-    def keyword_matches(self, match: str, where: str, params: Sequence[object], k: int) -> list[tuple[int, float, int]]:
-        """The best ``k`` chunks for the FTS5 query ``match`` among the documents ``d`` matching ``where``: (chunk id,
-        FTS5 bm25 with the heading at double weight (lower is better), document id), best first.
+    def keyword_matches(
+        self, match: str, where: str, params: Sequence[object], k: int, after: int = 0, up_to: int | None = None
+    ) -> list[tuple[int, float, int]]:
+        """The best ``k`` chunks (all of them for -1) for the FTS5 query ``match`` among the documents ``d`` matching
+        ``where`` (when nothing is filtered, "1": those of id above ``after`` and up to ``up_to``): (chunk id, FTS5
+        bm25 with the heading at double weight (lower is better), document id), best first.
 
         Raises:
             QueryError: FTS5 refused the query (the query builders in engine.fts should make this impossible).
         """
+        if (after or up_to is not None) and where != "1":
+            raise ValueError("a range of chunk ids is only asked for unfiltered")
         try:
             if where == "1":  # nothing filtered: rank the keyword index alone, then join the best k (twice as fast)
                 sql = "SELECT rowid, bm25(chunks_fts, 1.0, 2.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
-                best = self.conn.execute(sql + "ORDER BY rank LIMIT ?", [match, k]).fetchall()
+                bounds: list[object] = []
+                if after:
+                    sql += "AND rowid > ? "
+                    bounds.append(after)
+                if up_to is not None:
+                    sql += "AND rowid <= ? "
+                    bounds.append(up_to)
+                best = self.conn.execute(sql + "ORDER BY rank LIMIT ?", [match, *bounds, k]).fetchall()
                 doc_of = self.documents_of([r[0] for r in best])
                 return [(int(r[0]), float(r[1]), doc_of[r[0]]) for r in best if r[0] in doc_of]
             sql = (
@@ -678,6 +690,18 @@ class Store:
             from engine.errors import QueryError
 
             raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+
+    def keyword_scores(self, match: str, up_to: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk of id up to ``up_to`` that the FTS5 query ``match`` finds, and its bm25 (the heading at
+        double weight; higher is better here), as (ids, scores); for a query of words few windows hold."""
+        sql = "SELECT rowid, -bm25(chunks_fts, 1.0, 2.0) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid <= ?"
+        try:
+            pairs = np.asarray(self.conn.execute(sql, (match, up_to)).fetchall(), dtype=np.float64).reshape(-1, 2)
+        except sqlite3.OperationalError as exc:  # never a traceback for a query
+            from engine.errors import QueryError
+
+            raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+        return pairs[:, 0].astype(np.int64), pairs[:, 1]
 
     def _open_vocabulary(self) -> None:
         """Temporary tables (this connection's own, so a read-only index can have them too) over the keyword
@@ -731,6 +755,43 @@ class Store:
             sql = "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1"
             return self.conn.execute(sql, (match,)).fetchone() is not None
         return not stems or any(self.term_counts(stems).values())
+
+    def last_chunk_id(self) -> int:
+        """The greatest window id given so far (0 for none); AUTOINCREMENT never gives it again."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'chunks'").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def common_terms(self, least: int, most: int) -> list[tuple[str, int, str]]:
+        """(term, how many windows hold it, a word the keyword index stems to it) for the keyword index's terms in
+        at least ``least`` windows and fewer than ``most`` (those for which no such word is found are left out);
+        reads the whole keyword index."""
+        self._open_vocabulary()
+        rows = self.conn.execute("SELECT term, doc FROM temp.chunk_terms WHERE doc >= ? AND doc < ?", (least, most))
+        found = []
+        for term, count in rows.fetchall():
+            word = self._word_for(str(term))
+            if word is not None:
+                found.append((str(term), int(count), word))
+        return found
+
+    def _word_for(self, term: str) -> str | None:
+        """A word that the keyword index stems to ``term``, to look the term up by (a query's words are stemmed,
+        and the Porter stemmer does not give every stem back as it is: "databas" becomes "databa", while
+        "database" gives "databas"), or None."""
+        for suffix in TERM_SUFFIXES:
+            if self.stems(term + suffix) == [term]:
+                return term + suffix
+        return None
+
+    def term_scores(self, word: str, up_to: int, batch: int = 100_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The windows up to id ``up_to`` that hold the one term ``word`` stems to, ascending, and FTS5's bm25 of
+        that term alone in each (higher better), in batches of (ids, scores)."""
+        sql = ("SELECT rowid, -bm25(chunks_fts, 1.0, 2.0) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid <= ? "
+               "ORDER BY rowid")  # fmt: skip
+        rows = self.conn.execute(sql, ('"' + word.replace('"', '""') + '"', up_to))
+        while found := rows.fetchmany(batch):
+            pairs = np.asarray(found, dtype=np.float64)
+            yield pairs[:, 0].astype(np.int64), pairs[:, 1]
 
     def window_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
@@ -954,6 +1015,11 @@ class Store:
 
 
 FULL_BELOW = 16 * 2**20  # free bytes under which a disk I/O error on the index's disk is taken for a full disk
+
+
+# Endings tried, in order, to find a word the stemmer turns into a given stem (Store._word_for).
+TERM_SUFFIXES = ("", "e", "s", "es", "ed", "ing", "ent", "al", "ion", "ation", "ate", "er", "ly", "ity", "ive",
+                 "ize", "ous", "ment", "ence", "ance", "ism", "able", "ness", "ful", "ic", "y", "ical")  # fmt: skip
 
 
 def disk_full(folder: Path) -> bool:
