@@ -84,20 +84,30 @@ def content_words(text: str) -> list[str]:
     return list(dict.fromkeys(kept))
 
 
-def _quote(term: str) -> str:
+def quoted(term: str) -> str:
+    """``term`` as an FTS5 string: whatever it holds, a term or phrase, never syntax."""
     return '"' + term.replace('"', '""') + '"'
 
 
 NEAR_DISTANCE = 5  # words between two query words that still count as "together"
 
 
+def near_pairs(text: str) -> list[tuple[str, str]]:
+    """The pairs of neighbouring words of ``text`` (stopwords left out, lower case), each once."""
+    found = [w for w in words(_PHRASE.sub(lambda m: " " + m.group(1) + " ", text)) if w not in STOPWORDS]
+    return [(a, b) for a, b in dict.fromkeys(itertools.pairwise(found)) if a != b][: MAX_TERMS - 1]
+
+
+def near_query(a: str, b: str, distance: int = NEAR_DISTANCE) -> str:
+    """An FTS5 MATCH expression for ``a`` and ``b`` within ``distance`` words of each other."""
+    return f"NEAR({quoted(a)} {quoted(b)}, {int(distance)})"
+
+
 def build_near_query(text: str, distance: int = NEAR_DISTANCE) -> str | None:
     """An FTS5 MATCH expression for the pairs of neighbouring words of ``text`` (stopwords left out) found within
     ``distance`` words of each other, or None when ``text`` has fewer than two such words. "How do I copy a file?"
     gives NEAR("copy" "file", 5)."""
-    found = [w for w in words(_PHRASE.sub(lambda m: " " + m.group(1) + " ", text)) if w not in STOPWORDS]
-    pairs = list(dict.fromkeys(itertools.pairwise(found)))[: MAX_TERMS - 1]
-    near = [f"NEAR({_quote(a)} {_quote(b)}, {int(distance)})" for a, b in pairs if a != b]
+    near = [near_query(a, b, distance) for a, b in near_pairs(text)]
     return " OR ".join(near) if near else None
 
 
@@ -109,12 +119,12 @@ def query_parts(text: str, leave_out: frozenset[str] = frozenset()) -> list[str]
     for phrase in _PHRASE.findall(text):
         phrase_words = words(phrase)
         if len(phrase_words) > 1:
-            parts.append(_quote(" ".join(phrase_words)))
+            parts.append(quoted(" ".join(phrase_words)))
     rest = _PHRASE.sub(" ", text)
     phrase_words_seen = {w for p in _PHRASE.findall(text) for w in words(p)}
     for word in content_words(rest + " " + " ".join(phrase_words_seen)):
         if word not in leave_out or word in phrase_words_seen:
-            parts.append(_quote(word))
+            parts.append(quoted(word))
     return list(dict.fromkeys(parts))[:MAX_TERMS]
 
 

@@ -379,7 +379,7 @@ class Index:
         """Whether the keyword weights are worth building now: the index has BUILD_AT windows or more
         (engine.index.impacts), and none are stored or its windows changed by a quarter since."""
         windows = self.window_count()
-        if windows < keyword_weights.BUILD_AT:
+        if windows < keyword_weights.BUILD_AT or self.store.last_chunk_id() > keyword_weights.MAX_ID:
             return False
         built = self.impacts()
         if built is None:

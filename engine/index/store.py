@@ -693,8 +693,9 @@ class Store:
 
     def keyword_scores(self, match: str, up_to: int) -> tuple[np.ndarray, np.ndarray]:
         """Every chunk of id up to ``up_to`` that the FTS5 query ``match`` finds, and its bm25 (the heading at
-        double weight; higher is better here), as (ids, scores); for a query of words few windows hold."""
-        sql = "SELECT rowid, -bm25(chunks_fts, 1.0, 2.0) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid <= ?"
+        double weight; higher is better here), as (ids ascending, scores); for a query of words few windows hold."""
+        sql = ("SELECT rowid, -bm25(chunks_fts, 1.0, 2.0) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid <= ? "
+               "ORDER BY rowid")  # fmt: skip
         try:
             pairs = np.asarray(self.conn.execute(sql, (match, up_to)).fetchall(), dtype=np.float64).reshape(-1, 2)
         except sqlite3.OperationalError as exc:  # never a traceback for a query
@@ -849,8 +850,11 @@ class Store:
     def windows_holding(self, word: str, among: Sequence[int]) -> set[int]:
         """Those of the windows ``among`` that hold ``word`` (one word, stemmed as the keyword index stems it), each
         looked up by its id: for a word in many windows and few windows to ask about."""
+        return self.windows_matching('"' + word.replace('"', '""') + '"', among)
+
+    def windows_matching(self, match: str, among: Sequence[int]) -> set[int]:
+        """Those of the windows ``among`` that the FTS5 query ``match`` finds, each looked up by its id."""
         found: set[int] = set()
-        match = '"' + word.replace('"', '""') + '"'
         for a in range(0, len(among), 10_000):
             batch = list(among[a : a + 10_000])
             sql = f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({','.join('?' * len(batch))})"

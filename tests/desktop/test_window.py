@@ -555,6 +555,37 @@ def test_indexing_progress_advances(qtbot, empty_window: MainWindow, tmp_path: P
     assert "Indexed 300 files" in empty_window.progress_label.text()
 
 
+def test_the_window_shows_a_big_index_weighing_its_common_words(
+    qtbot, empty_window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """An index past impacts.BUILD_AT windows weighs its common words at the end of the run (engine.index.impacts):
+    the progress bar and its line say so, and the run ends as any other."""
+    from engine.index import impacts
+    from indexer import indexer as indexer_module
+
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    monkeypatch.setattr(impacts, "BUILD_AT", 1)
+    monkeypatch.setattr(impacts, "COMMON_AT", 3)
+    monkeypatch.setattr(indexer_module, "PROGRESS_EVERY_S", 0.0)
+    folder = make_folder(tmp_path / "notes", 30, words=200)
+    labels: list[str] = []
+    formats: list[str] = []
+
+    def progressed(p: object) -> None:
+        labels.append(empty_window.progress_label.text())
+        formats.append(empty_window.progress.format())
+
+    with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
+        empty_window.start_indexing([str(folder)])
+        empty_window.index_worker.signals.progress.connect(progressed)
+    assert blocker.args[0].indexed == 30
+    weighing = [i for i, text in enumerate(labels) if text.startswith("Weighing the common words of a big index")]
+    assert weighing, labels
+    assert formats[weighing[-1]] == "%p%"
+    assert "Indexed 30 files" in empty_window.progress_label.text()
+    assert (Path(empty_window.index_path) / impacts.FOLDER).is_dir()
+
+
 def test_embedding_can_be_paused_and_resumed(qtbot, tmp_path: Path, fake_encoder, monkeypatch) -> None:
     """While windows are embedded the Cancel button pauses; an index whose embedding was stopped (paused, or a
     crash) says how much meaning search covers, and Resume embedding finishes it."""
