@@ -14,10 +14,19 @@ import numpy as np
 
 from engine.encoder import DEFAULT_ENCODER
 from engine.errors import QueryError, escaped_bytes
-from engine.fts import any_of, build_fts_query, build_near_query, content_words, part_word, query_parts
+from engine.fts import (
+    NEAR_DISTANCE,
+    any_of,
+    build_fts_query,
+    build_near_query,
+    content_words,
+    near_pairs,
+    part_word,
+    query_parts,
+)
 from engine.fusion import Fused, reciprocal_rank_fusion, score_fusion
 from engine.index import Index
-from engine.index.impacts import Impacts, idf, scored
+from engine.index.impacts import Impacts, idf, near_bm25, scored
 from engine.index.impacts import best as best_weighed
 from engine.language import query_language
 from engine.pages import page_of
@@ -189,10 +198,13 @@ def _keyword_ids(
     if near_query is not None:
         # The bonus goes to the windows found: one with query words close together and not among the best k
         # by BM25 is rare, and looking up its BM25 would double the time of a search.
-        for i, near_rank, _doc in store.keyword_matches(near_query, where, params, k):
+        near = _weighed_near(index, weights, query, terms, matches, k) if weights is not None and terms else None
+        if near is None:
+            near = [(i, -rank) for i, rank, _doc in store.keyword_matches(near_query, where, params, k)]
+        for i, near_score in near:
             if i in found:
                 score, doc = found[i]
-                found[i] = (score + tuning.near_weight * -near_rank, doc)  # FTS5's bm25 is lower for better
+                found[i] = (score + tuning.near_weight * near_score, doc)
     best = sorted(found.items(), key=lambda item: (-item[1][0], item[0]))[:k]
     if documents is not None:
         documents.update((chunk, doc) for chunk, (_score, doc) in best)
@@ -235,6 +247,37 @@ def _weighed_matches(
     found += store.keyword_matches(any_of(parts), "1", [], k, after=weights.last)
     found.sort(key=lambda row: (row[1], row[0]))
     return found[:k]
+
+
+NEAR_AMONG = 100  # in a big index, the best windows by their words whose neighbouring words' bonus is looked for
+
+
+def _weighed_near(
+    index: Index, weights: Impacts, query: str, terms: QueryTerms, matches: list[tuple[int, float, int]], k: int
+) -> list[tuple[int, float]] | None:
+    """(window, the BM25 of the query's neighbouring words found close together) in a big index whose common words
+    are weighed: for the best NEAR_AMONG windows ``matches`` found, from their terms' places (engine.index.impacts
+    near_bm25: what FTS5 gives, without ranking every window holding a pair of common words); for the best ``k``
+    windows stored since the weights, by FTS5. None when a neighbouring word is of several terms (FTS5 then)."""
+    store = index.store
+    pairs = []
+    for a, b in near_pairs(query):
+        own_a, own_b = terms.word_terms.get(a, []), terms.word_terms.get(b, [])
+        if len(own_a) != 1 or len(own_b) != 1:
+            return None
+        pairs.append((own_a[0], own_b[0]))
+    older = [chunk for chunk, _rank, _doc in matches[:NEAR_AMONG] if chunk <= weights.last]
+    near: dict[int, float] = {}
+    if pairs and older:
+        windows, mean_size = store.keyword_averages()
+        wanted = sorted({t for pair in pairs for t in pair})
+        idfs = {t: idf(terms.counts.get(t, 0), windows) for t in wanted}
+        places = store.places_in(older, wanted)
+        near.update(near_bm25(pairs, places, store.keyword_sizes(older), idfs, mean_size, NEAR_DISTANCE))
+    expression = build_near_query(query)
+    if expression is not None:
+        near.update((i, -rank) for i, rank, _doc in store.keyword_matches(expression, "1", [], k, after=weights.last))
+    return list(near.items())
 
 
 def keyword_evidence(

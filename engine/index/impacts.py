@@ -180,3 +180,38 @@ def best(ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]
         ids, scores = ids[keep], scores[keep]
     order = np.lexsort((ids, -scores))
     return list(zip(ids[order].tolist(), scores[order].tolist(), strict=True))
+
+
+B = 0.75  # FTS5's bm25() constant b
+COLUMN_WEIGHTS = {"text": 1.0, "heading": 2.0}  # as search ranks: bm25(chunks_fts, 1.0, 2.0)
+
+
+def near_bm25(
+    pairs: Sequence[tuple[str, str]],
+    places: dict[tuple[int, str, str], list[int]],
+    sizes: dict[int, int],
+    idfs: dict[str, float],
+    mean_size: float,
+    distance: int,
+) -> dict[int, float]:
+    """{window: what FTS5's bm25 gives it for ``NEAR(a b, distance) OR ...`` over ``pairs`` of terms}, for the
+    windows of ``sizes`` that match one pair, computed as FTS5 does: per column, an instance of a term counts when
+    an instance of the other stands within distance + 1 tokens of it; each pair's two phrases add
+    idf x f (k1 + 1) / (f + k1 (1 - b + b x length / mean length)), f their counted instances weighed by column."""
+    found: dict[int, float] = {}
+    for window, size in sizes.items():
+        k = K1 * (1 - B + B * size / mean_size) if mean_size else K1
+        score, matched = 0.0, False
+        for a, b in pairs:
+            f_a = f_b = 0.0
+            for column, weight in COLUMN_WEIGHTS.items():
+                at_a, at_b = places.get((window, column, a), []), places.get((window, column, b), [])
+                if at_a and at_b:
+                    f_a += weight * sum(any(abs(p - q) <= distance + 1 for q in at_b) for p in at_a)
+                    f_b += weight * sum(any(abs(p - q) <= distance + 1 for p in at_a) for q in at_b)
+            if f_a or f_b:
+                matched = True
+                score += idfs[a] * f_a * (K1 + 1) / (f_a + k) + idfs[b] * f_b * (K1 + 1) / (f_b + k)
+        if matched:
+            found[window] = score
+    return found

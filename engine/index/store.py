@@ -852,6 +852,41 @@ class Store:
         looked up by its id: for a word in many windows and few windows to ask about."""
         return self.windows_matching('"' + word.replace('"', '""') + '"', among)
 
+    def places_in(self, ids: Sequence[int], terms: Sequence[str]) -> dict[tuple[int, str, str], list[int]]:
+        """{(window, column, term): the term's token offsets in that column} for the windows ``ids`` and the
+        ``terms`` (stemmed as the keyword index stems them): read from a scratch keyword index of just those
+        windows (their text tokenized again, about 0.2 ms a window), since the big index gives a term's places
+        only for all its windows at once."""
+        self.conn.executescript(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.place_scratch USING "
+            f"fts5(text, heading, content='', tokenize='{KEYWORD_TOKENIZER}');"
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.place_terms USING fts5vocab(temp, place_scratch, instance);"
+        )
+        self.conn.execute("INSERT INTO temp.place_scratch(place_scratch) VALUES ('delete-all')")
+        rows = self.conn.execute(
+            f"SELECT id, text, heading FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids)
+        )
+        self.conn.executemany("INSERT INTO temp.place_scratch(rowid, text, heading) VALUES (?, ?, ?)", rows.fetchall())
+        places: dict[tuple[int, str, str], list[int]] = {}
+        sql = f"SELECT doc, col, term, offset FROM temp.place_terms WHERE term IN ({','.join('?' * len(terms))})"
+        for doc, col, term, offset in self.conn.execute(sql, list(terms)):
+            places.setdefault((int(doc), str(col), str(term)), []).append(int(offset))
+        self.conn.execute("INSERT INTO temp.place_scratch(place_scratch) VALUES ('delete-all')")
+        return places
+
+    def keyword_sizes(self, ids: Sequence[int]) -> dict[int, int]:
+        """{window: its length in keyword-index tokens, all columns} for those of ``ids`` stored (FTS5's docsize)."""
+        rows = self.conn.execute(
+            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({','.join('?' * len(ids))})", list(ids)
+        )
+        return {int(i): sum(_varints(sz)) for i, sz in rows}
+
+    def keyword_averages(self) -> tuple[int, float]:
+        """(how many windows the keyword index holds, their mean length in tokens), as FTS5's bm25 reads them."""
+        row = self.conn.execute("SELECT block FROM chunks_fts_data WHERE id = 1").fetchone()
+        numbers = _varints(row[0]) if row is not None else [0]
+        return numbers[0], (sum(numbers[1:]) / numbers[0] if numbers[0] else 0.0)
+
     def windows_matching(self, match: str, among: Sequence[int]) -> set[int]:
         """Those of the windows ``among`` that the FTS5 query ``match`` finds, each looked up by its id."""
         found: set[int] = set()
@@ -1019,6 +1054,26 @@ class Store:
 
 
 FULL_BELOW = 16 * 2**20  # free bytes under which a disk I/O error on the index's disk is taken for a full disk
+
+
+def _varints(blob: bytes) -> list[int]:
+    """The SQLite varints (big-endian groups of 7 bits, a ninth byte of 8) that ``blob`` holds one after another:
+    how FTS5 keeps a window's column sizes and its index's totals."""
+    numbers: list[int] = []
+    i = 0
+    while i < len(blob):
+        value = 0
+        for j in range(9):
+            byte = blob[i]
+            i += 1
+            if j == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        numbers.append(value)
+    return numbers
 
 
 # Endings tried, in order, to find a word the stemmer turns into a given stem (Store._word_for).

@@ -67,10 +67,34 @@ def test_the_keyword_side_ranks_from_the_weights_as_fts5_does(weighed: Path, fak
         lib.index.store.conn.set_trace_callback(said.append)
         hits = lib.search("virtual hosts apache", limit=5, modes=("keyword",))
         lib.index.store.conn.set_trace_callback(None)
-        ranked = [s for s in said if "bm25" in s and "NEAR" not in s]  # the neighbouring words: FTS5 as before
+        ranked = [s for s in said if "bm25" in s]
         assert ranked
         assert all("rowid >" in s or "rowid <=" in s for s in ranked)
         assert hits[0].path.endswith("sect.http-web-server.html")
+
+
+def test_the_neighbouring_words_bonus_is_what_fts5_gives_them(weighed: Path, fake_encoder) -> None:
+    """The best windows' bonus for the query's neighbouring words close together is computed from their terms'
+    places as FTS5's bm25 of NEAR("a" "b", 5) OR ... computes it (per column, within 6 tokens, the heading at
+    double weight), without FTS5 ranking every window that holds a pair of common words."""
+    from engine.fts import build_near_query
+
+    with Library(weighed, encoder=fake_encoder) as lib:
+        weights = lib.index.impacts()
+        assert weights is not None
+        compared = 0
+        for query in [*QUERIES, "configure the network interfaces of the system", "apache web server modules"]:
+            terms = search_module.QueryTerms.of(lib.index, query)
+            matches = _weighed(lib, query)
+            near = search_module._weighed_near(lib.index, weights, query, terms, matches, 500)
+            assert near is not None
+            expression = build_near_query(query)
+            assert expression is not None
+            exact = {i: -rank for i, rank, _d in lib.index.store.keyword_matches(expression, "1", [], -1)}
+            among = {c for c, _r, _d in matches[: search_module.NEAR_AMONG]}
+            assert dict(near) == pytest.approx({i: s for i, s in exact.items() if i in among}, rel=1e-9), query
+            compared += len(near)
+        assert compared > 20
 
 
 def test_windows_stored_or_removed_since_are_ranked_as_fts5_ranks_them(
