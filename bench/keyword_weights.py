@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/scale.py --windows 1000000 --keep /tmp/scale-1m --build-only   # weighs them at the end
     .venv/bin/python bench/keyword_weights.py /tmp/scale-1m/index
+    cp -r bench/data/pydoc-index /tmp/pydoc-w
+    .venv/bin/python bench/keyword_weights.py /tmp/pydoc-w --weigh --least 20   # real pages, not copies
+    .venv/bin/python bench/retrieval.py --set pyfaq --index /tmp/pydoc-w        # their quality, words weighed
 
 For each pyfaq-retrieval-dev question, after a warm-up: the time of the query's words ranked by FTS5 alone and from
 the weights (the best 500 windows, as a search asks), and of the whole keyword side (the words, the neighbouring
@@ -29,6 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("index", type=Path, help="an index folder (bench/scale.py --keep KEEP: KEEP/index)")
     parser.add_argument("--weigh", action="store_true", help="weigh its common words first, whatever their age")
+    parser.add_argument("--least", type=int, help="with --weigh: the windows a word is in to be weighed (COMMON_AT)")
     args = parser.parse_args()
 
     from engine import Library
@@ -41,7 +45,7 @@ def main() -> None:
         index = library.index
         store = index.store
         if args.weigh or index.impacts() is None:
-            for _done, _total in index.build_impacts():
+            for _done, _total in index.build_impacts(args.least):
                 pass
         weights = index.impacts()
         if weights is None:

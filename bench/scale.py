@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py --windows 100000 --json       # needs bench/data/pydoc-index (bench/retrieval.py)
     .venv/bin/python bench/scale.py --windows 100000 --keep /tmp/scale-100k   # keep the index for other benches
+    .venv/bin/python bench/scale.py --profile /tmp/scale-100k/index           # where a search's time goes
 
 Builds an index of N windows in a temp folder from bench/data/pydoc-index (the python3.11-doc pages, real text and
 real vectors): copy k of each of its documents is a document of its own (<path>/copy-k), with the same text and
@@ -157,6 +158,30 @@ def measure(target: Path) -> dict[str, float]:
     }
 
 
+def profile(target: Path) -> None:
+    """Where the hybrid searches' time goes: cProfile of the 22 questions searched a second time (the first pass
+    reads what the page cache lacks and counts the questions' words), the 30 costliest functions by cumulative
+    time."""
+    import cProfile
+    import pstats
+
+    from engine import Library
+
+    spec, _index = question_set("pyfaq")
+    queries = [q["query"] for q in spec["queries"]]
+    with Library(target) as library:
+        for query in queries:
+            library.search(query, limit=10)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for query in queries:
+            library.search(query, limit=10)
+        profiler.disable()
+        print(f"{1000 * (time.perf_counter() - started) / len(queries):.1f} ms a search")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
 def _exact_top10(index: object, qs: np.ndarray) -> list[list[int]]:
     """Each query's 10 best windows by an exact scan of every stored vector (best view per window), read from the
     rows in batches so that a million windows' vectors are never all in memory."""
@@ -193,7 +218,11 @@ def main() -> None:
     parser.add_argument("--store", default="faiss-auto", help="the vector store (vector_store): faiss-auto, faiss-flat")
     parser.add_argument("--build-only", action="store_true", help="with --keep: build, measure later with --measure")
     parser.add_argument("--measure", type=Path, help="measure the index at this folder (KEEP/index)")
+    parser.add_argument("--profile", type=Path, help="cProfile a second pass of the questions at this index folder")
     args = parser.parse_args()
+    if args.profile:
+        profile(args.profile)
+        return
     if args.measure:
         print(json.dumps(measure(args.measure)))
         return
