@@ -390,6 +390,14 @@ class QueryTerms:
         asked = self._asked.setdefault(term, set())
         holders = self._holders.setdefault(term, set())
         new = wanted - asked
+        weights = self.index.impacts() if new else None
+        found = weights.postings(term) if weights is not None else None
+        if weights is not None and found is not None:  # a big index's common term: its weighed windows say
+            older = np.asarray(sorted(c for c in new if c <= weights.last), dtype=np.int64)
+            at = np.minimum(np.searchsorted(found[0], older), len(found[0]) - 1)
+            holders |= set(older[found[0][at] == older].tolist())
+            asked |= set(older.tolist())
+            new -= asked
         if new:
             word = self.words.get(term)
             if word is None or self.counts.get(term, 0) <= SEEK_COST * len(new):

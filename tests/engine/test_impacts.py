@@ -97,6 +97,30 @@ def test_the_neighbouring_words_bonus_is_what_fts5_gives_them(weighed: Path, fak
         assert compared > 20
 
 
+def test_which_windows_hold_a_common_word_is_read_from_the_weights(weighed: Path, fake_encoder) -> None:
+    """The relevance floors ask which of the candidates hold each query word: for a weighed word, its weighed
+    windows say, with no window looked up in the keyword index (the same answer)."""
+    with Library(weighed, encoder=fake_encoder) as lib:
+        every = lib.index.store.chunk_ids().tolist()
+        terms = search_module.QueryTerms.of(lib.index, "apache virtual hosts")
+        weights = lib.index.impacts()
+        assert weights is not None
+        assert "apach" in weights.terms
+        said: list[str] = []
+        lib.index.store.conn.set_trace_callback(said.append)
+        held = terms.holding("apach", every)
+        lib.index.store.conn.set_trace_callback(None)
+        assert not [s for s in said if "chunks_fts" in s]
+        own = lib.index.impacts
+        lib.index.impacts = lambda: None  # type: ignore[method-assign]
+        try:
+            alone = search_module.QueryTerms.of(lib.index, "apache virtual hosts").holding("apach", every)
+        finally:
+            lib.index.impacts = own  # type: ignore[method-assign]
+        assert held == alone
+        assert len(held) > 3
+
+
 def test_windows_stored_or_removed_since_are_ranked_as_fts5_ranks_them(
     weighed: Path, make_indexer, docs: Path, fake_encoder, monkeypatch
 ) -> None:
