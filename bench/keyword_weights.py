@@ -77,8 +77,9 @@ def main() -> None:
             sides = {}
             for name, impacts in (("fts5", lambda: None), ("weights", own)):
                 index.impacts = impacts  # type: ignore[method-assign]
+                side_terms = search_module.QueryTerms.of(index, query)  # with the weights or without
                 started = time.perf_counter()
-                sides[name] = search_module._keyword_ids(index, query, "1", [], 500, {}, terms=terms)
+                sides[name] = search_module._keyword_ids(index, query, "1", [], 500, {}, terms=side_terms)
                 times[f"side_{name}"].append(time.perf_counter() - started)
             index.impacts = own  # type: ignore[method-assign]
             first = place([c for c, _s in sides["fts5"][:10]])

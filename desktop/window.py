@@ -957,22 +957,16 @@ class MainWindow(QMainWindow):
             self._status_at = time.monotonic()
             self.refresh_status()  # the status bar's counts grow with the index, as its files are stored
         if p.phase == "index" and p.files_total:
-            self.progress.setFormat("%v / %m files")
-            self.progress.setRange(0, p.files_total)
-            self.progress.setValue(p.files_done)
+            self._show_bar("%v / %m files", p.files_total, p.files_done)
             self.progress_label.setText(
                 f"Reading files: {p.files_done} of {p.files_total} · {p.chunks_done} windows stored"
                 f" · ETA {human_time(p.eta_s)}" + (f" · {p.failed} failed" if p.failed else "")
             )
         elif p.phase == "languages":
-            self.progress.setFormat("%v / %m documents")
-            self.progress.setRange(0, p.to_tell)
-            self.progress.setValue(p.languages_told)
+            self._show_bar("%v / %m documents", p.to_tell, p.languages_told)
             self.progress_label.setText(progress_line(p))
         elif p.phase == "weights":
-            self.progress.setFormat("%p%")
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(round(1000 * p.weighed / p.to_weigh) if p.to_weigh else 1000)
+            self._show_bar("%p%", 1000, round(1000 * p.weighed / p.to_weigh) if p.to_weigh else 1000)
             self.progress_label.setText(progress_line(p))
         elif p.phase == "embed" and (p.to_embed or p.to_tag):
             if before is None or before.phase != "embed":  # the first phase is done: its files are there to search
@@ -981,16 +975,18 @@ class MainWindow(QMainWindow):
             self.cancel_button.setText("Pause")
             self.cancel_button.setToolTip("Stop embedding after this batch; Resume embedding goes on from there")
             if p.to_embed:
-                self.progress.setFormat("%v / %m windows")
-                self.progress.setRange(0, p.to_embed)
-                self.progress.setValue(p.embedded)
+                self._show_bar("%v / %m windows", p.to_embed, p.embedded)
             else:
-                self.progress.setFormat("%v / %m documents")
-                self.progress.setRange(0, p.to_tag)
-                self.progress.setValue(p.tagged)
+                self._show_bar("%v / %m documents", p.to_tag, p.tagged)
             self.progress_label.setText(progress_line(p))
         elif p.phase == "save":
             self.progress_label.setText("Saving…")
+
+    def _show_bar(self, shown: str, total: int, done: int) -> None:
+        """The progress bar at ``done`` of ``total``, its text in QProgressBar's format ``shown``."""
+        self.progress.setFormat(shown)
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
 
     def _indexing_done(self, summary: RunSummary | None) -> None:
         self._indexing_ended()

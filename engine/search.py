@@ -188,7 +188,7 @@ def _keyword_ids(
     if fts_query is None:
         return []
     store = index.store
-    weights = index.impacts() if where == "1" and terms is not None else None
+    weights = terms.impacts if where == "1" and terms is not None else None
     if weights is not None and terms is not None:
         matches = _weighed_matches(index, weights, query, terms, k)
     else:
@@ -198,7 +198,9 @@ def _keyword_ids(
     if near_query is not None:
         # The bonus goes to the windows found: one with query words close together and not among the best k
         # by BM25 is rare, and looking up its BM25 would double the time of a search.
-        near = _weighed_near(index, weights, query, terms, matches, k) if weights is not None and terms else None
+        near = None
+        if weights is not None and terms is not None:
+            near = _weighed_near(index, weights, query, near_query, terms, matches, k)
         if near is None:
             near = [(i, -rank) for i, rank, _doc in store.keyword_matches(near_query, where, params, k)]
         for i, near_score in near:
@@ -253,12 +255,19 @@ NEAR_AMONG = 100  # in a big index, the best windows by their words whose neighb
 
 
 def _weighed_near(
-    index: Index, weights: Impacts, query: str, terms: QueryTerms, matches: list[tuple[int, float, int]], k: int
+    index: Index,
+    weights: Impacts,
+    query: str,
+    expression: str,
+    terms: QueryTerms,
+    matches: list[tuple[int, float, int]],
+    k: int,
 ) -> list[tuple[int, float]] | None:
     """(window, the BM25 of the query's neighbouring words found close together) in a big index whose common words
     are weighed: for the best NEAR_AMONG windows ``matches`` found, from their terms' places (engine.index.impacts
     near_bm25: what FTS5 gives, without ranking every window holding a pair of common words); for the best ``k``
-    windows stored since the weights, by FTS5. None when a neighbouring word is of several terms (FTS5 then)."""
+    windows stored since the weights, by FTS5 (``expression``: the query's build_near_query). None when a
+    neighbouring word is of several terms (FTS5 then)."""
     store = index.store
     pairs = []
     for a, b in near_pairs(query):
@@ -274,9 +283,7 @@ def _weighed_near(
         idfs = {t: idf(terms.counts.get(t, 0), windows) for t in wanted}
         places = store.places_in(older, wanted)
         near.update(near_bm25(pairs, places, store.keyword_sizes(older), idfs, mean_size, NEAR_DISTANCE))
-    expression = build_near_query(query)
-    if expression is not None:
-        near.update((i, -rank) for i, rank, _doc in store.keyword_matches(expression, "1", [], k, after=weights.last))
+    near.update((i, -rank) for i, rank, _doc in store.keyword_matches(expression, "1", [], k, after=weights.last))
     return list(near.items())
 
 
@@ -344,6 +351,7 @@ class QueryTerms:
     # Each term's word of the query (a word the keyword index stems to that term alone), for looking it up.
     words: dict[str, str] = field(default_factory=dict)
     word_terms: dict[str, list[str]] = field(default_factory=dict)  # each content word's terms
+    impacts: Impacts | None = None  # a big index's common words' weights (engine.index.impacts), read once
     _holders: dict[str, set[int]] = field(default_factory=dict)  # a term's windows among those asked about
     _asked: dict[str, set[int]] = field(default_factory=dict)  # ... and the windows asked about
     _listed: set[str] = field(default_factory=set)  # the terms whose every window is in _holders
@@ -367,7 +375,7 @@ class QueryTerms:
         n = index.window_count()
         counts = index.term_counts(stems)
         weights = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in counts.items()}
-        return cls(index, counts, weights, n, words, word_terms)
+        return cls(index, counts, weights, n, words, word_terms, index.impacts())
 
     def weightless(self) -> frozenset[str]:
         """The query's words that the keyword side need not look for in a big index: each of their terms is in at
@@ -390,8 +398,8 @@ class QueryTerms:
         asked = self._asked.setdefault(term, set())
         holders = self._holders.setdefault(term, set())
         new = wanted - asked
-        weights = self.index.impacts() if new else None
-        found = weights.postings(term) if weights is not None else None
+        weights = self.impacts
+        found = weights.postings(term) if weights is not None and new else None
         if weights is not None and found is not None:  # a big index's common term: its weighed windows say
             older = np.asarray(sorted(c for c in new if c <= weights.last), dtype=np.int64)
             at = np.minimum(np.searchsorted(found[0], older), len(found[0]) - 1)

@@ -378,13 +378,13 @@ class Index:
     def impacts_due(self) -> bool:
         """Whether the keyword weights are worth building now: the index has BUILD_AT windows or more
         (engine.index.impacts), and none are stored or its windows changed by a quarter since."""
-        windows = self.window_count()
-        if windows < keyword_weights.BUILD_AT or self.store.last_chunk_id() > keyword_weights.MAX_ID:
+        windows, last = self.window_count(), self.store.last_chunk_id()
+        if windows < keyword_weights.BUILD_AT or last > keyword_weights.MAX_ID:
             return False
         built = self.impacts()
         if built is None:
             return True
-        return abs(windows - built.windows) > windows // 4 or self.store.last_chunk_id() - built.last > windows // 4
+        return abs(windows - built.windows) > windows // 4 or last - built.last > windows // 4
 
     def languages(self) -> dict[str, int]:
         """{language code: its documents}, most first ('' for those whose language could not be told)."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.fts import quoted
 from engine.index.schema import KEYWORD_TOKENIZER, MIGRATIONS, SCHEMA_VERSION
 from engine.tagger import EntitySpan
 
@@ -656,27 +657,22 @@ class Store:
     # -- the reads of search -------------------------------------------------------------------------------
 
     def keyword_matches(
-        self, match: str, where: str, params: Sequence[object], k: int, after: int = 0, up_to: int | None = None
+        self, match: str, where: str, params: Sequence[object], k: int, after: int = 0
     ) -> list[tuple[int, float, int]]:
-        """The best ``k`` chunks (all of them for -1) for the FTS5 query ``match`` among the documents ``d`` matching
-        ``where`` (when nothing is filtered, "1": those of id above ``after`` and up to ``up_to``): (chunk id, FTS5
-        bm25 with the heading at double weight (lower is better), document id), best first.
+        """The best ``k`` chunks for the FTS5 query ``match`` among the documents ``d`` matching ``where`` (when
+        nothing is filtered, "1": those of id above ``after``): (chunk id, FTS5 bm25 with the heading at double
+        weight (lower is better), document id), best first.
 
         Raises:
             QueryError: FTS5 refused the query (the query builders in engine.fts should make this impossible).
         """
-        if (after or up_to is not None) and where != "1":
+        if after and where != "1":
             raise ValueError("a range of chunk ids is only asked for unfiltered")
         try:
             if where == "1":  # nothing filtered: rank the keyword index alone, then join the best k (twice as fast)
                 sql = "SELECT rowid, bm25(chunks_fts, 1.0, 2.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
-                bounds: list[object] = []
-                if after:
-                    sql += "AND rowid > ? "
-                    bounds.append(after)
-                if up_to is not None:
-                    sql += "AND rowid <= ? "
-                    bounds.append(up_to)
+                bounds: list[object] = [after] if after else []
+                sql += "AND rowid > ? " if after else ""
                 best = self.conn.execute(sql + "ORDER BY rank LIMIT ?", [match, *bounds, k]).fetchall()
                 doc_of = self.documents_of([r[0] for r in best])
                 return [(int(r[0]), float(r[1]), doc_of[r[0]]) for r in best if r[0] in doc_of]
@@ -752,9 +748,8 @@ class Store:
         a million windows)."""
         stems = self.stems(word)
         if len(stems) == 1:
-            match = '"' + word.replace('"', '""') + '"'
             sql = "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1"
-            return self.conn.execute(sql, (match,)).fetchone() is not None
+            return self.conn.execute(sql, (quoted(word),)).fetchone() is not None
         return not stems or any(self.term_counts(stems).values())
 
     def last_chunk_id(self) -> int:
@@ -789,7 +784,7 @@ class Store:
         that term alone in each (higher better), in batches of (ids, scores)."""
         sql = ("SELECT rowid, -bm25(chunks_fts, 1.0, 2.0) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid <= ? "
                "ORDER BY rowid")  # fmt: skip
-        rows = self.conn.execute(sql, ('"' + word.replace('"', '""') + '"', up_to))
+        rows = self.conn.execute(sql, (quoted(word), up_to))
         while found := rows.fetchmany(batch):
             pairs = np.asarray(found, dtype=np.float64)
             yield pairs[:, 0].astype(np.int64), pairs[:, 1]
@@ -850,7 +845,13 @@ class Store:
     def windows_holding(self, word: str, among: Sequence[int]) -> set[int]:
         """Those of the windows ``among`` that hold ``word`` (one word, stemmed as the keyword index stems it), each
         looked up by its id: for a word in many windows and few windows to ask about."""
-        return self.windows_matching('"' + word.replace('"', '""') + '"', among)
+        match = quoted(word)
+        found: set[int] = set()
+        for a in range(0, len(among), 10_000):
+            batch = list(among[a : a + 10_000])
+            sql = f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({','.join('?' * len(batch))})"
+            found.update(r[0] for r in self.conn.execute(sql, [match, *batch]))
+        return found
 
     def places_in(self, ids: Sequence[int], terms: Sequence[str]) -> dict[tuple[int, str, str], list[int]]:
         """{(window, column, term): the term's token offsets in that column} for the windows ``ids`` and the
@@ -886,15 +887,6 @@ class Store:
         row = self.conn.execute("SELECT block FROM chunks_fts_data WHERE id = 1").fetchone()
         numbers = _varints(row[0]) if row is not None else [0]
         return numbers[0], (sum(numbers[1:]) / numbers[0] if numbers[0] else 0.0)
-
-    def windows_matching(self, match: str, among: Sequence[int]) -> set[int]:
-        """Those of the windows ``among`` that the FTS5 query ``match`` finds, each looked up by its id."""
-        found: set[int] = set()
-        for a in range(0, len(among), 10_000):
-            batch = list(among[a : a + 10_000])
-            sql = f"SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN ({','.join('?' * len(batch))})"
-            found.update(r[0] for r in self.conn.execute(sql, [match, *batch]))
-        return found
 
     def documents_named(self, words: Sequence[str], where: str = "1", params: Sequence[object] = ()) -> list[str]:
         """The documents ``d`` matching ``where`` whose file's name, less its extension, is one of ``words`` (any

@@ -86,10 +86,10 @@ def test_the_neighbouring_words_bonus_is_what_fts5_gives_them(weighed: Path, fak
         for query in [*QUERIES, "configure the network interfaces of the system", "apache web server modules"]:
             terms = search_module.QueryTerms.of(lib.index, query)
             matches = _weighed(lib, query)
-            near = search_module._weighed_near(lib.index, weights, query, terms, matches, 500)
-            assert near is not None
             expression = build_near_query(query)
             assert expression is not None
+            near = search_module._weighed_near(lib.index, weights, query, expression, terms, matches, 500)
+            assert near is not None
             exact = {i: -rank for i, rank, _d in lib.index.store.keyword_matches(expression, "1", [], -1)}
             among = {c for c, _r, _d in matches[: search_module.NEAR_AMONG]}
             assert dict(near) == pytest.approx({i: s for i, s in exact.items() if i in among}, rel=1e-9), query
