@@ -966,7 +966,11 @@ class MainWindow(QMainWindow):
             self._show_bar("%v / %m documents", p.to_tell, p.languages_told)
             self.progress_label.setText(progress_line(p))
         elif p.phase == "weights":
-            self._show_bar("%p%", 1000, round(1000 * p.weighed / p.to_weigh) if p.to_weigh else 1000)
+            if before is None or before.phase != "weights":  # embedding is done: the status bar says so
+                self.refresh_status()
+                self.cancel_button.setText("Cancel")
+                self.cancel_button.setToolTip("Stop weighing: search stays right, its keyword side as quick as before")
+            self._show_bar("%p%", 100, round(100 * p.weighed / p.to_weigh) if p.to_weigh else 100)  # as the line
             self.progress_label.setText(progress_line(p))
         elif p.phase == "embed" and (p.to_embed or p.to_tag):
             if before is None or before.phase != "embed":  # the first phase is done: its files are there to search

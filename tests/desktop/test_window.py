@@ -570,10 +570,20 @@ def test_the_window_shows_a_big_index_weighing_its_common_words(
     folder = make_folder(tmp_path / "notes", 30, words=200)
     labels: list[str] = []
     formats: list[str] = []
+    buttons: list[str] = []
+    refreshed: list[str] = []  # the phase each time the status bar is read again
+    refresh = empty_window.refresh_status
+
+    def refresh_noted() -> None:
+        refreshed.append(empty_window.last_progress.phase if empty_window.last_progress else "")
+        refresh()
+
+    monkeypatch.setattr(empty_window, "refresh_status", refresh_noted)
 
     def progressed(p: object) -> None:
         labels.append(empty_window.progress_label.text())
         formats.append(empty_window.progress.format())
+        buttons.append(empty_window.cancel_button.text())
 
     with qtbot.waitSignal(empty_window.index_done, timeout=120000) as blocker:
         empty_window.start_indexing([str(folder)])
@@ -582,6 +592,10 @@ def test_the_window_shows_a_big_index_weighing_its_common_words(
     weighing = [i for i, text in enumerate(labels) if text.startswith("Weighing the common words of a big index")]
     assert weighing, labels
     assert formats[weighing[-1]] == "%p%"
+    # Embedding is over: the button cancels the weighing (it paused the embedding), and the status bar is read again
+    # as the weighing starts, so it no longer says how much of the index meaning search covers.
+    assert buttons[weighing[0]] == "Cancel"
+    assert "weights" in refreshed
     assert "Indexed 30 files" in empty_window.progress_label.text()
     assert (Path(empty_window.index_path) / impacts.FOLDER).is_dir()
 
