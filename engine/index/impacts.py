@@ -205,13 +205,22 @@ def near_bm25(
         for a, b in pairs:
             f_a = f_b = 0.0
             for column, weight in COLUMN_WEIGHTS.items():
-                at_a, at_b = places.get((window, column, a), []), places.get((window, column, b), [])
-                if at_a and at_b:
-                    f_a += weight * sum(any(abs(p - q) <= distance + 1 for q in at_b) for p in at_a)
-                    f_b += weight * sum(any(abs(p - q) <= distance + 1 for p in at_a) for q in at_b)
+                n_a, n_b = near_hits(places.get((window, column, a), []), places.get((window, column, b), []), distance)
+                f_a, f_b = f_a + weight * n_a, f_b + weight * n_b
             if f_a or f_b:
                 matched = True
                 score += idfs[a] * f_a * (K1 + 1) / (f_a + k) + idfs[b] * f_b * (K1 + 1) / (f_b + k)
         if matched:
             found[window] = score
     return found
+
+
+def near_hits(at_a: Sequence[int], at_b: Sequence[int], distance: int) -> tuple[int, int]:
+    """How many of a term's places ``at_a`` stand within distance + 1 tokens of one of another's ``at_b``, and of
+    ``at_b`` of one of ``at_a``: the instances FTS5's NEAR(a b, distance) counts in one column."""
+    if not at_a or not at_b:
+        return 0, 0
+    return (
+        sum(any(abs(p - q) <= distance + 1 for q in at_b) for p in at_a),
+        sum(any(abs(p - q) <= distance + 1 for p in at_a) for q in at_b),
+    )
