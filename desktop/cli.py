@@ -64,7 +64,8 @@ def index_option(func: F) -> F:
         "--index",
         "index_path",
         type=click.Path(file_okay=False),
-        help="Index folder (default: DOCSENSE_INDEX, else $DOCSENSE_HOME/index, else your user data folder).",
+        help="Index folder (default: DOCSENSE_INDEX, else $DOCSENSE_HOME/index, else your user data folder), or a "
+        "PostgreSQL server's URL (postgresql://user@host/db; needs docsense[postgres]).",
     )(func)
 
 
@@ -100,9 +101,10 @@ def _settings(index_path: str | None, recorded: dict[str, str] | None = None, **
     (``recorded`` instead of the index's values: {} resolves them without reading the index)."""
     from pathlib import Path
 
-    from engine.settings import Settings
+    from engine.settings import Settings, is_server_url
 
-    return Settings.resolve({"index": Path(index_path) if index_path else None, **flags}, recorded=recorded)
+    index = index_path if is_server_url(index_path) else Path(index_path) if index_path else None  # a server's URL
+    return Settings.resolve({"index": index, **flags}, recorded=recorded)
 
 
 def _open_library(index_path: str | None, reranker: str | None = None) -> Any:

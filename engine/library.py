@@ -346,7 +346,7 @@ class Library:
         encoder = self.index.encoder
         backend = getattr(encoder, "backend", "none")
         return Status(
-            index_path=str(self.index.folder),
+            index_path=str(self.index.folder) if self.index.server is None else self.index.shown_server,
             documents=documents,
             chunks=chunks,
             failed=tuple(FailedFile(p, r) for p, r in store.failures()),

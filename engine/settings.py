@@ -215,6 +215,8 @@ class Settings:
             values[option.name], sources[option.name] = _first(flags, env, file, option.name)
         if values["index"] is None:
             values["index"] = default_index_path(values["home"])
+        elif isinstance(values["index"], str):
+            values["index"] = server_folder(values["index"], values["home"])
         if values["cache"] is None:
             values["cache"] = default_cache_dir(values["home"])
         if recorded is None:
@@ -295,6 +297,8 @@ def _parse(option: Option, raw: Any, where: str) -> Any:
             value: Any = raw if isinstance(raw, bool) else truthy(str(raw))
         elif option.kind is int:
             value = int(raw)
+        elif option.name == "index" and is_server_url(raw):
+            value = str(raw)  # made a folder of its own once the home folder is known (server_folder)
         elif option.kind is Path:
             value = Path(os.path.expanduser(str(raw)))
         else:
@@ -394,6 +398,36 @@ def _read_config(path: Path) -> dict[str, Any]:
     if unknown:
         raise SettingsError(f"the config file {path} has an unknown setting {unknown[0]!r}; see `docsense config`")
     return data
+
+
+SERVER_FILE = "server.json"  # in an index folder whose rows are on a database server: {"url": ...}
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server_url(value: object) -> bool:
+    """Whether an index location names a database server (a PostgreSQL URL) rather than a folder."""
+    return isinstance(value, str) and value.startswith(SERVER_SCHEMES)
+
+
+def server_folder(url: str, home: Path | None) -> Path:
+    """The local folder of the index whose rows are on the server at ``url``: what is this machine's own (the
+    writer lock, the window's state) lives there, and SERVER_FILE names the server. Made on first use, beside the
+    default index (<home>/servers/, or the user data folder's); readable by this user alone, as the URL may hold a
+    password."""
+    import hashlib
+    import json
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    name = "".join(c if c.isalnum() else "-" for c in (parts.path.strip("/") or "postgres"))[:40]
+    folder = default_index_path(home).parent / "servers" / f"{name}-{hashlib.sha256(url.encode()).hexdigest()[:10]}"
+    file = folder / SERVER_FILE
+    if not file.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump({"url": url}, out)
+    return folder
 
 
 def default_index_path(home: Path | None) -> Path:

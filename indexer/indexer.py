@@ -492,8 +492,9 @@ class _Run:
                 change.set_meta("unsupported", json.dumps(dict(self._unsupported())))
         if not cancelled:
             cancelled = yield from self._second_phase(encoder, group)
-        yield self._progress("save")
-        self.index.save_vectors()
+        if self.index.server is None:  # a server's vectors were written with their rows
+            yield self._progress("save")
+            self.index.save_vectors()
         if not cancelled and self.index.impacts_due():
             yield from self._keyword_weights()
         summary = RunSummary(

