@@ -87,13 +87,15 @@ def run_set(name: str, args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     from engine import Library
+    from engine.settings import SERVER_FILE
     from engine.tuning import DEFAULT_TUNING
     from indexer import Indexer
 
     spec, index = question_set(name)
     index = args.index or index
     corpus = set_corpus(name)
-    if args.rebuild or not (index / "docsense.db").exists():
+    on_server = (index / SERVER_FILE).exists()  # a copy on a PostgreSQL server (`docsense copy`): never rebuilt
+    if not on_server and (args.rebuild or not (index / "docsense.db").exists()):
         import shutil
 
         shutil.rmtree(index, ignore_errors=True)
@@ -152,7 +154,8 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="index the corpus again from scratch")
     parser.add_argument("--set", choices=(*QUESTION_SETS, "dev"), default="dev",
                         help="which questions (default dev: pyfaq and gitdoc, the two dev sets)")  # fmt: skip
-    parser.add_argument("--index", type=Path, help="index folder (default: bench/data/<set>-index)")
+    parser.add_argument("--index", type=Path, help="index folder (default: bench/data/<set>-index), or the folder of "
+                        "a copy on a PostgreSQL server (docsense copy prints it)")  # fmt: skip
     parser.add_argument("--reranker", help="a cross-encoder folder: adds a row with it")
     parser.add_argument("--sweep", action="store_true", help="add the default at other weights")
     parser.add_argument("--try", dest="tried", action="append", default=[], metavar="NAME=VALUE,...",

@@ -751,6 +751,41 @@ def config(index_path: str | None, as_json: bool) -> None:
 
 
 @cli.command()
+@click.argument("target", metavar="FOLDER|URL")
+@index_option
+@click.option("--quiet", is_flag=True, help="No progress line.")
+def copy(target: str, index_path: str | None, quiet: bool) -> None:
+    """Copy the index into a new one at FOLDER, or on a PostgreSQL server (postgresql://user@host/db), with its
+    vectors: nothing is read or embedded again. --index names the index copied (default: yours)."""
+    from pathlib import Path
+
+    from engine.index import Index
+    from engine.index.transfer import copy_index
+    from engine.lock import WriterLock
+
+    with user_errors():
+        source_settings = _settings(index_path)
+        target_settings = _settings(target)
+        if target_settings.index == source_settings.index:
+            raise click.UsageError("the copy needs another place than the index it copies")
+        source = Index(source_settings.index, settings=source_settings)
+        folder = Path(target_settings.index)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with WriterLock(folder).acquire():
+            copy = Index(folder, encoder=source.encoder_name, create=True, settings=target_settings)
+            try:
+                for done, total in copy_index(source, copy):
+                    if not quiet:
+                        echo(f"\rCopied {done:,} of {total:,} documents", err=True, nl=False)
+            finally:
+                copy.close()
+                source.close()
+    if not quiet:
+        echo("", err=True)
+    echo(f"Copied the index to {target}: search it with --index {target}")
+
+
+@cli.command()
 @click.argument("folder", type=click.Path(), metavar="FOLDER|FILE")
 @index_option
 @click.option("--wait", is_flag=True, help="If another process is writing to the index, wait for it.")

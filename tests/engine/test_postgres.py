@@ -11,7 +11,8 @@ import pytest
 
 from engine.errors import QueryError
 from engine.fts import build_fts_query, build_near_query, near_query, quoted
-from engine.index.postgres import PostgresStore, parse_match, stored_documents
+from engine.index.postgres import PostgresStore, parse_match
+from engine.index.transfer import stored_documents
 
 pytestmark = pytest.mark.postgres
 
@@ -237,3 +238,42 @@ def test_indexing_and_searching_on_the_server_as_in_sqlite(make_indexer, corpus_
             assert [(h.path, h.start) for h in far.search(query, limit=8, path=path)] == want, query
             filtered += bool(want)
         assert filtered == 5
+
+
+def test_copy_to_the_server_and_back_keeps_everything(make_indexer, corpus_copy: Path, server_index: Path,
+                                                      tmp_path: Path, fake_encoder):  # fmt: skip
+    """`copy` takes an index to a server and back without embedding anything: the same documents, windows,
+    vectors, entities, failures and folders, the same hits; a target that holds documents is refused."""
+    from engine import Library
+    from engine.errors import IndexAccessError
+    from engine.index import Index
+    from engine.index.transfer import copy_index
+
+    make_indexer(tagger="en_core_web_sm").run([corpus_copy])
+    local = Index(tmp_path / "index", encoder=fake_encoder)
+    far = Index(server_index, encoder=fake_encoder.name, create=True)
+    progress = list(copy_index(local, far))
+    assert progress[-1] == (local.store.counts()[0], local.store.counts()[0])
+    back = Index(tmp_path / "back", encoder=fake_encoder.name, create=True)
+    list(copy_index(far, back))
+    assert local.store.entity_groups("1", [], 50, 3)
+    assert local.store.failures()
+    for copy in (far, back):
+        assert copy.store.counts() == local.store.counts()
+        assert copy.store.failures() == local.store.failures()
+        assert copy.store.folders() == local.store.folders()
+        assert copy.store.entity_groups("1", [], 50, 3) == local.store.entity_groups("1", [], 50, 3)
+        assert copy.store.pending_count() == local.store.pending_count()
+    with pytest.raises(IndexAccessError, match="holds documents already"):
+        list(copy_index(local, far))
+    a = local.store.vectors_of(local.store.chunk_ids().tolist(), local.dim)
+    b = back.store.vectors_of(back.store.chunk_ids().tolist(), back.dim)
+    assert np.allclose(np.concatenate(list(a.values())), np.concatenate(list(b.values())), atol=1e-3)
+    for index in (local, far, back):
+        index.close()
+    hits = {}
+    for name, folder in (("local", tmp_path / "index"), ("far", server_index), ("back", tmp_path / "back")):
+        with Library(folder, encoder=fake_encoder) as lib:
+            hits[name] = [(h.path, h.start) for h in lib.search("encoding of python files", limit=8)]
+    assert hits["local"]
+    assert hits["far"] == hits["local"] == hits["back"]
