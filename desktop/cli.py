@@ -773,14 +773,17 @@ def copy(target: str, index_path: str | None, quiet: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with WriterLock(folder).acquire():
             copy = Index(folder, encoder=source.encoder_name, create=True, settings=target_settings)
+            printer = ProgressPrinter()
             try:
                 for done, total in copy_index(source, copy):
-                    if not quiet:
-                        echo(f"\rCopied {done:,} of {total:,} documents", err=True, nl=False)
+                    now = time.monotonic()
+                    if not quiet and (printer.tty or now - printer.last >= 5 or done == total):
+                        printer.last = now
+                        printer._line(f"Copying documents with their vectors: {done:,} of {total:,}", final=True)
             finally:
                 copy.close()
                 source.close()
-    if not quiet:
+    if not quiet and printer.tty:
         echo("", err=True)
     echo(f"Copied the index to {target}: search it with --index {target}")
 

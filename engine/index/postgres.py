@@ -128,7 +128,8 @@ CREATE TABLE IF NOT EXISTS failures (
 """
 
 
-Places = dict[str, tuple[list[int], list[int]]]  # {term: (its offsets in a window's text, in its heading)}
+Places2 = tuple[list[int], list[int]]  # a term's offsets in a window's text, in its heading
+Places = dict[str, Places2]  # {term: its places in a window}
 
 
 def _views_schema(dim: int) -> str:
@@ -555,7 +556,12 @@ class PostgresStore(Store):
         return {int(r[0]) for r in self.conn.execute("SELECT chunk_id FROM postings WHERE term = ?", (term,))}
 
     def windows_holding(self, word: str, among: Sequence[int]) -> set[int]:
-        return {i for i in self._bm25(quoted(word)) if i in set(among)}
+        """Those of the windows ``among`` that hold ``word`` (its terms in a row, as FTS5's quoted word matches)."""
+        stems = self.stems(word)
+        if len(stems) != 1:
+            return set(self._bm25(quoted(word))) & set(among)
+        sql = "SELECT chunk_id FROM postings WHERE term = ? AND chunk_id = ANY(?)"
+        return {int(r[0]) for r in self.conn.execute(sql, (stems[0], list(map(int, among))))}
 
     def keyword_averages(self) -> tuple[int, float]:
         """(how many windows the keyword index holds, their mean length in tokens), as FTS5's bm25 reads them."""
@@ -580,6 +586,10 @@ class PostgresStore(Store):
         Raises:
             QueryError: a query of another form than engine.fts builds.
         """
+        words = [a for a in self._parsed(match) if isinstance(a, Phrase) and not a.prefix]
+        single = [self.stems(a.words) for a in words]
+        if len(words) == len(self._parsed(match)) and all(len(t) == 1 for t in single):
+            return self._word_matches([t[0] for t in single], where, params, k, after)
         scores = self._bm25(match, after)
         if not scores:
             return []
@@ -593,14 +603,37 @@ class PostgresStore(Store):
         best = sorted(((-s, i) for i, s in scores.items() if i in doc_of))[:k]
         return [(i, rank, doc_of[i]) for rank, i in best]
 
-    def _bm25(self, match: str, after: int = 0) -> dict[int, float]:
-        """{window: FTS5's bm25 of ``match`` for it (higher is better here)} for every window it matches."""
+    def _parsed(self, match: str) -> list[Phrase | Near]:
         try:
-            alternatives = parse_match(match)
+            return parse_match(match)
         except ValueError as exc:
             from engine.errors import QueryError
 
             raise QueryError(f"the keyword search could not run this query: {exc}") from exc
+
+    def _word_matches(
+        self, terms: Sequence[str], where: str, params: Sequence[object], k: int, after: int
+    ) -> list[tuple[int, float, int]]:
+        """keyword_matches for a query of single words ORed (what search asks most): bm25 summed on the server
+        from each posting's counts, the best ``k`` sent back."""
+        terms = list(dict.fromkeys(terms))
+        windows, mean_size = self.keyword_averages()
+        counts = self.term_counts(terms)
+        idfs = [idf(counts[t], windows) for t in terms]
+        sql = (
+            "SELECT p.chunk_id, -sum(w.idf * f.n * ? / (f.n + ? * (1 - ? + ? * c.keyword_size / ?))) AS rank, c.doc_id "
+            "FROM unnest(?::text[], ?::float8[]) AS w(term, idf) JOIN postings p ON p.term = w.term "
+            "JOIN chunks c ON c.id = p.chunk_id JOIN documents d ON d.id = c.doc_id "
+            "CROSS JOIN LATERAL (SELECT (? * cardinality(p.text_at) + ? * cardinality(p.heading_at))::float8 AS n) f "
+            f"WHERE p.chunk_id > ? AND ({where}) GROUP BY p.chunk_id, c.doc_id ORDER BY rank, p.chunk_id LIMIT ?"
+        )
+        weights = [COLUMN_WEIGHTS["text"], COLUMN_WEIGHTS["heading"]]
+        args = [K1 + 1, K1, B, B, mean_size or 1.0, terms, idfs, *weights, after, *params, k]
+        return [(int(i), float(rank), int(d)) for i, rank, d in self.conn.execute(sql, args)]
+
+    def _bm25(self, match: str, after: int = 0) -> dict[int, float]:
+        """{window: FTS5's bm25 of ``match`` for it (higher is better here)} for every window it matches."""
+        alternatives = self._parsed(match)
         # Each quoted phrase as the terms FTS5 makes of it; a prefix as every term that starts so.
         phrases: list[list[list[str]]] = []  # alternative -> phrase -> terms (a prefix: its last term "term*")
         for alternative in alternatives:
@@ -609,24 +642,50 @@ class PostgresStore(Store):
         wanted = sorted({t for terms in phrases for p in terms for t in p})
         if not wanted:
             return {}
-        postings = self._postings(wanted)
         windows, mean_size = self.keyword_averages()
-        sizes = self.keyword_sizes(sorted({w for places in postings.values() for w in places}))
-        scores: dict[int, float] = {}
-        for terms, spec in zip(phrases, alternatives, strict=True):
-            hits = [_phrase_hits(p, postings) for p in terms]  # per phrase: {window: (text hits, heading hits)}
+        # A NEAR pair of two words needs the places of the windows that hold both only, and each word's count;
+        # anything else (phrases of several terms, prefixes) every window of its terms.
+        pairs = [i for i, terms in enumerate(phrases)
+                 if isinstance(alternatives[i], Near) and all(len(p) == 1 and not p[0].endswith("*") for p in terms)
+                 and len(terms) == 2]  # fmt: skip
+        rest = sorted({t for i, terms in enumerate(phrases) if i not in pairs for p in terms for t in p})
+        postings = self._postings(rest) if rest else {}
+        counts = self.term_counts(sorted({p[0] for i in pairs for p in phrases[i]})) if pairs else {}
+        weighed: list[tuple[float, dict[int, float]]] = []  # (a phrase's idf, {window: its weighed hits})
+        for i, (terms, spec) in enumerate(zip(phrases, alternatives, strict=True)):
+            if i in pairs:
+                (a,), (b,) = terms
+                both = self._pair_postings(a, b)
+                hits = [{w: at[0] for w, at in both.items()}, {w: at[1] for w, at in both.items()}]
+                weights = [idf(counts[a], windows), idf(counts[b], windows)]
+            else:
+                hits = [_phrase_hits(p, postings) for p in terms]  # per phrase: {window: (text hits, heading hits)}
+                weights = [idf(sum(1 for at in phrase.values() if _weighed(at)), windows) for phrase in hits]
             if isinstance(spec, Near):
                 found = _near_groups(hits, spec.distance)
             else:
                 found = [{w: _weighed(places) for w, places in hits[0].items() if _weighed(places)}]
-            for phrase, got in zip(hits, found, strict=True):
-                weight = idf(sum(1 for places in phrase.values() if _weighed(places)), windows)
-                for window, f in got.items():
-                    if window <= after:
-                        continue
-                    k = K1 * (1 - B + B * sizes[window] / mean_size) if mean_size else K1
-                    scores[window] = scores.get(window, 0.0) + weight * f * (K1 + 1) / (f + k)
+            weighed += zip(weights, found, strict=True)
+        sizes = self.keyword_sizes(sorted({w for _weight, got in weighed for w in got if w > after}))
+        scores: dict[int, float] = {}
+        for weight, got in weighed:
+            for window, f in got.items():
+                if window <= after:
+                    continue
+                k = K1 * (1 - B + B * sizes[window] / mean_size) if mean_size else K1
+                scores[window] = scores.get(window, 0.0) + weight * f * (K1 + 1) / (f + k)
         return scores
+
+    def _pair_postings(
+        self, a: str, b: str
+    ) -> dict[int, tuple[tuple[list[int], list[int]], tuple[list[int], list[int]]]]:
+        """{window: (term a's places in its text and heading, b's)} for the windows that hold both."""
+        sql = (
+            "SELECT x.chunk_id, x.text_at, x.heading_at, y.text_at, y.heading_at FROM postings x "
+            "JOIN postings y ON y.chunk_id = x.chunk_id AND y.term = ? WHERE x.term = ?"
+        )
+        rows = self.conn.execute(sql, (b, a))
+        return {int(w): ((list(at), list(ah)), (list(bt), list(bh))) for w, at, ah, bt, bh in rows}
 
     def _terms_of(self, phrase: Phrase) -> list[str]:
         terms = self.stems(phrase.words)
