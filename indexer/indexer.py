@@ -35,7 +35,7 @@ from engine.index import Index, check_index_folder
 from engine.index.store import DB_NAME, STALE_MTIME_NS, DocumentRow, FailureRow, NewChunk, NewDocument
 from engine.language import document_language
 from engine.lock import WriterLock
-from engine.settings import Settings
+from engine.settings import SERVER_FILE, Settings
 from engine.tagger import NO_TAGGER, reads_language
 from engine.types import FailedFile, Progress, RunSummary
 from indexer.discover import (
@@ -228,16 +228,19 @@ class Indexer:
         from engine.index.salvage import database_damage, rows_damage, salvage
 
         path = self.index_path.expanduser().resolve()
-        if not (path / DB_NAME).exists():
+        on_server = (path / SERVER_FILE).exists()  # the server keeps its own files whole: nothing to salvage
+        if not (path / DB_NAME).exists() and not on_server:
             raise IndexAccessError(f"no index at {path}: index a folder first (`docsense index FOLDER`)")
         check_index_folder(path)
         actions: list[str] = []
-        lock = WriterLock(path).acquire(wait=self.wait)
-        try:
-            damage = database_damage(path) or rows_damage(path)
-            saved = salvage(path, damage) if damage else None
-        finally:
-            lock.release()
+        saved = None
+        if not on_server:
+            lock = WriterLock(path).acquire(wait=self.wait)
+            try:
+                damage = database_damage(path) or rows_damage(path)
+                saved = salvage(path, damage) if damage else None
+            finally:
+                lock.release()
         if saved is not None:
             actions += saved.report()
         with self._open(create=False) as (index, _lock):
@@ -312,7 +315,7 @@ class _Opened:
 
     def __enter__(self) -> tuple[Index, WriterLock]:
         path = self.owner.index_path.expanduser().resolve()
-        if not (path / DB_NAME).exists() and not self.create:
+        if not (path / DB_NAME).exists() and not (path / SERVER_FILE).exists() and not self.create:
             raise IndexAccessError(f"no index at {path}: index a folder first (`docsense index FOLDER`)")
         self.path = path
         try:

@@ -405,6 +405,9 @@ class PostgresStore(Store):
             "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+        if key == "dim":  # the index's vectors' size, known at last (its encoder recorded): their table
+            self.dim = int(value)
+            self.raw.execute(_views_schema(self.dim))
 
     def put_document(self, doc: NewDocument) -> tuple[list[int], list[int]]:
         """Replace whatever is stored for ``doc.path`` with ``doc``; returns (removed chunk ids, new chunk ids)."""
@@ -453,9 +456,7 @@ class PostgresStore(Store):
         if not vectors:
             return
         if self.dim is None:
-            self.dim = int(next(iter(vectors.values())).shape[1])
-            self.set_meta("dim", str(self.dim))
-        self.raw.execute(_views_schema(self.dim))
+            self.set_meta("dim", str(int(next(iter(vectors.values())).shape[1])))
         self.conn.executemany(
             "INSERT INTO views(chunk_id, view, vector) VALUES (?, ?, ?::halfvec)",
             [(chunk_id, k, _literal(v)) for chunk_id, mat in vectors.items() for k, v in enumerate(mat)],
