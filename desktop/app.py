@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docsense-desktop", description="The DocSense window.")
-    parser.add_argument("--index", type=Path, help="index folder (default: $DOCSENSE_HOME/index or your data folder)")
+    parser.add_argument("--index", help="index folder (default: $DOCSENSE_HOME/index or your data folder), or a "
+                        "PostgreSQL server's URL (postgresql://user@host/db)")  # fmt: skip
     args = parser.parse_args(argv)
     from PySide6.QtWidgets import QApplication
 

@@ -113,16 +113,18 @@ class MainWindow(QMainWindow):
     index_done = Signal(object)
     status_done = Signal(object)
 
-    def __init__(self, index_path: Path | None = None, library_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(self, index_path: Path | str | None = None, library_factory: Callable[[], Any] | None = None) -> None:
         super().__init__()
-        from engine.settings import Settings
+        from engine.settings import Settings, is_server_url
 
         self.error_box: QMessageBox | None = None  # the last internal error shown
         self.help_box: QMessageBox | None = None  # the shortcuts or the About box, when shown
         self.others: list[MainWindow] = []  # windows of other indexes opened from this one (File > Open index)
         self.last_status: Status | None = None
         # Resolved once for the window (flag > environment > config file > the index's values > default).
-        self.settings = Settings.resolve({"index": Path(index_path) if index_path else None})
+        # A PostgreSQL server's URL stays as it is (its index folder is made from it); a folder is a path.
+        index: Path | str | None = index_path if is_server_url(index_path) else Path(index_path) if index_path else None
+        self.settings = Settings.resolve({"index": index})
         self.index_path = self.settings.index
         self._library_factory = library_factory
         self._library: Any = None
@@ -493,7 +495,9 @@ class MainWindow(QMainWindow):
         return self._library
 
     def _has_index(self) -> bool:
-        return (self.index_path / "docsense.db").exists()
+        from engine.settings import SERVER_FILE
+
+        return (self.index_path / "docsense.db").exists() or (self.index_path / SERVER_FILE).exists()
 
     def refresh_status(self) -> None:
         if not self._has_index():

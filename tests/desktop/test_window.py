@@ -1114,3 +1114,37 @@ def test_a_document_in_another_language_says_so_in_the_type_column(indexed, fake
     types = {model.index(r, ResultsModel.TYPE).data() for r in range(model.rowCount())}
     assert f"{hits[-1].doc_type} · Japanese" in types
     assert hits[0].doc_type in types
+
+
+@pytest.mark.postgres
+def test_a_window_on_an_index_on_a_postgresql_server(qtbot, indexed, postgres_url: str, fake_encoder,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`docsense-desktop --index postgresql://...` (issue 17): the window opens the server's index, counts it in
+    its status bar and searches it."""
+    import psycopg
+
+    from engine.index import Index
+    from engine.index.transfer import copy_index
+    from engine.settings import server_folder
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS docsense_window")
+        admin.execute("CREATE DATABASE docsense_window")
+    url = postgres_url.replace("/postgres?", "/docsense_window?")
+    monkeypatch.setenv("DOCSENSE_ENCODER", "hashing-bow-64")
+    local, _corpus = indexed
+    folder = server_folder(url, Path(os.environ["DOCSENSE_HOME"]))
+    source, target = Index(local, encoder=fake_encoder), Index(folder, encoder=fake_encoder.name, create=True)
+    list(copy_index(source, target))
+    source.close()
+    target.close()
+    win = MainWindow(url)
+    assert win.index_path == folder
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.last_status is not None or win.error_box is not None, timeout=WAIT)
+    assert win.error_box is None, win.error_box.text()
+    assert " chunks" in win.status_label.text()
+    hits = search(qtbot, win, "apache virtual host")
+    assert hits
+    assert hits[0].path.endswith("sect.http-web-server.html")
