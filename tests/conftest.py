@@ -105,6 +105,28 @@ def postgres_url():
     shutil.rmtree(data.parent, ignore_errors=True)
 
 
+_databases = iter(range(1_000_000))
+
+
+@pytest.fixture(autouse=True)
+def _index_backend(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """With DOCSENSE_TEST_BACKEND=postgres, a test's default index (tmp_path/index) is an index on the test
+    session's PostgreSQL server (a database of its own) instead of a folder's SQLite (issue 17)."""
+    if os.environ.get("DOCSENSE_TEST_BACKEND") != "postgres":
+        return
+    import json
+
+    import psycopg
+
+    url = request.getfixturevalue("postgres_url")
+    name = f"docsense_backend_{next(_databases)}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    folder = tmp_path / "index"
+    folder.mkdir(mode=0o700)
+    (folder / "server.json").write_text(json.dumps({"url": url.replace("/postgres?", f"/{name}?")}))
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """The real documents in tests/data/corpus (read-only by convention: copy before indexing)."""

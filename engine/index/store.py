@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.fts import quoted
 from engine.index.schema import KEYWORD_TOKENIZER, MIGRATIONS, SCHEMA_VERSION
+from engine.settings import SERVER_FILE
 from engine.tagger import EntitySpan
 
 if TYPE_CHECKING:
@@ -1119,6 +1120,8 @@ def recorded_settings(folder: Path) -> dict[str, str]:
     """The settings an index recorded when it was built (encoder, tagger), read without changing anything; empty
     when there is no index there, or it cannot be read (opening it for real then says why)."""
     path = Path(folder) / DB_NAME
+    if (Path(folder) / SERVER_FILE).is_file():  # an index on a PostgreSQL server: its meta says
+        return _server_recorded(Path(folder))
     if not path.is_file():
         return {}
     try:
@@ -1128,5 +1131,24 @@ def recorded_settings(folder: Path) -> dict[str, str]:
         finally:
             store.close()
     except sqlite3.Error:
+        return {}
+    return {k: v for k, v in recorded.items() if v}
+
+
+def _server_recorded(folder: Path) -> dict[str, str]:
+    """recorded_settings of an index on a server; empty when the server cannot be reached or holds none yet."""
+    try:
+        from engine.index.core import server_url
+        from engine.index.postgres import PostgresStore
+
+        url = server_url(folder)
+        if url is None:
+            return {}
+        store = PostgresStore(url)
+        try:
+            recorded = {key: store.get_meta(key) for key in ("encoder", "tagger")}
+        finally:
+            store.close()
+    except Exception:  # opening the index for real says why
         return {}
     return {k: v for k, v in recorded.items() if v}

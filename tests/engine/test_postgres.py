@@ -277,3 +277,15 @@ def test_copy_to_the_server_and_back_keeps_everything(make_indexer, corpus_copy:
             hits[name] = [(h.path, h.start) for h in lib.search("encoding of python files", limit=8)]
     assert hits["local"]
     assert hits["far"] == hits["local"] == hits["back"]
+
+
+def test_a_server_index_opens_with_the_encoder_it_recorded(make_indexer, corpus_copy: Path, server_index: Path):
+    """Opened without naming its encoder, an index on a server takes the one it was built with, as a folder's
+    does (engine.index.store.recorded_settings reads the server's meta): not the default, which would refuse it."""
+    from engine import Library
+    from engine.settings import Settings
+
+    make_indexer(index_path=server_index, encoder="hashing-bow-64").run([corpus_copy / "html"])
+    assert Settings.resolve({"index": server_index}).encoder == "hashing-bow-64"
+    with Library(server_index) as library:
+        assert library.search("apache virtual host", limit=1)[0].path.endswith("sect.http-web-server.html")
