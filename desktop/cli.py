@@ -99,12 +99,10 @@ threads_option = click.option(
 def _settings(index_path: str | None, recorded: dict[str, str] | None = None, **flags: Any) -> Any:
     """The command's settings, resolved once: flag > environment > config file > the index's values > default
     (``recorded`` instead of the index's values: {} resolves them without reading the index)."""
-    from pathlib import Path
+    from engine.settings import Settings
 
-    from engine.settings import Settings, is_server_url
-
-    index = index_path if is_server_url(index_path) else Path(index_path) if index_path else None  # a server's URL
-    return Settings.resolve({"index": index, **flags}, recorded=recorded)
+    # Settings makes a folder a path and keeps a server's URL as it is.
+    return Settings.resolve({"index": index_path or None, **flags}, recorded=recorded)
 
 
 def _open_library(index_path: str | None, reranker: str | None = None) -> Any:

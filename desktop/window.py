@@ -115,16 +115,15 @@ class MainWindow(QMainWindow):
 
     def __init__(self, index_path: Path | str | None = None, library_factory: Callable[[], Any] | None = None) -> None:
         super().__init__()
-        from engine.settings import Settings, is_server_url
+        from engine.settings import Settings
 
         self.error_box: QMessageBox | None = None  # the last internal error shown
         self.help_box: QMessageBox | None = None  # the shortcuts or the About box, when shown
         self.others: list[MainWindow] = []  # windows of other indexes opened from this one (File > Open index)
         self.last_status: Status | None = None
         # Resolved once for the window (flag > environment > config file > the index's values > default).
-        # A PostgreSQL server's URL stays as it is (its index folder is made from it); a folder is a path.
-        index: Path | str | None = index_path if is_server_url(index_path) else Path(index_path) if index_path else None
-        self.settings = Settings.resolve({"index": index})
+        # Settings makes a folder a path and keeps a server's URL as it is (its index folder is made from it).
+        self.settings = Settings.resolve({"index": index_path or None})
         self.index_path = self.settings.index
         self._library_factory = library_factory
         self._library: Any = None

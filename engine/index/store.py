@@ -279,7 +279,10 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def vectors_version(self) -> int:
         return int(self.get_meta("vectors_version", "0") or 0)
@@ -293,7 +296,8 @@ class Store:
         return [r[0] for r in self.conn.execute("SELECT path FROM folders ORDER BY path")]
 
     def add_folder(self, path: str) -> None:
-        self.conn.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time()))
+        sql = "INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT DO NOTHING"  # SQLite's and PostgreSQL's
+        self.conn.execute(sql, (path, time.time()))
 
     def set_folder_excludes(self, path: str, patterns: Sequence[str]) -> None:
         """Remember the exclude patterns of an indexed folder (an empty list: none)."""
@@ -503,8 +507,10 @@ class Store:
         recorded by DocSense ``version``); a stale copy of it, if any, is removed unless ``keep_document``."""
         removed = [] if keep_document else self.delete_documents([path])
         self.conn.execute(
-            "INSERT OR REPLACE INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO failures(path, folder, reason, size, mtime_ns, at, kind, version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET folder = excluded.folder, "
+            "reason = excluded.reason, size = excluded.size, mtime_ns = excluded.mtime_ns, at = excluded.at, "
+            "kind = excluded.kind, version = excluded.version",
             (path, folder, reason, size, mtime_ns, time.time(), kind, version),
         )
         return removed

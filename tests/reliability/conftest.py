@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -51,3 +52,11 @@ def verify(index: Path) -> dict[str, object]:
 @pytest.fixture
 def run_docsense():
     return docsense
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
+    """A copy of the test corpus for a module's crash tests (each module its own)."""
+    folder = tmp_path_factory.mktemp("crash") / "corpus"
+    shutil.copytree(corpus_dir, folder)
+    return folder

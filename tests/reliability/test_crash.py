@@ -14,13 +14,6 @@ from tests.reliability.conftest import docsense, snapshot, verify
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
-    folder = tmp_path_factory.mktemp("crash") / "corpus"
-    shutil.copytree(corpus_dir, folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     index = tmp_path_factory.mktemp("reference") / "index"
     result = docsense("index", str(corpus), "--index", str(index), "--workers", "1", "-q")

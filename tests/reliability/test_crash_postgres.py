@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import signal
 from pathlib import Path
 
@@ -52,13 +51,6 @@ def _snapshot(url: str) -> dict[str, object]:
             "views": sorted(conn.execute(views)),
             "waiting to be embedded": conn.execute("SELECT count(*) FROM chunks WHERE pending IS NOT NULL").fetchone(),
         }
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
-    folder = tmp_path_factory.mktemp("crash-pg") / "corpus"
-    shutil.copytree(corpus_dir, folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
